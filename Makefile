@@ -1,0 +1,106 @@
+# Everything a contributor or CI runs. `make help` lists the targets; `make test` is the gate.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n auto
+CHECKOV_ARGS ?=
+ENVIRONMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard environments/*/*.tf)))))
+
+# Terraform installs providers from a local mirror when there is one (TF_PLUGIN_DIR, or a
+# standard mirror directory), from the registry otherwise: see tools/terraform_cli_config.py.
+export TF_CLI_CONFIG_FILE := $(shell $(PYTHON) tools/terraform_cli_config.py build/terraform.rc)
+export TF_IN_AUTOMATION := 1
+export CHECKPOINT_DISABLE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# pip prints a warning per package for index locations configured on some machines but absent.
+PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
+.PHONY: help setup fmt lint docs test pytest checkov package inventories providers \
+        plan apply destroy guard-env clean
+
+help: ## List the targets
+	@echo "Usage: make <target> [ENV=<environment>]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Environments: $(or $(ENVIRONMENTS),none yet)"
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create both virtualenvs (idempotent)
+
+$(VENV)/.installed: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
+	@touch $@
+
+# checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET_FILTER)
+	@touch $@
+
+fmt: setup ## Format Terraform and Python in place
+	terraform fmt -recursive
+	$(BIN)/ruff check --fix --quiet .
+	$(BIN)/ruff format --quiet .
+
+docs: setup ## Regenerate the inputs/outputs tables of the module READMEs
+	$(BIN)/python -m tools.terraform_docs
+
+lint: setup ## Formatting, terraform validate of every root, ruff, mypy, README tables
+	terraform fmt -check -recursive -diff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m tools.terraform_docs --check
+	$(BIN)/python -m tools.terraform_validate
+
+pytest: setup ## Python unit tests, plan tests and native terraform tests (PYTEST_ARGS=...)
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+checkov: setup ## Policy scan of modules/ and environments/ (0 failed checks)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yml $(CHECKOV_ARGS)
+
+test: lint pytest checkov ## Everything CI runs: lint, all tests, checkov
+
+package: setup ## Build build/<function>.zip for every Lambda function
+	$(BIN)/python -m tools.package
+
+inventories: setup ## Regenerate every plan inventory after an intended change
+	$(BIN)/pytest -p no:cacheprovider -n auto tests/modules/test_plan_inventories.py --update-inventories
+
+providers: setup ## Install the providers once (warms TF_PLUGIN_CACHE_DIR before parallel tests)
+	$(BIN)/python -m tools.terraform_validate modules/kinesis-stream
+
+guard-env:
+	@if [ -z "$(ENV)" ] || [ -z "$(filter $(ENV),$(ENVIRONMENTS))" ]; then \
+	  echo "ENV='$(ENV)' is not an environment. Use ENV=<name>, one of: $(or $(ENVIRONMENTS),none yet (environments/<name>/ holds none))" >&2; \
+	  exit 2; \
+	fi
+
+# A per-environment backend config (bucket, key, region) lives next to the root when it has one.
+TF_ENV = terraform -chdir=environments/$(ENV)
+TF_BACKEND_CONFIG = $(if $(wildcard environments/$(ENV)/backend.hcl),-backend-config=backend.hcl)
+
+plan: guard-env package ## terraform plan of ENV=<environment> (writes environments/<env>/tfplan)
+	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
+	$(TF_ENV) plan -input=false -out=tfplan
+
+apply: plan ## terraform apply of the plan just made for ENV=<environment>
+	$(TF_ENV) apply -input=false tfplan
+
+destroy: guard-env ## terraform destroy of ENV=<environment> (asks for confirmation)
+	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
+	$(TF_ENV) destroy
+
+clean: ## Remove virtualenvs, build output and Terraform working directories
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .mypy_cache .ruff_cache
+	find . -name .terraform -type d -prune -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find environments -name tfplan -delete 2>/dev/null || true

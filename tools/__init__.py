@@ -1,0 +1,1 @@
+"""Repository tooling: Terraform staging, README tables, packaging."""

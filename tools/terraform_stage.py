@@ -1,0 +1,119 @@
+"""Stage a Terraform root (module, example or environment) in a scratch directory.
+
+Plan tests, `terraform test` and `terraform validate` never run in the source tree: the root is
+copied (with the `modules/` it may reference by relative path) into a temporary directory, a
+provider file with dummy credentials and every `skip_*` flag is added, remote backends are
+swapped for a local one, and `terraform init` installs providers as
+`tools/terraform_cli_config.py` decides (mirror when present, registry otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from tools import package
+from tools.terraform_cli_config import resolve as resolve_cli_config
+
+REPO_ROOT = package.REPO_ROOT
+BUILD_DIR = REPO_ROOT / "build"
+
+_PROVIDER_BODY = """
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  skip_requesting_account_id  = true
+"""
+_DECLARES_AWS_PROVIDER = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
+_DECLARES_BACKEND = re.compile(r'^\s*backend\s+"[a-z0-9_]+"\s*\{', re.MULTILINE)
+_IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "__pycache__")
+
+
+def terraform_env() -> dict[str, str]:
+    """Environment for every terraform command the project runs (tests, lint, Makefile)."""
+    env = dict(os.environ)
+    env.update(
+        TF_CLI_CONFIG_FILE=str(resolve_cli_config(BUILD_DIR / "terraform.rc")),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    env.pop("TF_LOG", None)
+    return env
+
+
+def _tf_files_text(root: Path) -> str:
+    return "\n".join(path.read_text() for path in sorted(root.glob("*.tf")))
+
+
+def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:
+    """Copy `root` (a directory in the repository) into `scratch`; return the staged root.
+
+    `modules/` is always copied next to it so `../../modules/x` and `../..` sources resolve
+    exactly as in the repository, and the function zips are built into `build/` beside them.
+    `provider_file=False` leaves providers as they are (for
+    native `terraform test` suites, which mock the provider themselves).
+    """
+    root = root.resolve()
+    relative = root.relative_to(REPO_ROOT)
+    shutil.copytree(REPO_ROOT / "modules", scratch / "modules", ignore=_IGNORED)
+    # Roots that deploy functions read `build/<function>.zip` (as `make package` leaves it)
+    # by relative path; build the zips fresh into the scratch copy.
+    for name in package.function_names():
+        package.build(name, scratch / "build")
+    staged = scratch / relative
+    if not staged.exists():
+        shutil.copytree(root, staged, ignore=_IGNORED)
+    text = _tf_files_text(staged)
+    if not provider_file:
+        return staged
+    if _DECLARES_AWS_PROVIDER.search(text):
+        # The root configures its provider: override files merge into it.
+        override = 'provider "aws" {' + _PROVIDER_BODY + "}\n"
+        if _DECLARES_BACKEND.search(text):
+            override += 'terraform {\n  backend "local" {}\n}\n'
+        (staged / "zz_test_override.tf").write_text(override)
+    else:
+        (staged / "zz_test_provider.tf").write_text('provider "aws" {' + _PROVIDER_BODY + "}\n")
+    return staged
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run terraform in `cwd`; raise with its full output when it fails."""
+    result = subprocess.run(
+        ["terraform", *args, "-no-color"],
+        cwd=cwd,
+        env=terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def init(staged: Path) -> None:
+    # The staged backend is local (remote ones are overridden), so a full init is harmless.
+    run(["init", "-input=false"], staged)
+
+
+def roots(kind: str | None = None) -> list[Path]:
+    """Every Terraform root in the repository: modules, their examples, environments."""
+    found = [p for p in sorted((REPO_ROOT / "modules").glob("*")) if (p / "versions.tf").exists()]
+    found += sorted(p for p in (REPO_ROOT / "modules").glob("*/examples/*") if p.is_dir())
+    environments = REPO_ROOT / "environments"
+    found += sorted(p for p in environments.glob("*") if p.is_dir() and any(p.glob("*.tf")))
+    if kind == "modules":
+        return [p for p in found if p.parent.name == "modules"]
+    return found
