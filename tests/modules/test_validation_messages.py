@@ -1,0 +1,54 @@
+"""A bad value in tfvars fails `terraform plan` with a message that names the allowed range.
+
+Native `terraform test` runs (`expect_failures`) prove *which* rule rejects a value; these
+prove what the user reads, end to end through the CLI, for the rules users hit most.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools.terraform_stage import REPO_ROOT, init, stage, terraform_env
+
+pytestmark = pytest.mark.terraform
+
+CASES = [
+    # module, tfvars text, fragments the error must contain
+    ("kinesis-stream", 'name = "s"\nretention_period = 10', ["24", "8760"]),
+    ("kinesis-stream", 'name = "s"\nretention_period = 9000', ["24", "8760"]),
+    ("kinesis-stream", 'name = "s"\nstream_mode = "ONDEMAND"', ["ON_DEMAND", "PROVISIONED"]),
+    ("kinesis-stream", 'name = "s"\nshard_level_metrics = ["Bytes"]', ["IncomingBytes"]),
+    ("kinesis-stream", 'name = "bad name!"', ["name"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "tfvars", "fragments"),
+    CASES,
+    ids=[f"{m}:{t.splitlines()[-1]}" for m, t, _ in CASES],
+)
+def test_bad_tfvars_fail_plan_with_a_clear_message(
+    tmp_path: Path, module: str, tfvars: str, fragments: list[str]
+) -> None:
+    # GIVEN a module and a tfvars file with one out-of-range value
+    staged = stage(REPO_ROOT / "modules" / module, tmp_path)
+    init(staged)
+    (tmp_path / "bad.tfvars").write_text(tfvars + "\n")
+    # WHEN it is planned
+    result = subprocess.run(
+        ["terraform", "plan", "-no-color", "-input=false", f"-var-file={tmp_path / 'bad.tfvars'}"],
+        cwd=staged,
+        env=terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN the plan fails on the variable and the message names what is allowed
+    assert result.returncode != 0, result.stdout
+    message = " ".join(result.stderr.split())
+    assert "Invalid value for variable" in message, message
+    for fragment in fragments:
+        assert fragment in message, message
