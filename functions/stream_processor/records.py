@@ -1,0 +1,236 @@
+"""Turn one stream record into a write candidate, a permanent rejection or a skip.
+
+Pure functions of the record (no AWS calls): this is what runs per record inside the
+Powertools batch processor. Anything raised from here is unexpected and makes the record a
+batch item failure (retried by the event source mapping).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from boto3.dynamodb.types import Binary, TypeDeserializer
+from pydantic import ValidationError
+
+from common.dlq_envelope import (
+    DYNAMODB_SOURCE,
+    KINESIS_SOURCE,
+    DlqEnvelope,
+    ErrorCategory,
+    canonical_json,
+)
+from stream_processor.config import Settings
+from stream_processor.models import (
+    DYNAMODB_MAX_ITEM_BYTES,
+    EnrichedEvent,
+    Item,
+    RetailEvent,
+    describe_validation_error,
+    enrich,
+    item_size_bytes,
+)
+
+_DESERIALIZER: Final = TypeDeserializer()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A record of the Lambda event and where it sits in its stream."""
+
+    event_source: str
+    raw: Mapping[str, Any]
+    sequence_number: str
+
+    def envelope(
+        self, category: ErrorCategory, reason: str, consumer: str, failed_at: datetime
+    ) -> DlqEnvelope:
+        build = (
+            DlqEnvelope.build_from_dynamodb_record
+            if self.event_source == DYNAMODB_SOURCE
+            else DlqEnvelope.build_from_kinesis_record
+        )
+        return build(
+            self.raw,
+            error_category=category,
+            error_reason=reason,
+            consumer=consumer,
+            failed_at=failed_at,
+        )
+
+    def log_keys(self) -> dict[str, str]:
+        keys = {"sequence_number": self.sequence_number, "event_source": self.event_source}
+        event_id = self.raw.get("eventID")
+        if isinstance(event_id, str):
+            keys["record_event_id"] = event_id
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCandidate:
+    source: SourceRecord
+    event: EnrichedEvent
+    item: Item
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Permanently unprocessable: goes to the DLQ, never retried."""
+
+    source: SourceRecord
+    category: ErrorCategory
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Nothing to store (DynamoDB REMOVE records)."""
+
+    source: SourceRecord
+    reason: str
+
+
+Prepared = WriteCandidate | Rejected | Skipped
+
+
+def _reject_constant(name: str) -> NoReturn:
+    msg = f"non-standard JSON constant {name}"
+    raise ValueError(msg)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB-deserialised value -> JSON-compatible value (what a Kinesis producer sends)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            # TypeDeserializer turns malformed numbers ({"N": "abc"}) into NaN instead of failing.
+            msg = f"number is not finite: {value}"
+            raise ValueError(msg)
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Binary):
+        return base64.b64encode(value.value).decode("ascii")
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(member) for member in value)
+    if isinstance(value, dict):
+        return {key: _plain(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_plain(member) for member in value]
+    return value
+
+
+class RecordPreparer:
+    """Record handlers for the batch processor (one per event source)."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    # ----------------------------------------------------------------- Kinesis
+
+    def kinesis(self, record: KinesisStreamRecord) -> Prepared:
+        raw = record.raw_event
+        kinesis = raw.get("kinesis") or {}
+        source = SourceRecord(KINESIS_SOURCE, raw, str(kinesis["sequenceNumber"]))
+
+        data = kinesis.get("data")
+        if not isinstance(data, str):
+            return Rejected(source, ErrorCategory.DECODE_ERROR, "record has no base64 data field")
+        try:
+            payload = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            return Rejected(source, ErrorCategory.DECODE_ERROR, f"data is not valid base64: {exc}")
+        if len(payload) > self._settings.max_record_bytes:
+            return Rejected(
+                source,
+                ErrorCategory.OVERSIZED,
+                f"record is {len(payload)} bytes, limit is {self._settings.max_record_bytes}",
+            )
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Rejected(source, ErrorCategory.INVALID_ENCODING, f"not UTF-8: {exc}")
+        try:
+            document = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            return Rejected(source, ErrorCategory.INVALID_JSON, f"not valid JSON: {exc}")
+        return self._from_document(source, document)
+
+    # ----------------------------------------------------------------- DynamoDB streams
+
+    def dynamodb(self, record: DynamoDBRecord) -> Prepared:
+        raw = record.raw_event
+        stream_record = raw.get("dynamodb") or {}
+        source = SourceRecord(DYNAMODB_SOURCE, raw, str(stream_record["SequenceNumber"]))
+
+        new_image = stream_record.get("NewImage")
+        event_name = raw.get("eventName")
+        if new_image is None:
+            if event_name == "REMOVE":
+                return Skipped(source, "REMOVE record: nothing to store")
+            return Rejected(
+                source,
+                ErrorCategory.MISSING_NEW_IMAGE,
+                f"{event_name} record without NewImage: the stream view type must include "
+                "new images (NEW_IMAGE or NEW_AND_OLD_IMAGES)",
+            )
+        size = len(canonical_json(new_image))
+        if size > self._settings.max_record_bytes:
+            return Rejected(
+                source,
+                ErrorCategory.OVERSIZED,
+                f"NewImage is {size} bytes, limit is {self._settings.max_record_bytes}",
+            )
+        if not isinstance(new_image, dict):
+            return Rejected(source, ErrorCategory.UNDECODABLE_IMAGE, "NewImage is not a map")
+        try:
+            document = {
+                name: _plain(_DESERIALIZER.deserialize(value)) for name, value in new_image.items()
+            }
+        except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError) as exc:
+            return Rejected(
+                source,
+                ErrorCategory.UNDECODABLE_IMAGE,
+                f"NewImage is not valid DynamoDB JSON: {type(exc).__name__}: {exc}",
+            )
+        return self._from_document(source, document)
+
+    # ----------------------------------------------------------------- common
+
+    def _from_document(self, source: SourceRecord, document: Any) -> Prepared:
+        if not isinstance(document, dict):
+            return Rejected(
+                source,
+                ErrorCategory.NOT_AN_OBJECT,
+                f"JSON value is {type(document).__name__}, expected an object",
+            )
+        try:
+            canonical = json.dumps(
+                document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            ).encode("utf-8")
+        except (ValueError, RecursionError) as exc:
+            # e.g. "\ud800": valid JSON syntax, but not representable as UTF-8 / in DynamoDB.
+            return Rejected(source, ErrorCategory.INVALID_JSON, f"unrepresentable text: {exc}")
+        try:
+            event = RetailEvent.model_validate(document)
+        except ValidationError as exc:
+            return Rejected(source, ErrorCategory.SCHEMA_VIOLATION, describe_validation_error(exc))
+        enriched = enrich(event, canonical, self._clock())
+        item = enriched.to_item()
+        size = item_size_bytes(item)
+        if size > DYNAMODB_MAX_ITEM_BYTES:
+            return Rejected(
+                source,
+                ErrorCategory.OVERSIZED,
+                f"stored item would be about {size} bytes; DynamoDB's limit is "
+                f"{DYNAMODB_MAX_ITEM_BYTES}",
+            )
+        return WriteCandidate(source, enriched, item)

@@ -1,0 +1,135 @@
+"""BatchWriteItem with de-duplicated keys, 25-item requests and bounded retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from stream_processor.aws_errors import (
+    AWS_SDK_ERRORS,
+    ErrorKind,
+    RetryPolicy,
+    classify_exception,
+    describe_exception,
+)
+from stream_processor.models import Item, ItemKey
+
+MAX_ITEMS_PER_REQUEST: Final = 25
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFailure:
+    reason: str
+    rejected: bool
+    """True: DynamoDB refused this very item (permanent, DLQ). False: not stored, retry later."""
+
+
+@dataclass(slots=True)
+class WriteReport:
+    failures: dict[ItemKey, WriteFailure] = field(default_factory=dict)
+    requests: int = 0
+    retry_requests: int = 0
+    """BatchWriteItem requests that re-sent items (UnprocessedItems, throttling, 5xx...)."""
+
+
+class DynamoBatchWriter:
+    """Writes items keyed by (hash, range); callers pass at most one item per key.
+
+    Rounds: every round sends all pending items in requests of 25; UnprocessedItems and
+    retryable errors go to the next round after a backoff sleep, up to ``policy.max_attempts``
+    rounds. A ValidationException on a multi-item request is bisected until the offending
+    single item is found; that item is ``rejected`` (permanent), the others are written.
+    Non-retryable errors (access denied, missing table) fail their items immediately.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        rand: Callable[[], float],
+        key_attributes: tuple[str, str] = ("userId", "eventKey"),
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._policy = policy
+        self._sleep = sleep
+        self._rand = rand
+        self._hash_key, self._range_key = key_attributes
+
+    def _key(self, item: Mapping[str, Any]) -> ItemKey:
+        return (str(item[self._hash_key]["S"]), str(item[self._range_key]["S"]))
+
+    def write(self, items: Mapping[ItemKey, Item]) -> WriteReport:
+        report = WriteReport()
+        pending: dict[ItemKey, Item] = dict(items)
+        reasons: dict[ItemKey, str] = {}
+        for attempt in range(1, self._policy.max_attempts + 1):
+            if not pending:
+                break
+            if attempt > 1:
+                self._sleep(self._policy.delay(attempt - 1, self._rand))
+            retry: dict[ItemKey, Item] = {}
+            keys = list(pending)
+            for start in range(0, len(keys), MAX_ITEMS_PER_REQUEST):
+                chunk = {key: pending[key] for key in keys[start : start + MAX_ITEMS_PER_REQUEST]}
+                self._send(chunk, retry, reasons, report, is_retry=attempt > 1)
+            pending = retry
+        for key in pending:
+            report.failures[key] = WriteFailure(
+                reason=(
+                    f"not stored after {self._policy.max_attempts} attempts; "
+                    f"last error: {reasons.get(key, 'unknown')}"
+                ),
+                rejected=False,
+            )
+        return report
+
+    def _send(
+        self,
+        chunk: dict[ItemKey, Item],
+        retry: dict[ItemKey, Item],
+        reasons: dict[ItemKey, str],
+        report: WriteReport,
+        *,
+        is_retry: bool,
+    ) -> None:
+        report.requests += 1
+        if is_retry:
+            report.retry_requests += 1
+        try:
+            response = self._client.batch_write_item(
+                RequestItems={
+                    self._table: [{"PutRequest": {"Item": item}} for item in chunk.values()]
+                }
+            )
+        except AWS_SDK_ERRORS as exc:
+            kind = classify_exception(exc)
+            reason = describe_exception(exc)
+            if kind is ErrorKind.INVALID_REQUEST:
+                if len(chunk) == 1:
+                    (key,) = chunk
+                    report.failures[key] = WriteFailure(reason=reason, rejected=True)
+                    return
+                entries = list(chunk.items())
+                middle = len(entries) // 2
+                self._send(dict(entries[:middle]), retry, reasons, report, is_retry=is_retry)
+                self._send(dict(entries[middle:]), retry, reasons, report, is_retry=is_retry)
+                return
+            if kind is ErrorKind.RETRYABLE:
+                retry.update(chunk)
+                reasons.update(dict.fromkeys(chunk, reason))
+                return
+            for key in chunk:
+                report.failures[key] = WriteFailure(reason=reason, rejected=False)
+            return
+
+        unprocessed = (response.get("UnprocessedItems") or {}).get(self._table) or []
+        for request in unprocessed:
+            key = self._key(request["PutRequest"]["Item"])
+            if key in chunk:
+                retry[key] = chunk[key]
+                reasons[key] = "returned in UnprocessedItems"
