@@ -20,6 +20,10 @@ import tftest
 from tools.terraform_stage import REPO_ROOT, stage, terraform_env
 
 UNKNOWN = "__unknown_at_plan__"
+PACKAGE_HASH = "__hash_of_the_built_package__"
+# Attributes that change with every edit of a function's code, not with the module: an
+# inventory records that they are set, not their value.
+PACKAGE_DERIVED_ATTRIBUTES = frozenset({"source_code_hash"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +51,13 @@ def _walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _walk(child)
 
 
+def _without_package_hashes(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: PACKAGE_HASH if key in PACKAGE_DERIVED_ATTRIBUTES and value else value
+        for key, value in values.items()
+    }
+
+
 def summarize(plan: tftest.TerraformPlanOutput) -> PlanSummary:
     root = plan._raw.get("planned_values", {}).get("root_module", {})
     resources = [r for r in _walk(root) if r.get("mode") == "managed"]
@@ -60,7 +71,7 @@ def summarize(plan: tftest.TerraformPlanOutput) -> PlanSummary:
         for name, output in plan._raw.get("planned_values", {}).get("outputs", {}).items()
     }
     return PlanSummary(
-        values={r["address"]: r.get("values", {}) for r in resources},
+        values={r["address"]: _without_package_hashes(r.get("values", {})) for r in resources},
         counts=dict(sorted(counts.items())),
         outputs=dict(sorted(outputs.items())),
     )

@@ -1,0 +1,194 @@
+# stream_processor consuming a DynamoDB stream: events written to a source
+# table are enriched into a separate results table. Poison records go to an
+# SQS dead-letter queue; batches the event source mapping discards are
+# recorded on a second SQS queue (the on-failure destination). Everything is
+# encrypted with a customer managed key.
+#
+# The package comes from `make package` (build/stream_processor.zip at the
+# repository root).
+
+module "stream_processor" {
+  source = "../.."
+
+  name     = "example-events-processor"
+  handler  = "stream_processor.app.lambda_handler"
+  filename = "${path.module}/../../../../build/stream_processor.zip"
+
+  event_source_arn           = aws_dynamodb_table.events.stream_arn
+  on_failure_destination_arn = aws_sqs_queue.on_failure.arn
+  dlq_arn                    = aws_sqs_queue.dlq.arn
+  dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
+  kms_key_arns               = [aws_kms_key.tables.arn]
+
+  environment_variables = {
+    TABLE_NAME = aws_dynamodb_table.results.name
+    DLQ_URL    = aws_sqs_queue.dlq.url
+  }
+
+  # A DynamoDB stream keeps records 24 hours: 6 hours (the default maximum
+  # record age) leaves 18 to handle a failed batch while it is still readable.
+  starting_position = "TRIM_HORIZON"
+
+  tags = local.tags
+}
+
+locals {
+  tags = {
+    example = "stream-consumer/dynamodb-stream"
+  }
+}
+
+resource "aws_kms_key" "tables" {
+  description             = "Tables and queues of example-events"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  tags = local.tags
+}
+
+# Attached separately so the account is read from the key's ARN (no
+# aws_caller_identity, which needs credentials at plan time).
+resource "aws_kms_key_policy" "tables" {
+  key_id = aws_kms_key.tables.id
+  policy = data.aws_iam_policy_document.tables_key.json
+}
+
+data "aws_iam_policy_document" "tables_key" {
+  #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only; management is delegated to the owning account's IAM, as in the AWS default key policy.
+  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" means "this key" only; IAM policies in the account decide who may use it.
+  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" is the only documented form and is scoped to the key the policy is attached to.
+
+  # DynamoDB (and its stream) and SQS use the key with their callers'
+  # credentials, so delegating to the account's IAM is all they need.
+  statement {
+    sid    = "AccountIamDelegation"
+    effect = "Allow"
+
+    principals {
+      type = "AWS"
+      identifiers = [
+        format(
+          "arn:%s:iam::%s:root",
+          element(split(":", aws_kms_key.tables.arn), 1),
+          element(split(":", aws_kms_key.tables.arn), 4),
+        )
+      ]
+    }
+
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:CreateAlias",
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:DisableKeyRotation",
+      "kms:EnableKey",
+      "kms:EnableKeyRotation",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListGrants",
+      "kms:ListKeyPolicies",
+      "kms:ListKeyRotations",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+      "kms:RetireGrant",
+      "kms:RevokeGrant",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"]
+  }
+}
+
+# The source: its stream carries new images, which the processor stores.
+resource "aws_dynamodb_table" "events" {
+  name             = "example-events"
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "eventId"
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
+  attribute {
+    name = "eventId"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.tables.arn
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.tables]
+}
+
+# A separate table: the processor refuses to consume its own table's stream.
+resource "aws_dynamodb_table" "results" {
+  name         = "example-events-results"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "userId"
+  range_key    = "eventKey"
+
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+
+  attribute {
+    name = "eventKey"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.tables.arn
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.tables]
+}
+
+# Records the function rejects (poison records), with their original images.
+resource "aws_sqs_queue" "dlq" {
+  name                              = "example-events-dlq"
+  message_retention_seconds         = 1209600 # 14 days, the SQS maximum
+  kms_master_key_id                 = aws_kms_key.tables.arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.tables]
+}
+
+# The mapping sends here the coordinates of every batch it gives up on.
+resource "aws_sqs_queue" "on_failure" {
+  name                              = "example-events-on-failure"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = aws_kms_key.tables.arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.tables]
+}

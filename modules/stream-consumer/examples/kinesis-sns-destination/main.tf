@@ -1,0 +1,178 @@
+# The reference pipeline's consumer: a Kinesis stream read through an
+# enhanced fan-out consumer by stream_processor, which writes to a DynamoDB
+# table and sends poison records to an SQS dead-letter queue; batches the
+# event source mapping discards are announced on an SNS topic (where a
+# hydrating DLQ subscribes). Everything is encrypted with customer managed keys.
+#
+# The package comes from `make package` (build/stream_processor.zip at the
+# repository root).
+
+module "stream" {
+  source = "../../../kinesis-stream"
+
+  name = "example-orders"
+  # 7 days: the failed batches' records stay readable long after the
+  # mapping's 6-hour maximum record age.
+  retention_period = 168
+
+  consumers = {
+    stream-processor = {}
+  }
+}
+
+module "stream_processor" {
+  source = "../.."
+
+  name     = "example-orders-processor"
+  handler  = "stream_processor.app.lambda_handler"
+  filename = "${path.module}/../../../../build/stream_processor.zip"
+
+  event_source_arn           = module.stream.consumer_arns["stream-processor"]
+  on_failure_destination_arn = aws_sns_topic.on_failure.arn
+  dlq_arn                    = aws_sqs_queue.dlq.arn
+  dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
+  kms_key_arns               = [module.stream.kms_key_arn, aws_kms_key.pipeline.arn]
+
+  environment_variables = {
+    TABLE_NAME = aws_dynamodb_table.results.name
+    DLQ_URL    = aws_sqs_queue.dlq.url
+  }
+
+  # Failure handling stays on the module defaults: bisect, 10 retries,
+  # 6-hour maximum record age, ReportBatchItemFailures.
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 1
+
+  tags = local.tags
+}
+
+locals {
+  tags = {
+    example = "stream-consumer/kinesis-sns-destination"
+  }
+}
+
+resource "aws_kms_key" "pipeline" {
+  description             = "Results table, dead-letter queue and on-failure topic of example-orders"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  tags = local.tags
+}
+
+# Attached separately so the account is read from the key's ARN (no
+# aws_caller_identity, which needs credentials at plan time).
+resource "aws_kms_key_policy" "pipeline" {
+  key_id = aws_kms_key.pipeline.id
+  policy = data.aws_iam_policy_document.pipeline_key.json
+}
+
+data "aws_iam_policy_document" "pipeline_key" {
+  #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only; management is delegated to the owning account's IAM, as in the AWS default key policy.
+  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" means "this key" only; IAM policies in the account decide who may use it.
+  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" is the only documented form and is scoped to the key the policy is attached to.
+
+  # SQS, SNS and DynamoDB use the key with their callers' credentials, so
+  # delegating to the account's IAM is all they need.
+  statement {
+    sid    = "AccountIamDelegation"
+    effect = "Allow"
+
+    principals {
+      type = "AWS"
+      identifiers = [
+        format(
+          "arn:%s:iam::%s:root",
+          element(split(":", aws_kms_key.pipeline.arn), 1),
+          element(split(":", aws_kms_key.pipeline.arn), 4),
+        )
+      ]
+    }
+
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:CreateAlias",
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:DisableKeyRotation",
+      "kms:EnableKey",
+      "kms:EnableKeyRotation",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListGrants",
+      "kms:ListKeyPolicies",
+      "kms:ListKeyRotations",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+      "kms:RetireGrant",
+      "kms:RevokeGrant",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_dynamodb_table" "results" {
+  name         = "example-orders-results"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "userId"
+  range_key    = "eventKey"
+
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+
+  attribute {
+    name = "eventKey"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.pipeline.arn
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.pipeline]
+}
+
+# Records the function rejects (poison records), with their original bytes.
+resource "aws_sqs_queue" "dlq" {
+  name                              = "example-orders-dlq"
+  message_retention_seconds         = 1209600 # 14 days, the SQS maximum
+  kms_master_key_id                 = aws_kms_key.pipeline.arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.pipeline]
+}
+
+# The mapping publishes here the coordinates of every batch it gives up on.
+resource "aws_sns_topic" "on_failure" {
+  name              = "example-orders-on-failure"
+  kms_master_key_id = aws_kms_key.pipeline.arn
+
+  tags = local.tags
+
+  depends_on = [aws_kms_key_policy.pipeline]
+}

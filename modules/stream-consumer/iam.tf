@@ -1,0 +1,170 @@
+# The execution role is used by the function and by its event source mapping
+# (which reads the source and writes to the on-failure destination with it).
+# Every statement is generated from an input ARN; no action is a wildcard.
+
+locals {
+  # What a polling Kinesis consumer calls on the stream (ListShards and
+  # DescribeStreamSummary included: Lambda discovers shards with them).
+  kinesis_read_actions = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+  ]
+
+  # Authorised against the consumer ARN, not the stream.
+  kinesis_efo_actions = [
+    "kinesis:DescribeStreamConsumer",
+    "kinesis:SubscribeToShard",
+  ]
+
+  # dynamodb:ListStreams is left out: it cannot be scoped to a stream (it
+  # lists the account's streams) and the mapping already knows its stream ARN.
+  dynamodb_stream_read_actions = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+  ]
+
+  # Statements derived from the inputs only, so the policy is known at plan
+  # time whenever the ARNs are (and tests can assert on it).
+  policy_statements = concat(
+    local.source_type == "dynamodb" ? [] : [{
+      sid       = "ReadKinesisStream"
+      actions   = local.kinesis_read_actions
+      resources = [local.kinesis_stream_arn]
+    }],
+    local.source_type == "kinesis-efo" ? [{
+      sid       = "SubscribeToConsumer"
+      actions   = local.kinesis_efo_actions
+      resources = [var.event_source_arn]
+    }] : [],
+    local.source_type == "dynamodb" ? [{
+      sid       = "ReadDynamoDBStream"
+      actions   = local.dynamodb_stream_read_actions
+      resources = [var.event_source_arn]
+    }] : [],
+    # PutItem grants nothing BatchWriteItem does not; no read, update or
+    # delete action is granted.
+    length(var.dynamodb_table_arns) > 0 ? [{
+      sid       = "WriteTables"
+      actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+      resources = sort(distinct(var.dynamodb_table_arns))
+    }] : [],
+    # sqs:SendMessage also authorises SendMessageBatch.
+    var.dlq_arn != null ? [{
+      sid       = "SendToDeadLetterQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.dlq_arn]
+    }] : [],
+    # The on-failure permission follows the destination's service.
+    local.destination_service == "sns" ? [{
+      sid       = "PublishOnFailure"
+      actions   = ["sns:Publish"]
+      resources = [var.on_failure_destination_arn]
+    }] : [],
+    local.destination_service == "sqs" ? [{
+      sid       = "SendOnFailure"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.on_failure_destination_arn]
+    }] : [],
+    local.destination_service == "s3" ? [
+      {
+        sid       = "PutOnFailureObjects"
+        actions   = ["s3:PutObject"]
+        resources = ["${var.on_failure_destination_arn}/*"]
+      },
+      {
+        sid       = "ListOnFailureBucket"
+        actions   = ["s3:ListBucket"]
+        resources = [var.on_failure_destination_arn]
+      },
+    ] : [],
+    # Decrypt reads the encrypted source, DLQ and destination messages;
+    # GenerateDataKey writes to encrypted tables, queues, topics and buckets.
+    length(var.kms_key_arns) > 0 ? [{
+      sid       = "UseKeys"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = sort(distinct(var.kms_key_arns))
+    }] : [],
+    # X-Ray has no resource-level permissions: "*" is the only valid resource.
+    [{
+      sid       = "WriteTraces"
+      actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      resources = ["*"]
+    }],
+  )
+}
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    sid     = "LambdaAssumeRole"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.${data.aws_partition.current.dns_suffix}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name                 = local.role_name
+  description          = "Execution role of Lambda function ${var.name} and its event source mapping"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  # Application-specific statements; the module's statements take precedence
+  # over any that reuse one of their sids.
+  source_policy_documents = var.additional_policy_json == null ? [] : [var.additional_policy_json]
+
+  dynamic "statement" {
+    for_each = local.policy_statements
+
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "stream-consumer"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+# Permissions on what the module creates itself, kept apart so the policy
+# above stays known at plan time.
+data "aws_iam_policy_document" "own_resources" {
+  # The log group is created by the module: no logs:CreateLogGroup.
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  # Lambda decrypts the environment variables with this key at cold start on
+  # the function's behalf.
+  statement {
+    sid       = "DecryptEnvironment"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [local.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "own_resources" {
+  name   = "own-resources"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.own_resources.json
+}

@@ -1,0 +1,308 @@
+# IAM statements generated for each source and on-failure destination type,
+# layers, keys, and the accepted limits. The mocked aws_iam_policy_document
+# renders nothing, so the statements the module passes to it
+# (local.policy_statements) are asserted instead.
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/orders-processor"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor"
+    }
+  }
+}
+
+variables {
+  name     = "orders-processor"
+  handler  = "stream_processor.app.lambda_handler"
+  filename = "../../build/stream_processor.zip"
+  # Given, so the package need not exist for these tests.
+  source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+  event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
+  on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
+}
+
+run "efo_source_with_sqs_destination" {
+  command = plan
+
+  variables {
+    event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/orders-processor:1700000000"
+    on_failure_destination_arn = "arn:aws:sqs:eu-west-1:111122223333:orders-on-failure"
+    dlq_arn                    = "arn:aws:sqs:eu-west-1:111122223333:orders-dlq"
+    dynamodb_table_arns        = ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"]
+    kms_key_arns = [
+      "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
+      "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
+    ]
+  }
+
+  assert {
+    condition     = output.event_source_type == "kinesis-efo"
+    error_message = "A consumer ARN must be detected as an enhanced fan-out source."
+  }
+
+  assert {
+    condition = [for s in local.policy_statements : s.sid] == [
+      "ReadKinesisStream", "SubscribeToConsumer", "WriteTables", "SendToDeadLetterQueue",
+      "SendOnFailure", "UseKeys", "WriteTraces",
+    ]
+    error_message = "EFO source, table, DLQ, SQS destination and keys must each get exactly one statement."
+  }
+
+  assert {
+    condition     = one([for s in local.policy_statements : s.resources if s.sid == "ReadKinesisStream"]) == ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]
+    error_message = "An EFO mapping must read shard metadata from the consumer's stream, not from the consumer ARN."
+  }
+
+  assert {
+    condition = one([for s in local.policy_statements : s if s.sid == "SubscribeToConsumer"]) == {
+      sid       = "SubscribeToConsumer"
+      actions   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+      resources = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/orders-processor:1700000000"]
+    }
+    error_message = "SubscribeToShard and DescribeStreamConsumer must be granted on the consumer ARN only."
+  }
+
+  assert {
+    condition = one([for s in local.policy_statements : s if s.sid == "WriteTables"]) == {
+      sid       = "WriteTables"
+      actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+      resources = tolist(["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"])
+    }
+    error_message = "Tables must get BatchWriteItem and PutItem only."
+  }
+
+  assert {
+    condition = one([for s in local.policy_statements : s if s.sid == "SendOnFailure"]) == {
+      sid       = "SendOnFailure"
+      actions   = ["sqs:SendMessage"]
+      resources = ["arn:aws:sqs:eu-west-1:111122223333:orders-on-failure"]
+    }
+    error_message = "An SQS destination must get sqs:SendMessage on the queue only."
+  }
+
+  assert {
+    condition     = one([for s in local.policy_statements : s.resources if s.sid == "SendToDeadLetterQueue"]) == ["arn:aws:sqs:eu-west-1:111122223333:orders-dlq"]
+    error_message = "The DLQ permission must name the DLQ only."
+  }
+
+  assert {
+    condition = one([for s in local.policy_statements : s if s.sid == "UseKeys"]) == {
+      sid     = "UseKeys"
+      actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = tolist([
+        "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
+        "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
+      ])
+    }
+    error_message = "KMS use must be Decrypt and GenerateDataKey on exactly the given keys."
+  }
+}
+
+run "dynamodb_source_with_s3_destination" {
+  command = plan
+
+  variables {
+    event_source_arn           = "arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"
+    on_failure_destination_arn = "arn:aws:s3:::orders-failed-batches"
+  }
+
+  assert {
+    condition     = output.event_source_type == "dynamodb"
+    error_message = "A DynamoDB stream ARN must be detected as a DynamoDB source."
+  }
+
+  assert {
+    condition = [for s in local.policy_statements : s.sid] == [
+      "ReadDynamoDBStream", "PutOnFailureObjects", "ListOnFailureBucket", "WriteTraces",
+    ]
+    error_message = "A DynamoDB source with an S3 destination must get stream read, s3:PutObject, s3:ListBucket and X-Ray only."
+  }
+
+  assert {
+    condition = one([for s in local.policy_statements : s if s.sid == "ReadDynamoDBStream"]) == {
+      sid       = "ReadDynamoDBStream"
+      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+      resources = ["arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"]
+    }
+    error_message = "DynamoDB stream read must be three actions on the stream ARN (no ListStreams, no table access)."
+  }
+
+  assert {
+    condition = (
+      one([for s in local.policy_statements : s.resources if s.sid == "PutOnFailureObjects"]) == ["arn:aws:s3:::orders-failed-batches/*"] &&
+      one([for s in local.policy_statements : s.resources if s.sid == "ListOnFailureBucket"]) == ["arn:aws:s3:::orders-failed-batches"]
+    )
+    error_message = "An S3 destination must get s3:PutObject on its objects and s3:ListBucket on the bucket."
+  }
+}
+
+run "explicit_opt_out_has_no_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn      = null
+    allow_no_on_failure_destination = true
+  }
+
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.this.destination_config) == 0
+    error_message = "Without a destination the mapping must have no destination_config."
+  }
+
+  assert {
+    condition     = [for s in local.policy_statements : s.sid] == ["ReadKinesisStream", "WriteTraces"]
+    error_message = "Without a destination no destination permission may be granted."
+  }
+}
+
+run "caller_key_no_layers_x86_python313" {
+  command = plan
+
+  variables {
+    kms_key_arn   = "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    layers        = []
+    runtime       = "python3.13"
+    architectures = ["x86_64"]
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 0 && length(aws_kms_key_policy.this) == 0
+    error_message = "No key may be created when kms_key_arn is given."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" &&
+      aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    )
+    error_message = "The caller's key must encrypt the environment and the log group."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.layers) == 0
+    error_message = "layers = [] must attach no layer (local emulator)."
+  }
+}
+
+run "powertools_layer_follows_runtime_and_architecture" {
+  command = plan
+
+  variables {
+    runtime                  = "python3.13"
+    architectures            = ["x86_64"]
+    powertools_layer_version = 24
+    layers                   = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared:3", "powertools"]
+  }
+
+  assert {
+    condition = aws_lambda_function.this.layers == tolist([
+      "arn:aws:lambda:eu-west-1:111122223333:layer:shared:3",
+      "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:24",
+    ])
+    error_message = "\"powertools\" must resolve in place to the layer of the runtime, architecture, Region and version."
+  }
+}
+
+run "additional_policy_is_merged" {
+  command = plan
+
+  variables {
+    additional_policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"SendEmail\",\"Effect\":\"Allow\",\"Action\":\"ses:SendEmail\",\"Resource\":\"arn:aws:ses:eu-west-1:111122223333:identity/example.com\"}]}"
+  }
+
+  assert {
+    condition     = data.aws_iam_policy_document.this.source_policy_documents == tolist([var.additional_policy_json])
+    error_message = "additional_policy_json must be merged into the role's policy."
+  }
+}
+
+run "limits_are_inclusive" {
+  command = plan
+
+  variables {
+    batch_size                         = 10000
+    maximum_batching_window_in_seconds = 300
+    parallelization_factor             = 10
+    maximum_retry_attempts             = -1
+    maximum_record_age_in_seconds      = 604800
+    tumbling_window_in_seconds         = 900
+    memory_size                        = 10240
+    timeout                            = 900
+    reserved_concurrent_executions     = 1
+    log_retention_in_days              = 3653
+    kms_key_deletion_window_in_days    = 7
+    starting_position                  = "AT_TIMESTAMP"
+    starting_position_timestamp        = "2025-01-31T00:00:00Z"
+    filter_criteria                    = [for i in range(10) : jsonencode({ data = { shard = [i] } })]
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.this.batch_size == 10000 &&
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts == -1 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 604800 &&
+      length(aws_lambda_event_source_mapping.this.filter_criteria[0].filter) == 10
+    )
+    error_message = "The upper AWS limits, and unbounded retries with a bounded age, must be accepted."
+  }
+}
+
+run "lower_limits_are_inclusive" {
+  command = plan
+
+  variables {
+    batch_size                    = 1
+    maximum_retry_attempts        = 0
+    maximum_record_age_in_seconds = -1
+    memory_size                   = 128
+    timeout                       = 1
+    log_retention_in_days         = 0
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.this.batch_size == 1 &&
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts == 0 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == -1
+    )
+    error_message = "The lower AWS limits, and an unbounded age with bounded retries, must be accepted."
+  }
+}
