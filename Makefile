@@ -88,14 +88,20 @@ guard-env:
 TF_ENV = terraform -chdir=environments/$(ENV)
 TF_BACKEND_CONFIG = $(if $(wildcard environments/$(ENV)/backend.hcl),-backend-config=backend.hcl)
 
+# Real environments need credentials for the provider and the S3 backend; `local` talks to the
+# emulator with dummy ones.
+CHECK_CREDENTIALS = $(if $(filter-out local,$(ENV)),$(BIN)/python -m tools.aws_credentials $(ENV))
+
 plan: guard-env package ## terraform plan of ENV=<environment> (writes environments/<env>/tfplan)
+	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) plan -input=false -out=tfplan
 
 apply: plan ## terraform apply of the plan just made for ENV=<environment>
 	$(TF_ENV) apply -input=false tfplan
 
-destroy: guard-env ## terraform destroy of ENV=<environment> (asks for confirmation)
+destroy: guard-env setup ## terraform destroy of ENV=<environment> (asks for confirmation)
+	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) destroy
 
