@@ -1,0 +1,99 @@
+# Renders the real key policy (aws_iam_policy_document is built locally by the provider) with
+# the key itself overridden, so nothing reaches AWS and the dummy credentials are never used.
+
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  skip_region_validation      = true
+}
+
+override_resource {
+  target = aws_kms_key.this
+  values = {
+    arn    = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+}
+
+override_resource {
+  target = aws_kms_key_policy.this
+}
+
+override_resource {
+  target = aws_kms_alias.this
+}
+
+variables {
+  description = "test key"
+}
+
+run "account_delegation_only_by_default" {
+  command = apply
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "Rotation must always be on."
+  }
+
+  assert {
+    condition     = length(aws_kms_alias.this) == 0
+    error_message = "No alias unless one is asked for."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(output.policy_json).Statement : s.Sid] == ["AccountIamDelegation"]
+    error_message = "The default policy holds only the account delegation."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[0].Principal.AWS == "arn:aws:iam::111122223333:root"
+    error_message = "The account root is read from the key's own ARN."
+  }
+
+  assert {
+    condition     = !contains(flatten([for s in jsondecode(output.policy_json).Statement : [s.Action]]), "kms:*")
+    error_message = "Actions are listed, never kms:*."
+  }
+}
+
+run "service_statement_with_condition" {
+  command = apply
+
+  variables {
+    alias = "orders"
+    statements = [{
+      sid        = "CloudWatchLogs"
+      principals = ["logs.eu-west-1.amazonaws.com"]
+      actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      conditions = [{
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders"]
+      }]
+    }]
+  }
+
+  assert {
+    condition     = length(aws_kms_alias.this) == 1 && aws_kms_alias.this[0].name == "alias/orders"
+    error_message = "The alias is created with the alias/ prefix."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[1].Sid == "CloudWatchLogs"
+    error_message = "Caller statements follow the account delegation."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[1].Principal.Service == "logs.eu-west-1.amazonaws.com"
+    error_message = "Service principals are rendered as Service."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders"
+    error_message = "Conditions are rendered as given."
+  }
+}
