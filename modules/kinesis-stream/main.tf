@@ -4,13 +4,12 @@ locals {
   # policy checks, from the scan; this form keeps the key in it.
   create_kms_key = !(var.kms_key_arn != null)
 
-  kms_key_arn = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
-  kms_key_id  = local.create_kms_key ? aws_kms_key.this[0].key_id : element(split("/", var.kms_key_arn), 1)
+  kms_key_arn = local.create_kms_key ? module.kms_key[0].key_arn : var.kms_key_arn
+  kms_key_id  = local.create_kms_key ? module.kms_key[0].key_id : element(split("/", var.kms_key_arn), 1)
 
-  # SSE requires the key in the stream's Region, so the key ARN
-  # (arn:partition:kms:region:account:key/id) tells us the Region without a
-  # data source that would need AWS credentials at plan time.
-  kinesis_via_service = "kinesis.${element(split(":", local.kms_key_arn), 3)}.${data.aws_partition.current.dns_suffix}"
+  # SSE requires the key in the stream's Region: the provider's Region (the key's ARN would
+  # make the key policy depend on itself).
+  kinesis_via_service = "kinesis.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
 
   # EFO principals need the stream-level read actions as well (Lambda calls
   # DescribeStream and ListShards before subscribing), so they are readers too.
@@ -25,6 +24,8 @@ locals {
 }
 
 data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
 
 resource "aws_kinesis_stream" "this" {
   name                      = var.name
@@ -44,9 +45,8 @@ resource "aws_kinesis_stream" "this" {
 
   tags = var.tags
 
-  # Cross-account grants must be on the key before anyone is told to use the
-  # stream, and must outlive the stream on destroy.
-  depends_on = [aws_kms_key_policy.this]
+  # The key's ARN is known only once its policy (with the cross-account grants) is attached,
+  # so the stream is created after it and destroyed before it.
 
   lifecycle {
     # Cross-variable rules live here because variable validation may only

@@ -71,19 +71,10 @@ run "on_demand_defaults" {
     error_message = "enforce_consumer_deletion must default to false."
   }
 
+  # The key's own settings (rotation, symmetric, key policy) are tested in modules/kms-key.
   assert {
-    condition     = length(aws_kms_key.this) == 1 && length(aws_kms_key_policy.this) == 1
-    error_message = "Without kms_key_arn the module must create a key and its policy."
-  }
-
-  assert {
-    condition     = aws_kms_key.this[0].enable_key_rotation && aws_kms_key.this[0].deletion_window_in_days == 30
-    error_message = "The created key must rotate and default to a 30-day deletion window."
-  }
-
-  assert {
-    condition     = aws_kms_key.this[0].key_usage == "ENCRYPT_DECRYPT" && aws_kms_key.this[0].customer_master_key_spec == "SYMMETRIC_DEFAULT"
-    error_message = "Kinesis SSE needs a symmetric encryption key."
+    condition     = length(module.kms_key) == 1
+    error_message = "Without kms_key_arn the module must create a key."
   }
 
   assert {
@@ -115,7 +106,7 @@ run "caller_supplied_key" {
   }
 
   assert {
-    condition     = length(aws_kms_key.this) == 0 && length(aws_kms_key_policy.this) == 0
+    condition     = length(module.kms_key) == 0
     error_message = "With kms_key_arn the module must not create a key or key policy."
   }
 
@@ -203,8 +194,8 @@ run "provisioned_with_consumers_and_sharing" {
   }
 
   assert {
-    condition     = aws_kms_key.this[0].tags == tomap({ team = "streaming" }) && aws_kinesis_stream.this.tags == tomap({ team = "streaming" })
-    error_message = "Tags must reach the stream and the key."
+    condition     = aws_kinesis_stream.this.tags == tomap({ team = "streaming" })
+    error_message = "Tags must reach the stream."
   }
 }
 
@@ -217,7 +208,7 @@ run "shared_with_caller_supplied_key" {
   }
 
   assert {
-    condition     = length(aws_kinesis_resource_policy.stream) == 1 && length(aws_kms_key_policy.this) == 0
+    condition     = length(aws_kinesis_resource_policy.stream) == 1 && length(module.kms_key) == 0
     error_message = "Sharing must attach a stream policy and leave a caller-supplied key's policy alone."
   }
 }

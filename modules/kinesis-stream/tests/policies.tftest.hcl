@@ -15,7 +15,7 @@ provider "aws" {
 }
 
 override_resource {
-  target = aws_kms_key.this
+  target = module.kms_key[0].aws_kms_key.this
   values = {
     arn    = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -23,7 +23,7 @@ override_resource {
 }
 
 override_resource {
-  target = aws_kms_key_policy.this
+  target = module.kms_key[0].aws_kms_key_policy.this
 }
 
 override_resource {
@@ -122,24 +122,24 @@ run "key_policy_grants_account_and_shared_principals" {
   }
 
   assert {
-    condition     = [for s in jsondecode(aws_kms_key_policy.this[0].policy).Statement : s.Sid] == ["AccountIamDelegation", "CrossAccountProducersViaKinesis", "CrossAccountConsumersViaKinesis"]
+    condition     = [for s in jsondecode(module.kms_key[0].policy_json).Statement : s.Sid] == ["AccountIamDelegation", "CrossAccountProducersViaKinesis", "CrossAccountConsumersViaKinesis"]
     error_message = "The key policy must hold the account delegation and the two cross-account statements."
   }
 
   assert {
-    condition     = jsondecode(aws_kms_key_policy.this[0].policy).Statement[0].Principal.AWS == "arn:aws:iam::111122223333:root"
+    condition     = jsondecode(module.kms_key[0].policy_json).Statement[0].Principal.AWS == "arn:aws:iam::111122223333:root"
     error_message = "Key administration must be delegated to the key's own account."
   }
 
   assert {
     condition = alltrue(flatten([
-      for s in jsondecode(aws_kms_key_policy.this[0].policy).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
+      for s in jsondecode(module.kms_key[0].policy_json).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
     ]))
     error_message = "The key policy must not use wildcard actions."
   }
 
   assert {
-    condition     = jsondecode(aws_kms_key_policy.this[0].policy).Statement[2].Condition.StringEquals["kms:ViaService"] == "kinesis.eu-west-1.amazonaws.com"
+    condition     = jsondecode(module.kms_key[0].policy_json).Statement[2].Condition.StringEquals["kms:ViaService"] == "kinesis.eu-west-1.amazonaws.com"
     error_message = "Cross-account key use must go through Kinesis."
   }
 
