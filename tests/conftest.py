@@ -45,8 +45,10 @@ class PlanSummary:
         return {"values": self.values, "counts": self.counts, "outputs": self.outputs}
 
 
-def _walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield from module.get("resources", [])
+def _walk(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(module address, resource) for every resource, the root module's address being ""."""
+    for resource in module.get("resources", []):
+        yield module.get("address", ""), resource
     for child in module.get("child_modules", []):
         yield from _walk(child)
 
@@ -60,12 +62,11 @@ def _without_package_hashes(values: dict[str, Any]) -> dict[str, Any]:
 
 def summarize(plan: tftest.TerraformPlanOutput) -> PlanSummary:
     root = plan._raw.get("planned_values", {}).get("root_module", {})
-    resources = [r for r in _walk(root) if r.get("mode") == "managed"]
+    managed = [(address, r) for address, r in _walk(root) if r.get("mode") == "managed"]
+    resources = [r for _, r in managed]
     counts = Counter(r["type"] for r in resources)
     counts["resources"] = len(resources)
-    counts["modules"] = len(
-        {r["address"].rsplit(".", 2)[0] for r in resources if r["address"].startswith("module.")}
-    )
+    counts["modules"] = len({address for address, _ in managed if address})
     outputs = {
         name: output.get("value", UNKNOWN)
         for name, output in plan._raw.get("planned_values", {}).get("outputs", {}).items()

@@ -104,7 +104,12 @@ data "aws_iam_policy_document" "this" {
         content {
           test     = condition.value.test
           variable = condition.value.variable
-          values   = condition.value.values
+          # The key's own account and partition, which callers cannot know at plan time
+          # without aws_caller_identity (and cannot read from this key without a cycle).
+          values = [
+            for value in condition.value.values :
+            replace(replace(value, "{account_id}", local.account_id), "{partition}", local.partition)
+          ]
         }
       }
     }

@@ -48,7 +48,7 @@ variable "statements" {
       values   = list(string)
     })), [])
   }))
-  description = "Key policy statements added to the account delegation, each allowing `actions` on this key to `principals` (service names, or AWS ARNs with principal_type = \"AWS\") under `conditions`. Actions must be kms:<Action> names; wildcards are refused."
+  description = "Key policy statements added to the account delegation, each allowing `actions` on this key to `principals` (service names, or AWS ARNs with principal_type = \"AWS\") under `conditions`. Condition values may contain `{account_id}` and `{partition}`, replaced by the key's own account and partition (e.g. an aws:SourceAccount condition). Actions must be kms:<Action> names; wildcards are refused."
   default     = []
   nullable    = false
 

@@ -22,6 +22,29 @@ CASES = [
     ("kinesis-stream", 'name = "s"\nstream_mode = "ONDEMAND"', ["ON_DEMAND", "PROVISIONED"]),
     ("kinesis-stream", 'name = "s"\nshard_level_metrics = ["Bytes"]', ["IncomingBytes"]),
     ("kinesis-stream", 'name = "bad name!"', ["name"]),
+    ("alarms", 'name_prefix = "o"\nalarm_emails = ["ops-at-example.com"]', ["name@example.com"]),
+    ("alarms", 'name_prefix = "o"\nalarm_overrides = { x = {} }', ["hydrate-errors"]),
+    (
+        "alarms",
+        'name_prefix = "o"\nalarm_overrides = { consumer-errors = { period = 90 } }',
+        ["multiple of 60"],
+    ),
+    (
+        "alarms",
+        'name_prefix = "o"\nalarm_overrides = { consumer-errors = { threshold = -1 } }',
+        [">= 0"],
+    ),
+    (
+        "alarms",
+        'name_prefix = "o"\nalarm_overrides = '
+        "{ hydrate-errors = { evaluation_periods = 1, datapoints_to_alarm = 2 } }",
+        ["between 1 and evaluation_periods"],
+    ),
+    (
+        "alarms",
+        'name_prefix = "o"\nsubscriptions = [{ protocol = "http", endpoint = "http://a.example" }]',
+        ["https", "email-json"],
+    ),
 ]
 
 

@@ -69,11 +69,18 @@ run "service_statement_with_condition" {
       sid        = "CloudWatchLogs"
       principals = ["logs.eu-west-1.amazonaws.com"]
       actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders"]
-      }]
+      conditions = [
+        {
+          test     = "ArnEquals"
+          variable = "kms:EncryptionContext:aws:logs:arn"
+          values   = ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders"]
+        },
+        {
+          test     = "StringEquals"
+          variable = "aws:SourceArn"
+          values   = ["arn:{partition}:cloudwatch:eu-west-1:{account_id}:alarm:orders-*"]
+        },
+      ]
     }]
   }
 
@@ -95,5 +102,10 @@ run "service_statement_with_condition" {
   assert {
     condition     = jsondecode(output.policy_json).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders"
     error_message = "Conditions are rendered as given."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[1].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-*"
+    error_message = "{partition} and {account_id} must be replaced by the key's own partition and account."
   }
 }

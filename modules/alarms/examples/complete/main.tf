@@ -1,0 +1,54 @@
+# Alarms and dashboard for a whole pipeline: the orders stream with an
+# enhanced fan-out consumer, the stream processor and e-mail notifier
+# functions, the hydrate function and the DLQ. Production expects at least
+# 500 orders every 5 minutes, so a silent stream raises an alarm too.
+module "alarms" {
+  source = "../.."
+
+  name_prefix = "example-orders"
+
+  alarm_emails = [
+    "streaming-oncall@example.com",
+    "orders-team@example.com",
+  ]
+
+  # An incident tool's HTTPS intake as well as e-mail.
+  subscriptions = [
+    {
+      protocol = "https"
+      endpoint = "https://alerts.example.com/hooks/cloudwatch"
+    },
+  ]
+
+  stream_name        = "example-orders"
+  efo_consumer_names = ["stream-processor"]
+
+  consumer_function_names = [
+    "example-orders-stream-processor",
+    "example-orders-email-notifier",
+  ]
+
+  # The functions' POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
+  consumer_service_name = "example-orders-stream-processor"
+  hydrate_function_name = "example-orders-hydrate"
+  hydrate_service_name  = "example-orders-hydrate"
+  metrics_namespace     = "StreamPipeline"
+
+  dlq_name = "example-orders-dlq"
+
+  min_incoming_records_per_period = 500
+
+  alarm_overrides = {
+    # Lambda retries throttled batches without losing them: here a consumer
+    # must be throttled for a quarter of an hour before anyone is paged.
+    consumer-throttles = {
+      period              = 300
+      evaluation_periods  = 3
+      datapoints_to_alarm = 3
+    }
+  }
+
+  tags = {
+    example = "complete"
+  }
+}
