@@ -22,7 +22,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # pip prints a warning per package for index locations configured on some machines but absent.
 PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: help setup fmt lint docs test pytest checkov package inventories providers \
+.PHONY: help setup fmt lint docs test pytest checkov package replay inventories providers \
         plan apply destroy guard-env clean
 
 help: ## List the targets
@@ -71,6 +71,13 @@ test: lint pytest checkov ## Everything CI runs: lint, all tests, checkov
 
 package: setup ## Build build/<function>.zip for every Lambda function
 	$(BIN)/python -m tools.package
+
+# REPLAY_ARGS: the CLI's arguments (default `stats`; e.g. 'run --dry-run', 'run --reason
+# RETRIES_EXHAUSTED --max 100'). With ENV=<environment>, the DLQ URL comes from that root's
+# `terraform output -json` (output dlq_url), piped to the CLI; without ENV pass --queue-url.
+replay: setup ## Replay the DLQ into its stream(s): REPLAY_ARGS='run --dry-run' [ENV=<env>]
+	$(if $(ENV),@$(MAKE) guard-env)
+	$(if $(ENV),$(TF_ENV) output -json | )$(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)
 
 inventories: setup ## Regenerate every plan inventory after an intended change
 	$(BIN)/pytest -p no:cacheprovider -n auto tests/modules/test_plan_inventories.py --update-inventories

@@ -15,8 +15,17 @@ Payload rules (checked on construction and on :meth:`DlqEnvelope.parse`):
 * ``payload_truncated`` -- the envelope with the payload would not fit in an SQS message, so the
   payload was left out *entirely* (never cut); sha256 + length of the original bytes and the
   coordinates remain, so the record can be re-read from the stream while it is retained.
+  When ``payload_location`` is set too (``s3://bucket/key``, written by the hydrate function
+  when it has a ``PAYLOAD_BUCKET``), the bytes are in that S3 object (S3 claim-check): the
+  replay CLI reads them there and checks them against sha256 + length.
 * neither -- there was no payload to keep (e.g. a pointer-only envelope from the hydrate
   function after the record left the stream, or a DynamoDB stream record without a NewImage).
+
+Range pointers (hydrate function): ``end_sequence_number`` set means the envelope stands for
+every record of shard ``shard_id`` from ``sequence_number`` up to ``end_sequence_number``
+(inclusive; sequence numbers compare as integers). With ``after_sequence_number`` the range
+starts *after* ``sequence_number`` (that record itself was dead-lettered separately).
+``missing_count`` is how many records the range holds, when known.
 
 Dependency-light on purpose (stdlib + pydantic): every function zip bundles this module.
 """
@@ -83,6 +92,12 @@ class ErrorCategory(StrEnum):
     """DynamoDB rejected this single item as invalid (ValidationException)."""
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     """The event source mapping gave up on the record (written by the hydrate function)."""
+    PAYLOAD_UNAVAILABLE = "PAYLOAD_UNAVAILABLE"
+    """The event source mapping gave up on records that could no longer be read from the stream
+    (trimmed past retention, stream or shard gone): a range pointer without payload."""
+    MALFORMED_ON_FAILURE_RECORD = "MALFORMED_ON_FAILURE_RECORD"
+    """The hydrate function received an on-failure record it could not read; the payload is that
+    message's original text (format ``on-failure-record``), never a stream record."""
 
 
 class PayloadFormat(StrEnum):
@@ -94,6 +109,9 @@ class PayloadFormat(StrEnum):
     """The text of the event's ``data`` field as delivered, because it was not valid base64."""
     DYNAMODB_JSON = "dynamodb-json"
     """The stream record's NewImage in DynamoDB-typed JSON (sorted keys, no whitespace)."""
+    ON_FAILURE_RECORD = "on-failure-record"
+    """The text of an on-failure record (or the event holding it) that could not be read. It
+    describes a failed batch; it is not a stream record and must never be replayed as one."""
 
 
 class EnvelopeError(ValueError):
@@ -164,6 +182,10 @@ class DlqEnvelope(BaseModel):
     sequence_number: str = Field(min_length=1)
     end_sequence_number: str | None = None
     """Only for envelopes that point at a range of records (hydrate, pointer-only)."""
+    after_sequence_number: bool = False
+    """Range pointers only: the range starts after ``sequence_number``, not at it."""
+    missing_count: int | None = Field(default=None, ge=0)
+    """Range pointers only: how many records the range holds, when known."""
     partition_key: str | None = None
     dynamodb_keys: dict[str, Any] | None = None
     approximate_arrival_time: AwareDatetime | None = None
@@ -184,6 +206,8 @@ class DlqEnvelope(BaseModel):
     payload_length: int | None = Field(default=None, ge=0)
     payload_available: bool
     payload_truncated: bool = False
+    payload_location: str | None = None
+    """``s3://bucket/key`` of the payload when it was left out of the message (claim-check)."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
@@ -195,6 +219,16 @@ class DlqEnvelope(BaseModel):
             raise ValueError(msg)
         if self.payload_available and self.payload_truncated:
             msg = "a truncated envelope carries no payload"
+            raise ValueError(msg)
+        if self.payload_location is not None:
+            if not self.payload_truncated:
+                msg = "payload_location is only valid on an envelope whose payload was left out"
+                raise ValueError(msg)
+            if not self.payload_location.startswith("s3://"):
+                msg = "payload_location must be an s3:// URI"
+                raise ValueError(msg)
+        if self.after_sequence_number and self.end_sequence_number is None:
+            msg = "after_sequence_number is only valid on a range (end_sequence_number)"
             raise ValueError(msg)
         if self.payload_available or self.payload_truncated:
             if self.payload_format is None:
@@ -234,6 +268,8 @@ class DlqEnvelope(BaseModel):
         event_id: str | None = None,
         shard_id: str | None = None,
         end_sequence_number: str | None = None,
+        after_sequence_number: bool = False,
+        missing_count: int | None = None,
         partition_key: str | None = None,
         dynamodb_keys: Mapping[str, Any] | None = None,
         approximate_arrival_time: datetime | float | None = None,
@@ -260,6 +296,8 @@ class DlqEnvelope(BaseModel):
             shard_id=shard_id,
             sequence_number=sequence_number,
             end_sequence_number=end_sequence_number,
+            after_sequence_number=after_sequence_number,
+            missing_count=missing_count,
             partition_key=partition_key,
             dynamodb_keys=dict(dynamodb_keys) if dynamodb_keys is not None else None,
             approximate_arrival_time=_to_datetime(approximate_arrival_time),
@@ -395,6 +433,8 @@ class DlqEnvelope(BaseModel):
         """The record's bytes exactly as captured (see ``payload_format``)."""
         if self.payload_b64 is None:
             why = "it was left out to fit in an SQS message" if self.payload_truncated else "none"
+            if self.payload_location is not None:
+                why = f"it is stored at {self.payload_location}"
             msg = (
                 f"envelope {self.envelope_id} carries no payload ({why}); re-read sequence number "
                 f"{self.sequence_number} of shard {self.shard_id} from {self.event_source_arn}"
@@ -410,6 +450,20 @@ class DlqEnvelope(BaseModel):
         return self.model_copy(
             update={"payload_b64": None, "payload_available": False, "payload_truncated": True}
         )
+
+    def with_payload_location(self, location: str) -> DlqEnvelope:
+        """Claim-check copy: payload left out of the message, stored at ``location`` (s3://)."""
+        if self.payload_b64 is None:
+            msg = f"envelope {self.envelope_id} carries no payload to move to {location}"
+            raise EnvelopeError(msg)
+        return self.model_validate(
+            {**self.without_payload().model_dump(), "payload_location": location}
+        )
+
+    @property
+    def is_range(self) -> bool:
+        """True for a pointer to a range of records (``end_sequence_number`` set)."""
+        return self.end_sequence_number is not None
 
     def fit_to_size(self, max_bytes: int = SQS_MAX_MESSAGE_BYTES) -> DlqEnvelope:
         """This envelope if its JSON fits in ``max_bytes``, else :meth:`without_payload`."""

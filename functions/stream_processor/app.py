@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from stream_processor.aws_errors import RetryPolicy
+from common.aws_errors import RetryPolicy
+from common.dlq_publisher import DlqPublisher
 from stream_processor.config import ConfigurationError, Settings
-from stream_processor.dlq import DlqPublisher
 from stream_processor.pipeline import BatchReport, BatchSink
 from stream_processor.processor import DeferredBatchProcessor
 from stream_processor.records import Prepared, RecordPreparer

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from common.dlq_envelope import DlqEnvelope, EnvelopeError, ErrorCategory
-from stream_processor.dlq import DlqPublisher
+from common.dlq_publisher import DlqPublisher
 from stream_processor.models import Item, ItemKey
 from stream_processor.records import Prepared, Rejected, Skipped, WriteCandidate
 from stream_processor.writer import DynamoBatchWriter

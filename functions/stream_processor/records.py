@@ -127,6 +127,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def image_to_document(image: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB-JSON image (NewImage) -> the plain document the event model validates.
+
+    Public because the replay CLI converts images with exactly these rules, so a replayed
+    DynamoDB-stream record becomes the same event (and item) as the original.
+    """
+    return {name: _plain(_DESERIALIZER.deserialize(value)) for name, value in image.items()}
+
+
 class RecordPreparer:
     """Record handlers for the batch processor (one per event source)."""
 
@@ -192,9 +201,7 @@ class RecordPreparer:
         if not isinstance(new_image, dict):
             return Rejected(source, ErrorCategory.UNDECODABLE_IMAGE, "NewImage is not a map")
         try:
-            document = {
-                name: _plain(_DESERIALIZER.deserialize(value)) for name, value in new_image.items()
-            }
+            document = image_to_document(new_image)
         except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError) as exc:
             return Rejected(
                 source,

@@ -10,6 +10,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -237,3 +238,119 @@ def always_raise(error: Exception) -> Callable[..., Any]:
         raise error
 
     return handler
+
+
+# --------------------------------------------------------------------------- on-failure records
+
+CONSUMER_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stream-processor"
+ON_FAILURE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:stream-processor-on-failure"
+ON_FAILURE_TIMESTAMP = "2025-01-31T12:00:00.000Z"
+
+
+def on_failure_record(
+    *,
+    start: str,
+    end: str,
+    batch_size: int,
+    stream_arn: str = KINESIS_STREAM_ARN,
+    shard_id: str = SHARD_ID,
+    source: str = "kinesis",
+    condition: str = "RetryAttemptsExhausted",
+    invoke_count: int = 3,
+    function_error: str | None = "Unhandled",
+    response_context: Any = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """What an event source mapping sends its on-failure destination. ``source="dynamodb"``
+    gives ``DDBStreamBatchInfo``; ``response_context=MISSING`` leaves it out (RecordAgeExceeded);
+    ``overrides`` replace top-level fields (``MISSING`` removes one)."""
+    context = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if function_error is not None:
+        context["functionError"] = function_error
+    record: dict[str, Any] = {
+        "requestContext": {
+            "requestId": "c9b8fa9f-5a7f-4f6c-af9c-0c604cde93a5",
+            "functionArn": CONSUMER_FUNCTION_ARN,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": context if response_context is None else response_context,
+        "version": "1.0",
+        "timestamp": ON_FAILURE_TIMESTAMP,
+        "KinesisBatchInfo" if source == "kinesis" else "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": start,
+            "endSequenceNumber": end,
+            "approximateArrivalOfFirstRecord": "2025-01-31T11:59:00.000Z",
+            "approximateArrivalOfLastRecord": "2025-01-31T11:59:30.000Z",
+            "batchSize": batch_size,
+            "streamArn": stream_arn,
+        },
+    }
+    record.update(overrides)
+    return {name: value for name, value in record.items() if value is not MISSING}
+
+
+def sns_event(*messages: str | Mapping[str, Any]) -> dict[str, Any]:
+    """An SNS -> Lambda event; each message is a JSON document or the raw Message text."""
+    records = []
+    for number, message in enumerate(messages, start=1):
+        text = message if isinstance(message, str) else json.dumps(message)
+        records.append(
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{ON_FAILURE_TOPIC_ARN}:2bcfbf39-05c3-41de-beaa",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb5{number}",
+                    "TopicArn": ON_FAILURE_TOPIC_ARN,
+                    "Subject": None,
+                    "Message": text,
+                    "Timestamp": "2025-01-31T12:00:01.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://sns.example/cert.pem",
+                    "UnsubscribeUrl": "https://sns.example/unsubscribe",
+                    "MessageAttributes": {},
+                },
+            }
+        )
+    return {"Records": records}
+
+
+# --------------------------------------------------------------------------- GetRecords output
+
+
+def get_records_record(
+    sequence_number: str, data: bytes = b"{}", partition_key: str = "user-1"
+) -> dict[str, Any]:
+    """One record as Kinesis GetRecords returns it (for botocore Stubber responses)."""
+    return {
+        "SequenceNumber": sequence_number,
+        "ApproximateArrivalTimestamp": datetime.fromtimestamp(ARRIVAL_EPOCH_SECONDS, UTC),
+        "Data": data,
+        "PartitionKey": partition_key,
+    }
+
+
+def kinesis_event_from_get_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    stream_arn: str = KINESIS_STREAM_ARN,
+    shard_id: str = SHARD_ID,
+) -> dict[str, Any]:
+    """A Lambda Kinesis event holding records read back with GetRecords."""
+    return kinesis_event(
+        *(
+            kinesis_record(
+                raw_data=base64.b64encode(record["Data"]).decode(),
+                sequence_number=str(record["SequenceNumber"]),
+                partition_key=str(record["PartitionKey"]),
+                shard_id=shard_id,
+                stream_arn=stream_arn,
+                arrival=record["ApproximateArrivalTimestamp"].timestamp(),
+            )
+            for record in records
+        )
+    )

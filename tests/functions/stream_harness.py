@@ -1,18 +1,24 @@
-"""Test harness for the stream processor: moto resources, handler invocation, EMF parsing."""
+"""Test harness for the Lambda functions: moto resources, handler invocation, EMF parsing."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 from boto3.dynamodb.types import TypeDeserializer
-from factories import FakeLambdaContext
+from botocore.config import Config
+from factories import REGION, FakeLambdaContext, typed
 
+from common.aws_errors import RetryPolicy
 from common.dlq_envelope import DlqEnvelope
+from hydrate import app as hydrate_app
+from hydrate.config import Settings as HydrateSettings
 from stream_processor import app
-from stream_processor.aws_errors import RetryPolicy
 from stream_processor.config import Settings
 
 TABLE_NAME = "retail-events-enriched"
@@ -112,3 +118,172 @@ def emf_metrics(captured_stdout: str) -> dict[str, list[tuple[float, dict[str, s
                 for value in values if isinstance(values, list) else [values]:
                     found.setdefault(metric["Name"], []).append((float(value), dimensions))
     return found
+
+
+# --------------------------------------------------------------------------- hydrate + replay
+
+STREAM_NAME = "retail-events"
+SOURCE_TABLE_NAME = "retail-events-outbox"
+PAYLOAD_BUCKET = "stream-pipeline-dlq-payloads"
+HYDRATE_FUNCTION = "hydrate-test"
+
+
+@functools.cache
+def harness_session() -> boto3.session.Session:
+    """One session for the hydrate/replay fixtures' clients (cached service models)."""
+    return boto3.session.Session(region_name=REGION)
+
+
+@dataclass
+class Streams:
+    """moto-backed Kinesis stream (one shard), DynamoDB source table with a stream, S3 bucket, on
+    top of the target table and DLQ of :class:`Aws`."""
+
+    aws: Aws
+    kinesis: Any
+    dynamodbstreams: Any
+    s3: Any
+    stream_arn: str
+    shard_id: str
+    dynamodb_stream_arn: str
+    dynamodb_shard_id: str
+
+    @classmethod
+    def create(cls, aws: Aws, session: Any) -> Streams:
+        kinesis = session.client("kinesis")
+        kinesis.create_stream(StreamName=STREAM_NAME, ShardCount=1)
+        summary = kinesis.describe_stream_summary(StreamName=STREAM_NAME)
+        stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
+        (shard,) = kinesis.list_shards(StreamARN=stream_arn)["Shards"]
+        table = aws.dynamodb.create_table(
+            TableName=SOURCE_TABLE_NAME,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]
+        # moto 5.2.5 does not route botocore's account-based DynamoDB Streams endpoint
+        # (<account>.streams-ddb.<region>.amazonaws.com): use the regional one.
+        dynamodbstreams = session.client(
+            "dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")
+        )
+        description = dynamodbstreams.describe_stream(StreamArn=table["LatestStreamArn"])
+        (ddb_shard,) = description["StreamDescription"]["Shards"]
+        s3 = session.client("s3")
+        s3.create_bucket(
+            Bucket=PAYLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        return cls(
+            aws=aws,
+            kinesis=kinesis,
+            dynamodbstreams=dynamodbstreams,
+            s3=s3,
+            stream_arn=stream_arn,
+            shard_id=shard["ShardId"],
+            dynamodb_stream_arn=table["LatestStreamArn"],
+            dynamodb_shard_id=ddb_shard["ShardId"],
+        )
+
+    def put(
+        self, payloads: Sequence[bytes], partition_keys: Sequence[str] | None = None
+    ) -> list[str]:
+        """PutRecords (500 per call); returns the sequence numbers, in order."""
+        keys = list(partition_keys) if partition_keys is not None else ["user-1"] * len(payloads)
+        numbers: list[str] = []
+        for start in range(0, len(payloads), 500):
+            response = self.kinesis.put_records(
+                StreamARN=self.stream_arn,
+                Records=[
+                    {"Data": data, "PartitionKey": key}
+                    for data, key in zip(
+                        payloads[start : start + 500], keys[start : start + 500], strict=True
+                    )
+                ],
+            )
+            assert response["FailedRecordCount"] == 0
+            numbers.extend(record["SequenceNumber"] for record in response["Records"])
+        return numbers
+
+    def records(self, after: str | None = None) -> list[dict[str, Any]]:
+        """Every record of the shard (after a sequence number), as GetRecords returns them."""
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self.kinesis.get_shard_iterator(
+            StreamARN=self.stream_arn, ShardId=self.shard_id, **position
+        )["ShardIterator"]
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.kinesis.get_records(
+                ShardIterator=iterator, Limit=10_000, StreamARN=self.stream_arn
+            )
+            if not page["Records"]:
+                return found
+            found.extend(page["Records"])
+            iterator = page["NextShardIterator"]
+
+    def write_source_items(self, documents: Sequence[Mapping[str, Any]]) -> list[str]:
+        """PutItem into the source table; returns the stream sequence numbers, in order."""
+        for document in documents:
+            self.aws.dynamodb.put_item(TableName=SOURCE_TABLE_NAME, Item=typed(document))
+        iterator = self.dynamodbstreams.get_shard_iterator(
+            StreamArn=self.dynamodb_stream_arn,
+            ShardId=self.dynamodb_shard_id,
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+        page = self.dynamodbstreams.get_records(ShardIterator=iterator, Limit=1000)
+        return [record["dynamodb"]["SequenceNumber"] for record in page["Records"]]
+
+    def dlq_count(self) -> int:
+        attributes = self.aws.sqs.get_queue_attributes(
+            QueueUrl=self.aws.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+
+@dataclass
+class HydrateHarness:
+    """Invokes the real hydrate handler with injected clients and a recording sleep."""
+
+    streams: Streams
+    sleeps: list[float] = field(default_factory=list)
+    context: FakeLambdaContext = field(
+        default_factory=lambda: FakeLambdaContext(function_name=HYDRATE_FUNCTION)
+    )
+
+    def configure(
+        self,
+        *,
+        kinesis: Any = None,
+        dynamodbstreams: Any = None,
+        sqs: Any = None,
+        s3: Any = None,
+        payload_bucket: str | None = None,
+        page_limit: int | None = None,
+    ) -> hydrate_app.Dependencies:
+        dependencies = hydrate_app.Dependencies(
+            settings=HydrateSettings(
+                dlq_url=self.streams.aws.queue_url,
+                payload_bucket=payload_bucket,
+                function_name=HYDRATE_FUNCTION,
+            ),
+            kinesis=kinesis if kinesis is not None else self.streams.kinesis,
+            dynamodbstreams=(
+                dynamodbstreams if dynamodbstreams is not None else self.streams.dynamodbstreams
+            ),
+            sqs=sqs if sqs is not None else self.streams.aws.sqs,
+            s3=s3 if s3 is not None else self.streams.s3,
+            sleep=self.sleeps.append,
+            rand=lambda: 0.5,
+            page_limit=page_limit,
+        )
+        hydrate_app.set_dependencies(dependencies)
+        return dependencies
+
+    def invoke(self, event: Any) -> dict[str, int]:
+        return hydrate_app.lambda_handler(event, self.context)  # type: ignore[arg-type]

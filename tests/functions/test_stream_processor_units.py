@@ -18,7 +18,7 @@ from botocore.exceptions import (
 from factories import FakeLambdaContext, client_error, kinesis_event_of, retail_event
 from pydantic import ValidationError
 
-from stream_processor.aws_errors import ErrorKind, RetryPolicy, classify_exception
+from common.aws_errors import ErrorKind, RetryPolicy, classify_exception
 from stream_processor.config import KINESIS_MAX_RECORD_BYTES, ConfigurationError, Settings
 from stream_processor.models import (
     MAX_TIMESTAMP_MS,

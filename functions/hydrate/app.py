@@ -1,0 +1,169 @@
+"""Lambda entry point: on-failure records of stream event source mappings -> SQS DLQ envelopes.
+
+Handler string: ``hydrate.app.lambda_handler``. See README.md next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from common.aws_errors import RetryPolicy
+from common.dlq_envelope import DlqEnvelope
+from common.dlq_publisher import DlqPublisher, PublishReport
+from hydrate.config import Settings
+from hydrate.hydrator import HydrationReport, Hydrator, claim_check_oversized
+from hydrate.models import extract_messages
+from hydrate.reader import ShardRangeReader, StreamKind
+
+DEFAULT_METRICS_NAMESPACE: Final = "StreamPipeline"
+"""Same default as the stream processor: one namespace for the pipeline's metrics."""
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+)
+
+SDK_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+)
+
+
+class DlqSendError(RuntimeError):
+    """Some envelopes were not accepted by SQS after the retries: the invocation fails, so that
+    Lambda's asynchronous retries (then the function's own on-failure destination) take over."""
+
+
+@dataclass(slots=True)
+class Dependencies:
+    """Everything the handler needs from the outside world; tests replace it."""
+
+    settings: Settings
+    kinesis: Any
+    dynamodbstreams: Any
+    sqs: Any
+    s3: Any = None
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+    read_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
+    page_limit: int | None = None
+    """Records per GetRecords call at most (None: the API maximum). Tests lower it."""
+
+    @classmethod
+    def from_env(cls) -> Dependencies:
+        settings = Settings.from_env()
+        return cls(
+            settings=settings,
+            kinesis=boto3.client("kinesis", config=SDK_CONFIG),
+            dynamodbstreams=boto3.client("dynamodbstreams", config=SDK_CONFIG),
+            sqs=boto3.client("sqs", config=SDK_CONFIG),
+            s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
+        )
+
+    def reader(self, kind: StreamKind) -> ShardRangeReader:
+        client = self.kinesis if kind is StreamKind.KINESIS else self.dynamodbstreams
+        return ShardRangeReader(
+            client,
+            kind,
+            policy=self.read_policy,
+            sleep=self.sleep,
+            rand=self.rand,
+            page_limit=self.page_limit,
+        )
+
+
+_dependencies: Dependencies | None = None
+
+
+def get_dependencies() -> Dependencies:
+    """Built on first use (the cold start) and reused by later invocations."""
+    global _dependencies
+    if _dependencies is None:
+        _dependencies = Dependencies.from_env()
+    return _dependencies
+
+
+def set_dependencies(dependencies: Dependencies | None) -> None:
+    """Replace (or with ``None`` forget) the dependencies -- for tests and local runtimes."""
+    global _dependencies
+    _dependencies = dependencies
+
+
+def _emit_metrics(report: HydrationReport, *, claim_checked: int, published: PublishReport) -> None:
+    count = MetricUnit.Count
+    metrics.add_metric(name="OnFailureRecordsReceived", unit=count, value=report.on_failure_records)
+    metrics.add_metric(name="MalformedOnFailureRecords", unit=count, value=report.malformed)
+    metrics.add_metric(name="RecordsHydrated", unit=count, value=report.records_hydrated)
+    metrics.add_metric(name="PayloadUnavailable", unit=count, value=report.payload_unavailable)
+    metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=claim_checked)
+    metrics.add_metric(name="DlqPayloadsOmitted", unit=count, value=published.truncated)
+    metrics.add_metric(name="DlqSendRetries", unit=count, value=published.retry_requests)
+
+
+def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
+    settings = dependencies.settings
+    hydrator = Hydrator(
+        {kind: dependencies.reader(kind) for kind in StreamKind},
+        function_name=settings.function_name,
+        log=logger,
+    )
+    report = HydrationReport()
+    envelopes: list[DlqEnvelope] = []
+    for message in extract_messages(event):
+        envelopes.extend(hydrator.envelopes(message, report))
+
+    envelopes, claim_checked = claim_check_oversized(
+        envelopes, dependencies.s3, settings.payload_bucket
+    )
+    publisher = DlqPublisher(
+        dependencies.sqs,
+        settings.dlq_url,
+        policy=dependencies.dlq_policy,
+        sleep=dependencies.sleep,
+        rand=dependencies.rand,
+    )
+    published = publisher.publish(envelopes)
+    _emit_metrics(report, claim_checked=claim_checked, published=published)
+    summary = {
+        "onFailureRecords": report.on_failure_records,
+        "malformed": report.malformed,
+        "recordsHydrated": report.records_hydrated,
+        "payloadUnavailable": report.payload_unavailable,
+        "dlqMessages": len(envelopes) - len(published.failures),
+        "payloadsStoredInS3": claim_checked,
+        "payloadsOmitted": published.truncated,
+        "sendMessageBatchRequests": published.requests,
+    }
+    if published.failures:
+        logger.error(
+            "DLQ send failed: failing the invocation so that Lambda retries it",
+            extra={**summary, "failures": sorted(set(published.failures.values()))[:10]},
+        )
+        msg = (
+            f"{len(published.failures)} of {len(envelopes)} DLQ envelope(s) not accepted by SQS: "
+            + "; ".join(sorted(set(published.failures.values()))[:3])
+        )
+        raise DlqSendError(msg)
+    logger.info("on-failure records handled", extra=summary)
+    return summary
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    return process_event(event, get_dependencies())

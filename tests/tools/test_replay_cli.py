@@ -1,0 +1,180 @@
+"""The replay CLI's surface: entry point, arguments, terraform outputs, exit codes, make target.
+
+Replay behaviour (what is put, deleted, kept) is tested against moto in
+tests/functions/test_replay.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from rich.console import Console
+
+from tools import replay
+from tools.terraform_stage import REPO_ROOT
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto, with credentials and region from a fake environment; yields an empty DLQ's URL."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        yield sqs.create_queue(QueueName="replay-cli-dlq")["QueueUrl"]
+
+
+def run(*argv: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    console = Console(file=out, width=200, no_color=True)
+    code = replay.main(list(argv), console=console, error_console=console, stdin=io.StringIO(stdin))
+    return code, out.getvalue()
+
+
+def test_module_runs_from_the_repository_root() -> None:
+    """GIVEN a plain interpreter in the repository root (no pytest path setup)
+    WHEN `python -m tools.replay --help` runs
+    THEN it lists both subcommands (the functions' packages are found by the tool itself).
+    """
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.replay", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "run" in result.stdout
+    assert "stats" in result.stdout
+
+
+def test_run_without_a_queue_is_a_usage_error() -> None:
+    code, output = run("run", "--no-progress")
+
+    assert code == 2
+    assert "no queue: pass --queue-url URL, or ENV=<environment>" in output
+
+
+def test_unknown_reason_is_a_usage_error_listing_the_categories() -> None:
+    code, output = run("run", "--queue-url", "https://q", "--reason", "RETRIES_EXHAUSTED,NOPE")
+
+    assert code == 2
+    assert "unknown --reason NOPE" in output
+    assert "PAYLOAD_UNAVAILABLE" in output
+
+
+def test_max_must_be_positive() -> None:
+    code, output = run("run", "--queue-url", "https://q", "--max", "0")
+
+    assert code == 2
+    assert "--max must be at least 1" in output
+
+
+def test_queue_url_comes_from_terraform_outputs_on_stdin(fake_aws: str) -> None:
+    """GIVEN `terraform output -json` with dlq_url on stdin (what `make replay ENV=...` pipes)
+    WHEN replaying an empty DLQ THEN that queue is used and the run ends cleanly (exit 0).
+    """
+    outputs = {"dlq_url": {"value": fake_aws, "type": "string", "sensitive": False}}
+
+    code, output = run(
+        "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
+    )
+
+    assert code == 0
+    assert "records put: 0" in output
+
+
+def test_queue_url_comes_from_a_terraform_outputs_file(fake_aws: str, tmp_path: Path) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"dlq_queue_url": {"value": fake_aws}}))
+
+    code, output = run("stats", "--terraform-outputs", str(path), "--wait-seconds", "0")
+
+    assert code == 0
+    assert "DLQ contents" in output
+
+
+def test_missing_queue_is_reported_with_exit_2(fake_aws: str) -> None:
+    code, output = run(
+        "run", "--queue-url", fake_aws + "-missing", "--wait-seconds", "0", "--no-progress"
+    )
+
+    assert code == 2
+    assert "error:" in output
+
+
+def test_invalid_message_gives_exit_1_and_a_table(fake_aws: str) -> None:
+    """GIVEN a DLQ holding one message that is not an envelope
+    WHEN replayed THEN the table shows it kept under INVALID_ENVELOPE and the exit status is 1.
+    """
+    boto3.client("sqs", region_name=REGION).send_message(QueueUrl=fake_aws, MessageBody="{}")
+
+    code, output = run("run", "--queue-url", fake_aws, "--wait-seconds", "0")
+
+    assert code == 1
+    (row,) = [line for line in output.splitlines() if line.lstrip("│ ").startswith("INVALID_ENV")]
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == ["INVALID_ENVELOPE", "1", "0", "1", "0"]
+    assert "no envelope_version" in output
+
+
+def test_region_is_taken_from_an_aws_queue_url() -> None:
+    assert replay._region(None, "https://sqs.eu-central-1.amazonaws.com/1/q") == "eu-central-1"
+    assert replay._region("us-east-1", "https://sqs.eu-central-1.amazonaws.com/1/q") == "us-east-1"
+    assert replay._region(None, "http://localhost:5000/1/q") is None
+
+
+def _make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-s", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_make_replay_passes_replay_args_and_defaults_to_stats() -> None:
+    """GIVEN the Makefile WHEN `make -n replay` is expanded THEN it calls the CLI with
+    REPLAY_ARGS (default `stats`), and without ENV never runs terraform."""
+    explicit = _make("-n", "replay", "REPLAY_ARGS=run --dry-run --queue-url Q")
+    default = _make("-n", "replay")
+
+    assert explicit.returncode == 0, explicit.stderr
+    assert "-m tools.replay run --dry-run --queue-url Q" in explicit.stdout
+    assert "terraform" not in explicit.stdout
+    assert "-m tools.replay stats" in default.stdout
+    assert "  replay " in _make("help").stdout
+
+
+def test_make_replay_with_env_checks_the_environment_then_pipes_its_outputs() -> None:
+    """GIVEN ENV=<name> WHEN `make -n replay` is expanded (nothing runs: no setup, no terraform)
+    THEN the environment guard comes first, then `terraform output -json` of that root is piped
+    into the CLI (--terraform-outputs -)."""
+    result = _make("-n", "replay", "ENV=nope", "REPLAY_ARGS=run --dry-run")
+
+    assert result.returncode == 0, result.stderr
+    guard = result.stdout.index("is not an environment")
+    pipe = result.stdout.index(
+        "terraform -chdir=environments/nope output -json | .venv/bin/python -m tools.replay "
+        "run --dry-run --terraform-outputs -"
+    )
+    assert guard < pipe

@@ -1,0 +1,896 @@
+"""Replay the dead-letter queue: put the records of DLQ envelopes back into their stream.
+
+    python -m tools.replay run   --queue-url URL [--dry-run] [--max N] [--reason CATEGORY ...]
+                                 [--target STREAM] [--endpoint-url URL] [--region REGION]
+    python -m tools.replay stats --queue-url URL [--endpoint-url URL] [--region REGION]
+
+``run`` receives DLQ messages (10 at a time, kept invisible for ``--visibility-timeout``),
+parses each envelope with the shared parser and re-puts the record's original bytes, with its
+original partition key, into the stream named by the envelope (or ``--target``) with PutRecords
+(at most 500 records / 5 MiB per call). A message is deleted (DeleteMessageBatch) only after
+*all* of its records were accepted; a record rejected by PutRecords (per-record ``ErrorCode``)
+keeps its message. At the end a table gives the counts per reason (error category), followed by
+every message left in the queue and why; those messages are made visible again at once.
+
+Where the payload comes from: the envelope itself; else its S3 claim-check object (hydrate
+function with ``PAYLOAD_BUCKET``), checked against sha256 + length; else the stream, re-read
+with the hydrate function's reader (GetShardIterator ``AT_SEQUENCE_NUMBER``) while it still
+retains the record(s). What stays in the queue, reported: bodies that are not valid envelopes,
+unreadable on-failure records (the hydrate function's not-hydrated envelopes), records the
+stream no longer holds, DynamoDB stream records unless ``--target`` names a Kinesis stream (their
+NewImage is then converted to plain JSON with the stream processor's own rules), and records
+PutRecords or DeleteMessageBatch refused.
+
+Safe to run twice: a record put twice (a crash between PutRecords and the delete) is absorbed by
+the consumer's idempotent writes; envelopes are de-duplicated on ``envelope_id`` within a run.
+``--dry-run`` reads (the queue, S3, the stream) and reports, but puts and deletes nothing.
+
+Exit status: 0 when every message considered was replayed (or would be), 1 when some stay in
+the queue, 2 when the tool could not run (usage, queue unreachable).
+
+``--terraform-outputs FILE`` (``-`` for stdin) reads ``terraform output -json`` and takes the
+queue URL from the output ``dlq_url`` (or ``dlq_queue_url``) when ``--queue-url`` is not given:
+``make replay ENV=<environment> REPLAY_ARGS='run --dry-run'`` does exactly that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+if str(_FUNCTIONS_DIR) not in sys.path:  # `python -m tools.replay` from the repository root
+    sys.path.insert(0, str(_FUNCTIONS_DIR))
+
+from common.aws_errors import describe_exception  # noqa: E402
+from common.claim_check import fetch_payload  # noqa: E402
+from common.dlq_envelope import (  # noqa: E402
+    DYNAMODB_SOURCE,
+    KINESIS_SOURCE,
+    DlqEnvelope,
+    EnvelopeParseError,
+    ErrorCategory,
+    PayloadFormat,
+    PayloadUnavailableError,
+    canonical_json,
+)
+from hydrate.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
+from stream_processor.records import image_to_document  # noqa: E402
+
+MAX_RECORDS_PER_PUT: Final = 500
+MAX_BYTES_PER_PUT: Final = 5 * 1024 * 1024
+MAX_ENTRIES_PER_SQS_BATCH: Final = 10
+MAX_PARTITION_KEY_CHARS: Final = 256
+MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3
+INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
+"""Table label of messages whose body is not a valid envelope."""
+QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
+SDK_CONFIG: Final = Config(retries={"mode": "standard", "max_attempts": 5})
+_SQS_URL_REGION: Final = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
+
+
+class Outcome(StrEnum):
+    REPLAYED = "replayed"
+    WOULD_REPLAY = "would replay"
+    KEPT = "kept"
+    FILTERED = "filtered out"
+
+
+class NotReplayableError(Exception):
+    """This message's record cannot be put back now; ``str()`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SqsMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutEntry:
+    data: bytes
+    partition_key: str
+
+
+@dataclass(slots=True)
+class Planned:
+    """The records of one envelope (several for a range pointer) and its message(s): the first
+    one and any duplicate (same ``envelope_id``) received in this run."""
+
+    envelope: DlqEnvelope
+    stream: str
+    entries: list[PutEntry]
+    messages: list[SqsMessage]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptMessage:
+    message_id: str
+    envelope_id: str | None
+    label: str
+    why: str
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    dry_run: bool = False
+    counts: dict[str, Counter[Outcome]] = field(default_factory=dict)
+    kept: list[KeptMessage] = field(default_factory=list)
+    records_put: int = 0
+    put_requests: int = 0
+    duplicates: int = 0
+
+    def add(self, label: str, outcome: Outcome, count: int = 1) -> None:
+        self.counts.setdefault(label, Counter())[outcome] += count
+
+    def total(self, outcome: Outcome) -> int:
+        return sum(counter[outcome] for counter in self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    queue_url: str
+    target: str | None = None
+    dry_run: bool = False
+    max_messages: int | None = None
+    reasons: frozenset[str] = frozenset()
+    visibility_timeout: int = 300
+    wait_seconds: int = 2
+
+
+@dataclass(slots=True)
+class Clients:
+    sqs: Any
+    kinesis: Any
+    dynamodbstreams: Any
+    s3: Any
+
+    @classmethod
+    def create(cls, *, region: str | None, endpoint_url: str | None) -> Clients:
+        session = boto3.session.Session(region_name=region)
+        extra: dict[str, Any] = {"config": SDK_CONFIG}
+        if endpoint_url:
+            extra["endpoint_url"] = endpoint_url
+        return cls(
+            sqs=session.client("sqs", **extra),
+            kinesis=session.client("kinesis", **extra),
+            dynamodbstreams=session.client("dynamodbstreams", **extra),
+            s3=session.client("s3", **extra),
+        )
+
+
+# --------------------------------------------------------------------------- SQS helpers
+
+
+class Queue:
+    def __init__(self, client: Any, url: str, *, visibility_timeout: int, wait_seconds: int):
+        self._client = client
+        self.url = url
+        self._visibility_timeout = visibility_timeout
+        self._wait_seconds = wait_seconds
+
+    def approximate_size(self) -> int | None:
+        try:
+            attributes = self._client.get_queue_attributes(
+                QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            return int(attributes["ApproximateNumberOfMessages"])
+        except (ClientError, BotoCoreError, KeyError, ValueError):
+            return None
+
+    def receive(self, count: int) -> list[SqsMessage]:
+        response = self._client.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=max(1, min(MAX_ENTRIES_PER_SQS_BATCH, count)),
+            VisibilityTimeout=self._visibility_timeout,
+            WaitTimeSeconds=self._wait_seconds,
+        )
+        return [
+            SqsMessage(str(m["MessageId"]), str(m["ReceiptHandle"]), str(m.get("Body", "")))
+            for m in response.get("Messages") or []
+        ]
+
+    def delete(self, messages: Sequence[SqsMessage]) -> dict[str, str]:
+        """Deletes; returns message id -> why it was not deleted."""
+        return self._batch("delete_message_batch", messages, {})
+
+    def release(self, messages: Sequence[SqsMessage]) -> None:
+        """Visible again at once (best effort: otherwise they reappear after the timeout)."""
+        with contextlib.suppress(ClientError, BotoCoreError):
+            self._batch("change_message_visibility_batch", messages, {"VisibilityTimeout": 0})
+
+    def _batch(
+        self, operation: str, messages: Sequence[SqsMessage], extra: dict[str, Any]
+    ) -> dict[str, str]:
+        failures: dict[str, str] = {}
+        for start in range(0, len(messages), MAX_ENTRIES_PER_SQS_BATCH):
+            chunk = messages[start : start + MAX_ENTRIES_PER_SQS_BATCH]
+            entries = [
+                {"Id": str(index), "ReceiptHandle": m.receipt_handle, **extra}
+                for index, m in enumerate(chunk)
+            ]
+            try:
+                response = getattr(self._client, operation)(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                failures.update(
+                    dict.fromkeys((m.message_id for m in chunk), describe_exception(exc))
+                )
+                continue
+            succeeded = {str(entry["Id"]) for entry in response.get("Successful") or []}
+            failed = {str(entry["Id"]): entry for entry in response.get("Failed") or []}
+            for index, message in enumerate(chunk):
+                if str(index) in succeeded and str(index) not in failed:
+                    continue
+                entry = failed.get(str(index), {})
+                failures[message.message_id] = (
+                    f"{entry.get('Code', 'Unknown')}: {entry.get('Message', 'no result')}"
+                )
+        return failures
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def _stream_params(stream: str) -> dict[str, str]:
+    return {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
+
+
+def _partition_key_for_dynamodb(envelope: DlqEnvelope, payload: bytes) -> str:
+    if envelope.partition_key:
+        return envelope.partition_key
+    basis = canonical_json(envelope.dynamodb_keys) if envelope.dynamodb_keys else payload
+    text = basis.decode("utf-8", "replace")
+    if 0 < len(text) <= MAX_PARTITION_KEY_CHARS:
+        return text
+    return hashlib.sha256(basis).hexdigest()
+
+
+def dynamodb_image_to_json(payload: bytes) -> bytes:
+    """A NewImage in DynamoDB JSON -> the plain JSON document the stream processor would have
+    derived from it (its own deserialisation rules, so the same event gets the same item)."""
+    try:
+        image = json.loads(payload)
+        if not isinstance(image, dict):
+            msg = "NewImage is not a map"
+            raise TypeError(msg)
+        document = image_to_document(image)
+        return json.dumps(
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError) as exc:
+        msg = f"the DynamoDB NewImage cannot be converted to JSON: {type(exc).__name__}: {exc}"
+        raise NotReplayableError(msg) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Payload:
+    data: bytes | None
+    partition_key: str | None
+    payload_format: PayloadFormat | None
+
+
+class Replayer:
+    def __init__(
+        self,
+        clients: Clients,
+        options: RunOptions,
+        *,
+        reader: Callable[[StreamKind], ShardRangeReader] | None = None,
+        on_message: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._clients = clients
+        self._options = options
+        self._reader = reader or self._default_reader
+        self._on_message = on_message
+        self.queue = Queue(
+            clients.sqs,
+            options.queue_url,
+            visibility_timeout=options.visibility_timeout,
+            wait_seconds=options.wait_seconds,
+        )
+        self.report = ReplayReport(dry_run=options.dry_run)
+        self._release: list[SqsMessage] = []
+        self._pending: dict[str, Planned] = {}
+        self._replayed_ids: set[str] = set()
+
+    def _default_reader(self, kind: StreamKind) -> ShardRangeReader:
+        client = (
+            self._clients.kinesis if kind is StreamKind.KINESIS else self._clients.dynamodbstreams
+        )
+        return ShardRangeReader(client, kind)
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> ReplayReport:
+        seen: set[str] = set()
+        limit = self._options.max_messages
+        for fresh in _fresh_batches(self.queue, seen, limit):
+            for message in fresh:
+                seen.add(message.message_id)
+                self._consider(message)
+                self._on_message()
+            if sum(len(p.entries) for p in self._pending.values()) >= MAX_RECORDS_PER_PUT:
+                self._flush()
+        self._flush()
+        self.queue.release(self._release)
+        return self.report
+
+    def _keep(
+        self, message: SqsMessage, envelope: DlqEnvelope | None, label: str, why: str
+    ) -> None:
+        self.report.add(label, Outcome.KEPT)
+        self.report.kept.append(
+            KeptMessage(message.message_id, envelope.envelope_id if envelope else None, label, why)
+        )
+        self._release.append(message)
+
+    def _consider(self, message: SqsMessage) -> None:
+        try:
+            envelope = DlqEnvelope.parse(message.body)
+        except EnvelopeParseError as exc:
+            self._keep(message, None, INVALID_ENVELOPE, str(exc))
+            return
+        label = envelope.error_category.value
+        if self._options.reasons and label not in self._options.reasons:
+            self.report.add(label, Outcome.FILTERED)
+            self._release.append(message)
+            return
+        if envelope.envelope_id in self._replayed_ids:
+            self.report.duplicates += 1
+            self._settle_duplicate(message, envelope)
+            return
+        pending = self._pending.get(envelope.envelope_id)
+        if pending is not None:
+            self.report.duplicates += 1
+            pending.messages.append(message)
+            return
+        try:
+            stream = self._stream_for(envelope)
+            entries = self._entries(envelope)
+        except NotReplayableError as exc:
+            self._keep(message, envelope, label, str(exc))
+            return
+        if self._options.dry_run:
+            self.report.add(label, Outcome.WOULD_REPLAY)
+            self._release.append(message)
+            self._replayed_ids.add(envelope.envelope_id)
+            return
+        self._pending[envelope.envelope_id] = Planned(envelope, stream, entries, [message])
+
+    def _settle_duplicate(self, message: SqsMessage, envelope: DlqEnvelope) -> None:
+        label = envelope.error_category.value
+        if self._options.dry_run:
+            self.report.add(label, Outcome.WOULD_REPLAY)
+            self._release.append(message)
+            return
+        failures = self.queue.delete([message])
+        if message.message_id in failures:
+            self._keep(message, envelope, label, f"not deleted: {failures[message.message_id]}")
+        else:
+            self.report.add(label, Outcome.REPLAYED)
+
+    # ------------------------------------------------------------------ planning
+
+    def _stream_for(self, envelope: DlqEnvelope) -> str:
+        if envelope.payload_format is PayloadFormat.ON_FAILURE_RECORD:
+            msg = (
+                "not replayable: the hydrate function could not read this on-failure record "
+                "(see its error_reason); fix it and publish it to the hydrate function again"
+            )
+            raise NotReplayableError(msg)
+        if envelope.event_source not in (KINESIS_SOURCE, DYNAMODB_SOURCE):
+            msg = f"not replayable: unknown event source {envelope.event_source!r}"
+            raise NotReplayableError(msg)
+        if self._options.target:
+            return self._options.target
+        if envelope.event_source == DYNAMODB_SOURCE:
+            msg = (
+                "skipped: a DynamoDB stream record cannot be put back into its stream; "
+                "pass --target STREAM to put it into a Kinesis stream"
+            )
+            raise NotReplayableError(msg)
+        if not envelope.event_source_arn:
+            msg = "not replayable: the envelope names no stream (pass --target STREAM)"
+            raise NotReplayableError(msg)
+        return envelope.event_source_arn
+
+    def _entries(self, envelope: DlqEnvelope) -> list[PutEntry]:
+        entries: list[PutEntry] = []
+        for payload in self._payloads(envelope):
+            data, key = payload.data, payload.partition_key
+            if data is None:
+                msg = "not replayable: the stream record has no payload (no NewImage)"
+                raise NotReplayableError(msg)
+            if payload.payload_format is PayloadFormat.KINESIS_DATA_FIELD:
+                msg = (
+                    "not replayable: the payload is the delivered data field text (it was not "
+                    "base64), not the record's bytes"
+                )
+                raise NotReplayableError(msg)
+            if payload.payload_format is PayloadFormat.DYNAMODB_JSON:
+                key = _partition_key_for_dynamodb(envelope, data)
+                data = dynamodb_image_to_json(data)
+            if not key:
+                msg = "not replayable: no partition key known for the record"
+                raise NotReplayableError(msg)
+            entries.append(PutEntry(data, key))
+        return entries
+
+    def _payloads(self, envelope: DlqEnvelope) -> list[_Payload]:
+        if envelope.payload_available:
+            return [
+                _Payload(envelope.original_bytes(), envelope.partition_key, envelope.payload_format)
+            ]
+        problems: list[str] = []
+        if envelope.payload_location is not None:
+            try:
+                data = fetch_payload(self._clients.s3, envelope)
+            except (ClientError, BotoCoreError, PayloadUnavailableError, ValueError) as exc:
+                problems.append(
+                    f"claim-check {envelope.payload_location}: {describe_exception(exc)}"
+                )
+            else:
+                return [_Payload(data, envelope.partition_key, envelope.payload_format)]
+        try:
+            return self._from_stream(envelope)
+        except NotReplayableError as exc:
+            problems.append(str(exc))
+        raise NotReplayableError("; ".join(problems))
+
+    def _from_stream(self, envelope: DlqEnvelope) -> list[_Payload]:
+        end = envelope.end_sequence_number or envelope.sequence_number
+        if not (
+            envelope.event_source_arn
+            and envelope.shard_id
+            and envelope.sequence_number.isdigit()
+            and end.isdigit()
+        ):
+            msg = "payload unavailable: the envelope carries no payload and no stream coordinates"
+            raise NotReplayableError(msg)
+        reader = self._reader(StreamKind(envelope.event_source))
+        try:
+            read = reader.read(
+                stream_arn=envelope.event_source_arn,
+                shard_id=envelope.shard_id,
+                start=envelope.sequence_number,
+                end=end,
+                after=envelope.after_sequence_number,
+                expected=envelope.missing_count if envelope.is_range else 1,
+            )
+        except StreamReadError as exc:
+            msg = f"payload unavailable for now: {exc}"
+            raise NotReplayableError(msg) from exc
+        gone = read.missing + ([read.not_read] if read.not_read else [])
+        if gone:
+            msg = "payload unavailable: still not in the stream (" + "; ".join(
+                g.detail for g in gone
+            )
+            raise NotReplayableError(msg + ")")
+        if not read.records:
+            msg = "payload unavailable: the stream returned no record for the envelope"
+            raise NotReplayableError(msg)
+        if not envelope.is_range:
+            record = read.records[0]
+            if record.sequence_number != envelope.sequence_number:
+                msg = f"payload unavailable: sequence number {envelope.sequence_number} not found"
+                raise NotReplayableError(msg)
+            if (
+                record.payload is not None
+                and envelope.payload_sha256 is not None
+                and hashlib.sha256(record.payload).hexdigest() != envelope.payload_sha256
+            ):
+                msg = "payload re-read from the stream does not match the envelope's sha256"
+                raise NotReplayableError(msg)
+            return [
+                _Payload(
+                    record.payload,
+                    envelope.partition_key or record.partition_key,
+                    envelope.payload_format or record.payload_format,
+                )
+            ]
+        return [_Payload(r.payload, r.partition_key, r.payload_format) for r in read.records]
+
+    # ------------------------------------------------------------------ put + delete
+
+    def _flush(self) -> None:
+        planned = list(self._pending.values())
+        self._pending.clear()
+        if not planned:
+            return
+        errors: dict[int, list[str]] = {index: [] for index in range(len(planned))}
+        by_stream: dict[str, list[tuple[int, PutEntry]]] = {}
+        for index, item in enumerate(planned):
+            for entry in item.entries:
+                by_stream.setdefault(item.stream, []).append((index, entry))
+        for stream, items in by_stream.items():
+            for chunk in _put_chunks(items):
+                self._put(stream, chunk, errors)
+
+        accepted: list[Planned] = []
+        for index, item in enumerate(planned):
+            label = item.envelope.error_category.value
+            if errors[index]:
+                why = "PutRecords refused: " + "; ".join(sorted(set(errors[index])))
+                for message in item.messages:
+                    self._keep(message, item.envelope, label, why)
+            else:
+                accepted.append(item)
+                self._replayed_ids.add(item.envelope.envelope_id)
+        failures = self.queue.delete([m for item in accepted for m in item.messages])
+        for item in accepted:
+            label = item.envelope.error_category.value
+            for message in item.messages:
+                if message.message_id in failures:
+                    self._keep(
+                        message,
+                        item.envelope,
+                        label,
+                        f"put into the stream but not deleted from the DLQ "
+                        f"({failures[message.message_id]}); a later replay puts it again, "
+                        "which the consumer's idempotent writes absorb",
+                    )
+                else:
+                    self.report.add(label, Outcome.REPLAYED)
+
+    def _put(
+        self, stream: str, chunk: list[tuple[int, PutEntry]], errors: dict[int, list[str]]
+    ) -> None:
+        self.report.put_requests += 1
+        try:
+            response = self._clients.kinesis.put_records(
+                Records=[{"Data": e.data, "PartitionKey": e.partition_key} for _, e in chunk],
+                **_stream_params(stream),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            for index, _ in chunk:
+                errors[index].append(describe_exception(exc))
+            return
+        results: list[dict[str, Any]] = response.get("Records") or []
+        for position, (index, _) in enumerate(chunk):
+            result = results[position] if position < len(results) else {}
+            if result.get("ErrorCode") or not result.get("SequenceNumber"):
+                code = result.get("ErrorCode") or "NoResult"
+                errors[index].append(f"{code}: {result.get('ErrorMessage', '')}".strip(": "))
+            else:
+                self.report.records_put += 1
+
+
+def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[list[SqsMessage]]:
+    """Receives until the queue is empty (or ``limit`` messages were seen). Messages seen
+    already (their visibility timeout ran out during a long run) are skipped; the run ends after
+    a few receives in a row that bring nothing new."""
+    repeats = 0
+    while limit is None or len(seen) < limit:
+        wanted = MAX_ENTRIES_PER_SQS_BATCH if limit is None else limit - len(seen)
+        messages = queue.receive(wanted)
+        if not messages:
+            return
+        fresh = [m for m in messages if m.message_id not in seen]
+        if limit is not None:
+            fresh = fresh[: limit - len(seen)]
+        if not fresh:
+            repeats += 1
+            if repeats >= MAX_RECEIVES_WITHOUT_NEW_MESSAGES:
+                return
+            continue
+        repeats = 0
+        yield fresh
+
+
+def _put_chunks(items: list[tuple[int, PutEntry]]) -> Iterator[list[tuple[int, PutEntry]]]:
+    chunk: list[tuple[int, PutEntry]] = []
+    size = 0
+    for item in items:
+        entry_size = len(item[1].data) + len(item[1].partition_key.encode("utf-8"))
+        if chunk and (len(chunk) == MAX_RECORDS_PER_PUT or size + entry_size > MAX_BYTES_PER_PUT):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += entry_size
+    if chunk:
+        yield chunk
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@dataclass(slots=True)
+class StatsReport:
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    oldest: dict[str, datetime] = field(default_factory=dict)
+    streams: Counter[str] = field(default_factory=Counter)
+
+
+STATS_COLUMNS: Final = ("messages", "payload in message", "payload in S3", "pointer only", "other")
+
+
+def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -> StatsReport:
+    """Reads every message once (nothing is changed: they are made visible again)."""
+    report = StatsReport()
+    seen: set[str] = set()
+    received: list[SqsMessage] = []
+    for fresh in _fresh_batches(queue, seen, None):
+        for message in fresh:
+            seen.add(message.message_id)
+            received.append(message)
+            _count_stats(report, message)
+            on_message()
+    queue.release(received)
+    return report
+
+
+def _count_stats(report: StatsReport, message: SqsMessage) -> None:
+    try:
+        envelope = DlqEnvelope.parse(message.body)
+    except EnvelopeParseError:
+        report.counts.setdefault(INVALID_ENVELOPE, Counter()).update(["messages", "other"])
+        return
+    label = envelope.error_category.value
+    counter = report.counts.setdefault(label, Counter())
+    counter["messages"] += 1
+    if envelope.payload_format is PayloadFormat.ON_FAILURE_RECORD:
+        counter["other"] += 1
+    elif envelope.payload_available:
+        counter["payload in message"] += 1
+    elif envelope.payload_location is not None:
+        counter["payload in S3"] += 1
+    else:
+        counter["pointer only"] += 1
+    if label not in report.oldest or envelope.failed_at < report.oldest[label]:
+        report.oldest[label] = envelope.failed_at
+    report.streams[envelope.event_source_arn or envelope.event_source] += 1
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render_replay(report: ReplayReport, console: Console) -> None:
+    done = Outcome.WOULD_REPLAY if report.dry_run else Outcome.REPLAYED
+    table = Table(
+        title="DLQ replay" + (" (dry run: nothing put, nothing deleted)" * report.dry_run)
+    )
+    table.add_column("reason")
+    for name in ("messages", done.value, "kept", "filtered out"):
+        table.add_column(name, justify="right")
+    totals: Counter[Outcome] = Counter()
+    for label in sorted(report.counts):
+        counter = report.counts[label]
+        totals.update(counter)
+        table.add_row(
+            label,
+            str(sum(counter.values())),
+            str(counter[done]),
+            str(counter[Outcome.KEPT]),
+            str(counter[Outcome.FILTERED]),
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        str(sum(totals.values())),
+        str(totals[done]),
+        str(totals[Outcome.KEPT]),
+        str(totals[Outcome.FILTERED]),
+    )
+    console.print(table)
+    if report.kept:
+        kept = Table(title="left in the queue")
+        for name in ("message id", "envelope id", "reason", "why"):
+            kept.add_column(name, overflow="fold")
+        for item in report.kept:
+            kept.add_row(item.message_id, item.envelope_id or "-", item.label, item.why)
+        console.print(kept)
+    console.print(
+        f"records put: {report.records_put} in {report.put_requests} PutRecords call(s); "
+        f"duplicate envelopes: {report.duplicates}"
+    )
+
+
+def render_stats(report: StatsReport, console: Console) -> None:
+    table = Table(title="DLQ contents")
+    table.add_column("reason")
+    for name in STATS_COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_column("oldest failure")
+    for label in sorted(report.counts):
+        counter = report.counts[label]
+        oldest = report.oldest.get(label)
+        table.add_row(
+            label,
+            *(str(counter[name]) for name in STATS_COLUMNS),
+            oldest.isoformat() if oldest else "-",
+        )
+    console.print(table)
+    for stream, count in report.streams.most_common():
+        console.print(f"{count:>8}  {stream}")
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _read_outputs(source: str, stdin: TextIO) -> dict[str, Any]:
+    text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        msg = "terraform outputs must be the JSON object of `terraform output -json`"
+        raise ValueError(msg)
+    return {
+        name: value.get("value") if isinstance(value, dict) else value
+        for name, value in document.items()
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--queue-url", help="URL of the DLQ (SQS)")
+    common.add_argument(
+        "--terraform-outputs",
+        metavar="FILE",
+        help="`terraform output -json` of an environment ('-': stdin); gives dlq_url",
+    )
+    common.add_argument("--endpoint-url", help="AWS endpoint, e.g. the local emulator")
+    common.add_argument("--region", help="AWS region (default: from the queue URL or AWS config)")
+    common.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="how long received messages stay invisible while being handled (default 300)",
+    )
+    common.add_argument(
+        "--wait-seconds",
+        type=int,
+        default=2,
+        choices=range(21),
+        metavar="0-20",
+        help="long-poll wait of each ReceiveMessage (default 2)",
+    )
+    common.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.replay",
+        description="Replay the dead-letter queue into the stream(s) the records came from.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", parents=[common], help="put DLQ records back into their stream, delete them"
+    )
+    run.add_argument("--target", help="put every record into this Kinesis stream (name or ARN)")
+    run.add_argument("--dry-run", action="store_true", help="report only: put/delete nothing")
+    run.add_argument("--max", type=int, dest="max_messages", help="handle at most N messages")
+    run.add_argument(
+        "--reason",
+        action="append",
+        default=[],
+        metavar="CATEGORY",
+        help="only envelopes of this error category (repeatable, or comma-separated): "
+        + ", ".join(category.value for category in ErrorCategory),
+    )
+    commands.add_parser(
+        "stats", parents=[common], help="count DLQ messages per reason; changes nothing"
+    )
+    return parser
+
+
+def _region(explicit: str | None, queue_url: str) -> str | None:
+    if explicit:
+        return explicit
+    match = _SQS_URL_REGION.match(queue_url)
+    return match.group(1) if match else None
+
+
+def _reasons(values: Sequence[str]) -> frozenset[str]:
+    reasons = {part.strip().upper() for value in values for part in value.split(",") if part}
+    known = {category.value for category in ErrorCategory}
+    unknown = sorted(reasons - known)
+    if unknown:
+        msg = f"unknown --reason {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+        raise ValueError(msg)
+    return frozenset(reasons)
+
+
+def _progress(console: Console, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not enabled,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clients: Clients | None = None,
+    console: Console | None = None,
+    error_console: Console | None = None,
+    stdin: TextIO | None = None,
+    reader: Callable[[StreamKind], ShardRangeReader] | None = None,
+) -> int:
+    args = _parser().parse_args(argv)
+    out = console or Console()
+    err = error_console or Console(stderr=True)
+    try:
+        outputs = (
+            _read_outputs(args.terraform_outputs, stdin or sys.stdin)
+            if args.terraform_outputs
+            else {}
+        )
+        queue_url = args.queue_url or next(
+            (str(outputs[name]) for name in QUEUE_URL_OUTPUTS if outputs.get(name)), None
+        )
+        if not queue_url:
+            msg = "no queue: pass --queue-url URL, or ENV=<environment> (output dlq_url)"
+            raise ValueError(msg)
+        reasons = _reasons(getattr(args, "reason", []))
+        if getattr(args, "max_messages", None) is not None and args.max_messages < 1:
+            msg = "--max must be at least 1"
+            raise ValueError(msg)
+    except (OSError, ValueError) as exc:
+        err.print(f"error: {exc}")
+        return 2
+
+    clients = clients or Clients.create(
+        region=_region(args.region, queue_url), endpoint_url=args.endpoint_url
+    )
+    show_progress = not args.no_progress and err.is_terminal
+    try:
+        if args.command == "stats":
+            queue = Queue(
+                clients.sqs,
+                queue_url,
+                visibility_timeout=args.visibility_timeout,
+                wait_seconds=args.wait_seconds,
+            )
+            with _progress(err, show_progress) as progress:
+                task = progress.add_task("reading the DLQ", total=queue.approximate_size())
+                stats = collect_stats(queue, lambda: progress.advance(task))
+            render_stats(stats, out)
+            return 0
+
+        options = RunOptions(
+            queue_url=queue_url,
+            target=args.target,
+            dry_run=args.dry_run,
+            max_messages=args.max_messages,
+            reasons=reasons,
+            visibility_timeout=args.visibility_timeout,
+            wait_seconds=args.wait_seconds,
+        )
+        with _progress(err, show_progress) as progress:
+            task = progress.add_task("replaying the DLQ")
+            replayer = Replayer(
+                clients, options, reader=reader, on_message=lambda: progress.advance(task)
+            )
+            progress.update(task, total=options.max_messages or replayer.queue.approximate_size())
+            report = replayer.run()
+    except (ClientError, BotoCoreError) as exc:
+        err.print(f"error: {describe_exception(exc)}")
+        return 2
+    render_replay(report, out)
+    return 1 if report.kept else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
