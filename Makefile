@@ -10,7 +10,8 @@ CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n auto
 CHECKOV_ARGS ?=
-ENVIRONMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard environments/*/*.tf)))))
+# environments/_shared holds the files every environment links; it is not an environment.
+ENVIRONMENTS := $(filter-out _%,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard environments/*/*.tf))))))
 
 # Terraform installs providers from a local mirror when there is one (TF_PLUGIN_DIR, or a
 # standard mirror directory), from the registry otherwise: see tools/terraform_cli_config.py.
@@ -22,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # pip prints a warning per package for index locations configured on some machines but absent.
 PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: help setup fmt lint docs test pytest checkov package replay inventories providers \
+.PHONY: help setup fmt lint docs test pytest checkov package produce replay inventories providers \
         plan apply destroy guard-env clean
 
 help: ## List the targets
@@ -77,7 +78,14 @@ package: setup ## Build build/<function>.zip for every Lambda function
 # `terraform output -json` (output dlq_url), piped to the CLI; without ENV pass --queue-url.
 replay: setup ## Replay the DLQ into its stream(s): REPLAY_ARGS='run --dry-run' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
-	$(if $(ENV),$(TF_ENV) output -json | )$(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)
+	$(if $(ENV),$(TF_ENV) output -json | )$(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+
+# PRODUCE_ARGS: the producer's arguments (e.g. '--count 10000 --poison-rate 0.05 --manifest
+# build/manifest.jsonl'). With ENV=<environment> the stream comes from that root's
+# `terraform output -json` (output stream_name); ENV=local also points at the emulator.
+produce: setup ## Put test events on the stream: PRODUCE_ARGS='--count 1000' [ENV=<env>]
+	$(if $(ENV),@$(MAKE) guard-env)
+	$(if $(ENV),$(TF_ENV) output -json | )$(BIN)/python -m tools.producer $(PRODUCE_ARGS)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
 
 inventories: setup ## Regenerate every plan inventory after an intended change
 	$(BIN)/pytest -p no:cacheprovider -n auto tests/modules/test_plan_inventories.py --update-inventories
@@ -90,6 +98,10 @@ guard-env:
 	  echo "ENV='$(ENV)' is not an environment. Use ENV=<name>, one of: $(or $(ENVIRONMENTS),none yet (environments/<name>/ holds none))" >&2; \
 	  exit 2; \
 	fi
+
+# The local emulator's port (make local-up); tools reach it with --endpoint-url.
+LOCAL_PORT ?= 4566
+LOCAL_ENDPOINT_ARG = $(if $(filter local,$(ENV)), --endpoint-url http://127.0.0.1:$(LOCAL_PORT))
 
 # A per-environment backend config (bucket, key, region) lives next to the root when it has one.
 TF_ENV = terraform -chdir=environments/$(ENV)

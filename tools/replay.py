@@ -1,8 +1,10 @@
 """Replay the dead-letter queue: put the records of DLQ envelopes back into their stream.
 
-    python -m tools.replay run   --queue-url URL [--dry-run] [--max N] [--reason CATEGORY ...]
+    python -m tools.replay run   --queue-url URL [--dry-run] [--max N] [--reason REASON ...]
                                  [--target STREAM] [--endpoint-url URL] [--region REGION]
+                                 [--profile PROFILE]
     python -m tools.replay stats --queue-url URL [--endpoint-url URL] [--region REGION]
+                                 [--profile PROFILE]
 
 ``run`` receives DLQ messages (10 at a time, kept invisible for ``--visibility-timeout``),
 parses each envelope with the shared parser and re-puts the record's original bytes, with its
@@ -20,6 +22,17 @@ unreadable on-failure records (the hydrate function's not-hydrated envelopes), r
 stream no longer holds, DynamoDB stream records unless ``--target`` names a Kinesis stream (their
 NewImage is then converted to plain JSON with the stream processor's own rules), and records
 PutRecords or DeleteMessageBatch refused.
+
+Failed hydrate invocations (reason ``HYDRATE_FAILED``): when the hydrate function itself fails
+(after Lambda's asynchronous retries), Lambda sends the DLQ its record of the invocation, whose
+``requestPayload`` is the event the function was given -- the SNS event holding the consumer's
+on-failure record(s), or an on-failure record passed directly. ``run`` reads the batch(es) back
+from the stream with the hydrate function's own code (``hydrate.hydrator.Hydrator``: the same
+envelopes, so records also dead-lettered individually are put once) and puts every record; the
+message is deleted only when all of them were accepted. It stays, reported, when a part of a
+batch is no longer in the stream ("payload unavailable": nothing of it is put; invoke the hydrate
+function with its ``requestPayload`` to dead-letter the readable records one by one), when it
+cannot be read, or when a record was refused.
 
 Safe to run twice: a record put twice (a crash between PutRecords and the delete) is absorbed by
 the consumer's idempotent writes; envelopes are de-duplicated on ``envelope_id`` within a run.
@@ -46,19 +59,27 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Final, TextIO
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
-if str(_FUNCTIONS_DIR) not in sys.path:  # `python -m tools.replay` from the repository root
-    sys.path.insert(0, str(_FUNCTIONS_DIR))
+from tools import cli_common
+from tools.cli_common import (
+    MAX_PARTITION_KEY_CHARS,
+    MAX_RECORDS_PER_PUT,
+    add_aws_arguments,
+    aws_session,
+    client_options,
+    first_output,
+    progress_bar,
+    put_records_batches,
+    read_terraform_outputs,
+    stream_params,
+)
+
+cli_common.add_functions_to_path()  # `python -m tools.replay` from the repository root
 
 from common.aws_errors import describe_exception  # noqa: E402
 from common.claim_check import fetch_payload  # noqa: E402
@@ -72,18 +93,28 @@ from common.dlq_envelope import (  # noqa: E402
     PayloadUnavailableError,
     canonical_json,
 )
+from hydrate.hydrator import HydrationReport, Hydrator  # noqa: E402
+from hydrate.models import (  # noqa: E402
+    MalformedAsyncInvocationRecordError,
+    MalformedOnFailureRecordError,
+    OnFailureRecord,
+    looks_like_async_invocation_record,
+    parse_async_invocation_record,
+    parse_on_failure_record,
+)
 from hydrate.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
 from stream_processor.records import image_to_document  # noqa: E402
 
-MAX_RECORDS_PER_PUT: Final = 500
-MAX_BYTES_PER_PUT: Final = 5 * 1024 * 1024
 MAX_ENTRIES_PER_SQS_BATCH: Final = 10
-MAX_PARTITION_KEY_CHARS: Final = 256
 MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3
 INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
-"""Table label of messages whose body is not a valid envelope."""
+"""Table label of messages whose body is neither a valid envelope nor a record of a failed
+hydrate invocation."""
+HYDRATE_FAILED: Final = "HYDRATE_FAILED"
+"""Table label (and ``--reason``) of Lambda's records of failed hydrate invocations."""
+REPLAY_LABELS: Final = frozenset({*(category.value for category in ErrorCategory), HYDRATE_FAILED})
+"""What ``--reason`` accepts."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
-SDK_CONFIG: Final = Config(retries={"mode": "standard", "max_attempts": 5})
 _SQS_URL_REGION: Final = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
 
 
@@ -120,6 +151,29 @@ class Planned:
     stream: str
     entries: list[PutEntry]
     messages: list[SqsMessage]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedGroup:
+    """A message that stands for several envelopes (a record of a failed hydrate invocation:
+    every record of its failed batch). It is deleted only when all of them were put."""
+
+    message: SqsMessage
+    label: str
+    envelope_ids: tuple[str, ...]
+
+
+class _NoLog:
+    """The Hydrator's log, silenced: the replay reports in its own table."""
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +219,11 @@ class Clients:
     s3: Any
 
     @classmethod
-    def create(cls, *, region: str | None, endpoint_url: str | None) -> Clients:
-        session = boto3.session.Session(region_name=region)
-        extra: dict[str, Any] = {"config": SDK_CONFIG}
-        if endpoint_url:
-            extra["endpoint_url"] = endpoint_url
+    def create(
+        cls, *, region: str | None, endpoint_url: str | None, profile: str | None = None
+    ) -> Clients:
+        session = aws_session(region=region, profile=profile)
+        extra = client_options(endpoint_url)
         return cls(
             sqs=session.client("sqs", **extra),
             kinesis=session.client("kinesis", **extra),
@@ -250,10 +304,6 @@ class Queue:
 # --------------------------------------------------------------------------- payloads
 
 
-def _stream_params(stream: str) -> dict[str, str]:
-    return {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
-
-
 def _partition_key_for_dynamodb(envelope: DlqEnvelope, payload: bytes) -> str:
     if envelope.partition_key:
         return envelope.partition_key
@@ -310,6 +360,7 @@ class Replayer:
         self.report = ReplayReport(dry_run=options.dry_run)
         self._release: list[SqsMessage] = []
         self._pending: dict[str, Planned] = {}
+        self._groups: list[PlannedGroup] = []
         self._replayed_ids: set[str] = set()
 
     def _default_reader(self, kind: StreamKind) -> ShardRangeReader:
@@ -347,7 +398,10 @@ class Replayer:
         try:
             envelope = DlqEnvelope.parse(message.body)
         except EnvelopeParseError as exc:
-            self._keep(message, None, INVALID_ENVELOPE, str(exc))
+            if _is_async_invocation_record(message.body):
+                self._consider_hydrate_failure(message)
+            else:
+                self._keep(message, None, INVALID_ENVELOPE, str(exc))
             return
         label = envelope.error_category.value
         if self._options.reasons and label not in self._options.reasons:
@@ -375,6 +429,85 @@ class Replayer:
             self._replayed_ids.add(envelope.envelope_id)
             return
         self._pending[envelope.envelope_id] = Planned(envelope, stream, entries, [message])
+
+    def _consider_hydrate_failure(self, message: SqsMessage) -> None:
+        """Lambda's record of a failed hydrate invocation: hydrate its batch(es) again, from the
+        stream, and plan every record; the message goes only when all of them are put."""
+        label = HYDRATE_FAILED
+        if self._options.reasons and label not in self._options.reasons:
+            self.report.add(label, Outcome.FILTERED)
+            self._release.append(message)
+            return
+        try:
+            plan = self._hydrate_failure_plan(message.body)
+        except NotReplayableError as exc:
+            self._keep(message, None, label, str(exc))
+            return
+        if self._options.dry_run:
+            self.report.add(label, Outcome.WOULD_REPLAY)
+            self._release.append(message)
+            self._replayed_ids.update(item.envelope.envelope_id for item in plan)
+            return
+        for item in plan:
+            envelope_id = item.envelope.envelope_id
+            if envelope_id not in self._replayed_ids and envelope_id not in self._pending:
+                self._pending[envelope_id] = item
+        self._groups.append(
+            PlannedGroup(message, label, tuple(item.envelope.envelope_id for item in plan))
+        )
+
+    def _hydrate_failure_plan(self, body: str) -> list[Planned]:
+        """The records of every on-failure record in the invocation's ``requestPayload``, read
+        back with the hydrate function's own code (same envelopes, same ``envelope_id``s: a
+        record also dead-lettered on its own is put once). Raises NotReplayableError unless
+        every record can be put back."""
+        try:
+            record = parse_async_invocation_record(body)
+        except MalformedAsyncInvocationRecordError as exc:
+            msg = f"not replayable: {exc}"
+            raise NotReplayableError(msg) from exc
+        failure = record.failure_reason()
+        messages = record.on_failure_messages()
+        on_failure: list[OnFailureRecord] = []
+        for incoming in messages:
+            try:
+                on_failure.append(parse_on_failure_record(incoming.raw))
+            except MalformedOnFailureRecordError as exc:
+                msg = (
+                    f"not replayable: its requestPayload holds no readable on-failure record "
+                    f"({exc}); {failure}"
+                )
+                raise NotReplayableError(msg) from exc
+
+        hydrator = Hydrator(
+            {kind: self._reader(kind) for kind in StreamKind},
+            function_name="replay",
+            log=_NoLog(),
+        )
+        envelopes: list[DlqEnvelope] = []
+        gone: list[str] = []
+        for incoming, batch_record in zip(messages, on_failure, strict=True):
+            try:
+                hydrated = hydrator.envelopes(incoming, HydrationReport())
+            except StreamReadError as exc:
+                msg = f"payload unavailable for now: {exc}; {failure}"
+                raise NotReplayableError(msg) from exc
+            gone.extend(_missing_parts(batch_record, hydrated))
+            envelopes.extend(hydrated)
+        if gone:
+            readable = sum(1 for envelope in envelopes if not envelope.is_range)
+            hint = (
+                f"{readable} record(s) of the batch are still in the stream: invoke the hydrate "
+                "function with this message's requestPayload to dead-letter them one by one"
+                if readable
+                else "nothing of the batch is left in the stream (look at the requestPayload)"
+            )
+            msg = f"payload unavailable: {'; '.join(gone)}. {hint}; {failure}"
+            raise NotReplayableError(msg)
+        return [
+            Planned(envelope, self._stream_for(envelope), self._entries(envelope), [])
+            for envelope in envelopes
+        ]
 
     def _settle_duplicate(self, message: SqsMessage, envelope: DlqEnvelope) -> None:
         label = envelope.error_category.value
@@ -513,8 +646,10 @@ class Replayer:
 
     def _flush(self) -> None:
         planned = list(self._pending.values())
+        groups = self._groups
         self._pending.clear()
-        if not planned:
+        self._groups = []
+        if not planned and not groups:
             return
         errors: dict[int, list[str]] = {index: [] for index in range(len(planned))}
         by_stream: dict[str, list[tuple[int, PutEntry]]] = {}
@@ -522,20 +657,38 @@ class Replayer:
             for entry in item.entries:
                 by_stream.setdefault(item.stream, []).append((index, entry))
         for stream, items in by_stream.items():
-            for chunk in _put_chunks(items):
+            for chunk in put_records_batches(items, _entry_size):
                 self._put(stream, chunk, errors)
 
         accepted: list[Planned] = []
+        refused: dict[str, str] = {}
         for index, item in enumerate(planned):
             label = item.envelope.error_category.value
             if errors[index]:
                 why = "PutRecords refused: " + "; ".join(sorted(set(errors[index])))
+                refused[item.envelope.envelope_id] = why
                 for message in item.messages:
                     self._keep(message, item.envelope, label, why)
             else:
                 accepted.append(item)
                 self._replayed_ids.add(item.envelope.envelope_id)
-        failures = self.queue.delete([m for item in accepted for m in item.messages])
+        complete: list[PlannedGroup] = []
+        for group in groups:
+            not_put = [i for i in group.envelope_ids if i not in self._replayed_ids]
+            if not_put:
+                whys = sorted({refused.get(i, "not put") for i in not_put})
+                self._keep(
+                    group.message,
+                    None,
+                    group.label,
+                    f"{len(not_put)} of {len(group.envelope_ids)} record(s) not put back: "
+                    + "; ".join(whys),
+                )
+            else:
+                complete.append(group)
+        failures = self.queue.delete(
+            [m for item in accepted for m in item.messages] + [g.message for g in complete]
+        )
         for item in accepted:
             label = item.envelope.error_category.value
             for message in item.messages:
@@ -550,6 +703,18 @@ class Replayer:
                     )
                 else:
                     self.report.add(label, Outcome.REPLAYED)
+        for group in complete:
+            if group.message.message_id in failures:
+                self._keep(
+                    group.message,
+                    None,
+                    group.label,
+                    f"its records were put into the stream but the message was not deleted "
+                    f"({failures[group.message.message_id]}); a later replay puts them again, "
+                    "which the consumer's idempotent writes absorb",
+                )
+            else:
+                self.report.add(group.label, Outcome.REPLAYED)
 
     def _put(
         self, stream: str, chunk: list[tuple[int, PutEntry]], errors: dict[int, list[str]]
@@ -558,7 +723,7 @@ class Replayer:
         try:
             response = self._clients.kinesis.put_records(
                 Records=[{"Data": e.data, "PartitionKey": e.partition_key} for _, e in chunk],
-                **_stream_params(stream),
+                **stream_params(stream),
             )
         except (ClientError, BotoCoreError) as exc:
             for index, _ in chunk:
@@ -572,6 +737,42 @@ class Replayer:
                 errors[index].append(f"{code}: {result.get('ErrorMessage', '')}".strip(": "))
             else:
                 self.report.records_put += 1
+
+
+def _is_async_invocation_record(body: str) -> bool:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return looks_like_async_invocation_record(document)
+
+
+def _missing_parts(record: OnFailureRecord, envelopes: Sequence[DlqEnvelope]) -> list[str]:
+    """What the hydrator could not find of the batch of ``record``, readably."""
+    batch = record.batch
+    where = f"shard {batch.shard_id} of {batch.stream_arn}"
+    parts: list[str] = []
+    for envelope in envelopes:
+        if envelope.error_category is not ErrorCategory.PAYLOAD_UNAVAILABLE:
+            continue
+        count = f"{envelope.missing_count} record(s)" if envelope.missing_count else "records"
+        start = ("after " if envelope.after_sequence_number else "") + envelope.sequence_number
+        # The hydrator's reason: "payload unavailable: expired from stream (N record(s) gone:
+        # <what the reader saw>); <failure>" -- keep what the reader saw.
+        reason = envelope.error_reason.split("; ", 1)[0]
+        detail = reason.partition(" gone: ")[2].removesuffix(")") or reason
+        parts.append(
+            f"{count} of {where} from sequence number {start} to "
+            f"{envelope.end_sequence_number} are no longer in the stream ({detail})"
+        )
+    records = sum(1 for envelope in envelopes if not envelope.is_range)
+    if not parts and not any(e.is_range for e in envelopes) and records < batch.batch_size:
+        parts.append(
+            f"only {records} of the batch's {batch.batch_size} record(s) of {where} "
+            f"(sequence numbers {batch.start_sequence_number} to "
+            f"{batch.end_sequence_number}) were found in the stream"
+        )
+    return parts
 
 
 def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[list[SqsMessage]]:
@@ -596,18 +797,8 @@ def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[
         yield fresh
 
 
-def _put_chunks(items: list[tuple[int, PutEntry]]) -> Iterator[list[tuple[int, PutEntry]]]:
-    chunk: list[tuple[int, PutEntry]] = []
-    size = 0
-    for item in items:
-        entry_size = len(item[1].data) + len(item[1].partition_key.encode("utf-8"))
-        if chunk and (len(chunk) == MAX_RECORDS_PER_PUT or size + entry_size > MAX_BYTES_PER_PUT):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(item)
-        size += entry_size
-    if chunk:
-        yield chunk
+def _entry_size(item: tuple[int, PutEntry]) -> int:
+    return len(item[1].data) + len(item[1].partition_key.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- stats
@@ -642,7 +833,10 @@ def _count_stats(report: StatsReport, message: SqsMessage) -> None:
     try:
         envelope = DlqEnvelope.parse(message.body)
     except EnvelopeParseError:
-        report.counts.setdefault(INVALID_ENVELOPE, Counter()).update(["messages", "other"])
+        if _is_async_invocation_record(message.body):
+            _count_hydrate_failure(report, message)
+        else:
+            report.counts.setdefault(INVALID_ENVELOPE, Counter()).update(["messages", "other"])
         return
     label = envelope.error_category.value
     counter = report.counts.setdefault(label, Counter())
@@ -658,6 +852,25 @@ def _count_stats(report: StatsReport, message: SqsMessage) -> None:
     if label not in report.oldest or envelope.failed_at < report.oldest[label]:
         report.oldest[label] = envelope.failed_at
     report.streams[envelope.event_source_arn or envelope.event_source] += 1
+
+
+def _count_hydrate_failure(report: StatsReport, message: SqsMessage) -> None:
+    """A record of a failed hydrate invocation: a pointer (its records are re-read from the
+    stream); "other" when it cannot be read. Its failure time is the earliest batch failure."""
+    counter = report.counts.setdefault(HYDRATE_FAILED, Counter())
+    counter["messages"] += 1
+    try:
+        record = parse_async_invocation_record(message.body)
+        batches = [parse_on_failure_record(m.raw) for m in record.on_failure_messages()]
+    except (MalformedAsyncInvocationRecordError, MalformedOnFailureRecordError):
+        counter["other"] += 1
+        return
+    counter["pointer only"] += 1
+    failed_at = min([record.timestamp, *(batch.failed_at for batch in batches)])
+    if HYDRATE_FAILED not in report.oldest or failed_at < report.oldest[HYDRATE_FAILED]:
+        report.oldest[HYDRATE_FAILED] = failed_at
+    for batch in batches:
+        report.streams[batch.batch.stream_arn] += 1
 
 
 # --------------------------------------------------------------------------- output
@@ -726,18 +939,6 @@ def render_stats(report: StatsReport, console: Console) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def _read_outputs(source: str, stdin: TextIO) -> dict[str, Any]:
-    text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    document = json.loads(text)
-    if not isinstance(document, dict):
-        msg = "terraform outputs must be the JSON object of `terraform output -json`"
-        raise ValueError(msg)
-    return {
-        name: value.get("value") if isinstance(value, dict) else value
-        for name, value in document.items()
-    }
-
-
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--queue-url", help="URL of the DLQ (SQS)")
@@ -746,8 +947,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="`terraform output -json` of an environment ('-': stdin); gives dlq_url",
     )
-    common.add_argument("--endpoint-url", help="AWS endpoint, e.g. the local emulator")
-    common.add_argument("--region", help="AWS region (default: from the queue URL or AWS config)")
+    add_aws_arguments(
+        common, region_help="AWS region (default: from the queue URL, else the AWS config)"
+    )
     common.add_argument(
         "--visibility-timeout",
         type=int,
@@ -781,8 +983,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="CATEGORY",
-        help="only envelopes of this error category (repeatable, or comma-separated): "
-        + ", ".join(category.value for category in ErrorCategory),
+        help="only messages of this reason (repeatable, or comma-separated): "
+        + ", ".join(sorted(REPLAY_LABELS)),
     )
     commands.add_parser(
         "stats", parents=[common], help="count DLQ messages per reason; changes nothing"
@@ -799,24 +1001,12 @@ def _region(explicit: str | None, queue_url: str) -> str | None:
 
 def _reasons(values: Sequence[str]) -> frozenset[str]:
     reasons = {part.strip().upper() for value in values for part in value.split(",") if part}
-    known = {category.value for category in ErrorCategory}
-    unknown = sorted(reasons - known)
+    unknown = sorted(reasons - REPLAY_LABELS)
     if unknown:
-        msg = f"unknown --reason {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+        known = ", ".join(sorted(REPLAY_LABELS))
+        msg = f"unknown --reason {', '.join(unknown)}; choose from {known}"
         raise ValueError(msg)
     return frozenset(reasons)
-
-
-def _progress(console: Console, enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not enabled,
-    )
 
 
 def main(
@@ -833,13 +1023,11 @@ def main(
     err = error_console or Console(stderr=True)
     try:
         outputs = (
-            _read_outputs(args.terraform_outputs, stdin or sys.stdin)
+            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
             if args.terraform_outputs
             else {}
         )
-        queue_url = args.queue_url or next(
-            (str(outputs[name]) for name in QUEUE_URL_OUTPUTS if outputs.get(name)), None
-        )
+        queue_url = args.queue_url or first_output(outputs, QUEUE_URL_OUTPUTS)
         if not queue_url:
             msg = "no queue: pass --queue-url URL, or ENV=<environment> (output dlq_url)"
             raise ValueError(msg)
@@ -851,11 +1039,13 @@ def main(
         err.print(f"error: {exc}")
         return 2
 
-    clients = clients or Clients.create(
-        region=_region(args.region, queue_url), endpoint_url=args.endpoint_url
-    )
     show_progress = not args.no_progress and err.is_terminal
     try:
+        clients = clients or Clients.create(
+            region=_region(args.region, queue_url),
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+        )
         if args.command == "stats":
             queue = Queue(
                 clients.sqs,
@@ -863,7 +1053,7 @@ def main(
                 visibility_timeout=args.visibility_timeout,
                 wait_seconds=args.wait_seconds,
             )
-            with _progress(err, show_progress) as progress:
+            with progress_bar(err, show_progress) as progress:
                 task = progress.add_task("reading the DLQ", total=queue.approximate_size())
                 stats = collect_stats(queue, lambda: progress.advance(task))
             render_stats(stats, out)
@@ -878,7 +1068,7 @@ def main(
             visibility_timeout=args.visibility_timeout,
             wait_seconds=args.wait_seconds,
         )
-        with _progress(err, show_progress) as progress:
+        with progress_bar(err, show_progress) as progress:
             task = progress.add_task("replaying the DLQ")
             replayer = Replayer(
                 clients, options, reader=reader, on_message=lambda: progress.advance(task)

@@ -258,3 +258,99 @@ def extract_messages(event: Any) -> list[IncomingMessage]:
         if isinstance(records, list) and records:
             return [_from_record(record) for record in records]
     return [IncomingMessage(raw=_json_bytes(event), source=DIRECT_SOURCE)]
+
+
+# --------------------------------------------------------------------------- own failed invocations
+
+
+class MalformedAsyncInvocationRecordError(ValueError):
+    """The message looks like a record of a failed asynchronous invocation but cannot be read;
+    ``str()`` says why."""
+
+
+class AsyncInvocationRecord(BaseModel):
+    """Lambda's record of an asynchronous invocation of *this* function that failed for good.
+
+    The Terraform module (hydrating-dlq) gives the function 2 asynchronous retries and the DLQ
+    as its on-failure destination, so when hydration itself fails (stream unreadable, DLQ
+    refused the envelopes) the DLQ receives, as the message body::
+
+        {"version": "1.0", "timestamp": "2019-11-14T18:16:05.568Z",
+         "requestContext": {"requestId": "...", "functionArn": "arn:...:function:f:$LATEST",
+                            "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+         "requestPayload": <the event the function was given: the SNS event holding the
+                            on-failure record(s), or an on-failure record passed directly>,
+         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                             "functionError": "Unhandled"},
+         "responsePayload": {"errorMessage": "...", "errorType": "...", "stackTrace": [...]}}
+
+    (AWS Lambda Developer Guide, "Capturing records of Lambda asynchronous invocations").
+    ``condition`` is ``RetriesExhausted`` or ``EventAgeExceeded`` (the event waited longer than
+    the maximum event age). ``requestPayload`` is required: without it nothing can be recovered.
+    """
+
+    model_config = _STRICT
+
+    version: str
+    timestamp: AwareDatetime
+    """When Lambda gave up on the invocation."""
+    request_context: RequestContext = Field(alias="requestContext")
+    request_payload: Any = Field(alias="requestPayload")
+    response_context: ResponseContext | None = Field(default=None, alias="responseContext")
+    response_payload: Any = Field(default=None, alias="responsePayload")
+
+    def on_failure_messages(self) -> list[IncomingMessage]:
+        """The on-failure record(s) the failed invocation was given, exactly as the function
+        itself reads them from its event (SNS-wrapped or direct)."""
+        return extract_messages(self.request_payload)
+
+    def failure_reason(self) -> str:
+        """For example ``hydrate function arn:...:function:h failed: retries exhausted
+        (RetriesExhausted) after 3 attempts: Unhandled: DlqSendError: 2 of 2 ...``."""
+        context = self.request_context
+        label = _words(context.condition)
+        count = context.approximate_invoke_count
+        text = (
+            f"hydrate function {context.function_arn} failed: {label} ({context.condition}) "
+            f"after {count} attempt{'' if count == 1 else 's'}"
+        )
+        response = self.response_context
+        if response is not None and response.function_error:
+            text += f": {response.function_error}"
+        payload = self.response_payload
+        if isinstance(payload, Mapping):
+            error = ": ".join(
+                str(payload[name])
+                for name in ("errorType", "errorMessage")
+                if isinstance(payload.get(name), str) and payload[name]
+            )
+            if error:
+                text += f": {error}"
+        return text
+
+
+def looks_like_async_invocation_record(document: Any) -> bool:
+    """True for a JSON object shaped like Lambda's asynchronous invocation record (it has
+    ``requestContext`` and ``requestPayload``), valid or not."""
+    return (
+        isinstance(document, Mapping)
+        and "requestContext" in document
+        and "requestPayload" in document
+    )
+
+
+def parse_async_invocation_record(raw: str | bytes) -> AsyncInvocationRecord:
+    """Validate the JSON text; MalformedAsyncInvocationRecordError names every problem."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        msg = f"asynchronous invocation record is not valid JSON: {exc}"
+        raise MalformedAsyncInvocationRecordError(msg) from exc
+    if not isinstance(document, dict):
+        msg = f"asynchronous invocation record must be a JSON object, got {type(document).__name__}"
+        raise MalformedAsyncInvocationRecordError(msg)
+    try:
+        return AsyncInvocationRecord.model_validate_json(raw)
+    except ValidationError as exc:
+        msg = f"malformed asynchronous invocation record: {_describe(exc)}"
+        raise MalformedAsyncInvocationRecordError(msg) from exc

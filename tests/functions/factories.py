@@ -354,3 +354,48 @@ def kinesis_event_from_get_records(
             for record in records
         )
     )
+
+
+# --------------------------------------------------------------------------- async invocations
+
+HYDRATE_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:hydrate"
+ASYNC_FAILURE_TIMESTAMP = "2025-01-31T12:06:00.000Z"
+
+
+def async_invocation_record(
+    request_payload: Any,
+    *,
+    condition: str = "RetriesExhausted",
+    invoke_count: int = 3,
+    error_type: str = "DlqSendError",
+    error_message: str = "1 of 1 DLQ envelope(s) not accepted by SQS",
+    function_arn: str = f"{HYDRATE_FUNCTION_ARN}:$LATEST",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """What Lambda sends a function's on-failure destination after its asynchronous retries
+    (the hydrate function's DLQ): ``request_payload`` is the event the function was given.
+    ``overrides`` replace top-level fields (``MISSING`` removes one)."""
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": ASYNC_FAILURE_TIMESTAMP,
+        "requestContext": {
+            "requestId": "e4b46cbf-b738-4f2e-8880-a18cdf61200e",
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "requestPayload": request_payload,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": error_message,
+            "errorType": error_type,
+            "requestId": "e4b46cbf-b738-4f2e-8880-a18cdf61200e",
+            "stackTrace": ['  File "/var/task/hydrate/app.py", line 150, in process_event\n'],
+        },
+    }
+    record.update(overrides)
+    return {name: value for name, value in record.items() if value is not MISSING}

@@ -11,8 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 from factories import (
+    MISSING,
     Intercepted,
+    always_raise,
+    async_invocation_record,
+    client_error,
     encode,
     kinesis_event_from_get_records,
     on_failure_record,
@@ -24,8 +29,9 @@ from stream_harness import Aws, Harness, HydrateHarness, Streams, harness_sessio
 
 from common.dlq_envelope import DlqEnvelope, ErrorCategory
 from hydrate import app as hydrate_app
+from hydrate.app import DlqSendError
 from tools import replay
-from tools.replay import Clients, Outcome, Replayer, ReplayReport, RunOptions
+from tools.replay import HYDRATE_FAILED, Clients, Outcome, Replayer, ReplayReport, RunOptions
 
 
 @pytest.fixture
@@ -476,3 +482,337 @@ def test_envelope_parse_of_replayed_message_matches_original(
     run_replay(streams)
 
     assert stream_tail(streams, numbers[-1]) == [(envelope.original_bytes(), "k")]
+
+
+# --------------------------------------------------------------------------- failed hydrate runs
+
+
+def send_body(streams: Streams, body: dict[str, Any] | str) -> None:
+    text = body if isinstance(body, str) else json.dumps(body)
+    streams.aws.sqs.send_message(QueueUrl=streams.aws.queue_url, MessageBody=text)
+
+
+def failed_hydrate_invocation(
+    hydrate: HydrateHarness, streams: Streams, payloads: list[bytes], keys: list[str]
+) -> tuple[list[str], dict[str, Any]]:
+    """Put the records; the hydrate function fails on their batch because the DLQ refuses its
+    envelopes; Lambda sends its record of the failed invocation to the DLQ."""
+    numbers = streams.put(payloads, keys)
+    event = sns_event(
+        on_failure_record(
+            start=numbers[0],
+            end=numbers[-1],
+            batch_size=len(numbers),
+            stream_arn=streams.stream_arn,
+            shard_id=streams.shard_id,
+        )
+    )
+    refused = client_error("AccessDenied", "SendMessageBatch", status=403)
+    hydrate.configure(sqs=Intercepted(streams.aws.sqs, send_message_batch=always_raise(refused)))
+    with pytest.raises(DlqSendError) as failure:
+        hydrate.invoke(event)
+    hydrate.configure()
+    record = async_invocation_record(event, error_message=str(failure.value))
+    send_body(streams, record)
+    return numbers, record
+
+
+def test_failed_hydrate_invocation_is_hydrated_again_replayed_and_deleted(
+    aws: Aws, streams: Streams, hydrate: HydrateHarness, harness: Harness
+) -> None:
+    """GIVEN 3 valid events whose batch exhausted the consumer's retries, and a hydrate function
+    that failed on that batch (the DLQ refused its envelopes), so that the DLQ holds only
+    Lambda's record of the failed asynchronous invocation
+    WHEN the DLQ is replayed
+    THEN the 3 records are read back from the stream and put again with their bytes and
+    partition keys, in one PutRecords call; the record is deleted, reported under
+    HYDRATE_FAILED; the stream processor stores the 3 events from the replayed records.
+    """
+    payloads = [encode(retail_event(userId=f"async-{n}")) for n in range(3)]
+    keys = ["pk-a0", "pk-a1", "pk-a2"]
+    numbers, _ = failed_hydrate_invocation(hydrate, streams, payloads, keys)
+    assert streams.dlq_count() == 1
+
+    report = run_replay(streams)
+
+    assert report.counts == {HYDRATE_FAILED: Counter({Outcome.REPLAYED: 1})}
+    assert report.kept == []
+    assert (report.records_put, report.put_requests) == (3, 1)
+    assert stream_tail(streams, numbers[-1]) == list(zip(payloads, keys, strict=True))
+    assert streams.dlq_count() == 0
+    replayed = kinesis_event_from_get_records(
+        streams.records(after=numbers[-1]), stream_arn=streams.stream_arn, shard_id=streams.shard_id
+    )
+    assert harness.invoke(replayed) == {"batchItemFailures": []}
+    assert sorted(item["userId"] for item in aws.items()) == ["async-0", "async-1", "async-2"]
+
+
+def test_records_already_dead_lettered_by_hydrate_are_put_once(
+    streams: Streams, hydrate: HydrateHarness
+) -> None:
+    """GIVEN the hydrate function's envelopes of a batch AND Lambda's record of a failed
+    invocation for the same batch (a retry that succeeded after a failed attempt was recorded)
+    WHEN replayed THEN each record is put once and all 3 messages are deleted.
+    """
+    numbers = streams.put([b"x", b"y"], ["kx", "ky"])
+    event = sns_event(
+        on_failure_record(
+            start=numbers[0],
+            end=numbers[-1],
+            batch_size=2,
+            stream_arn=streams.stream_arn,
+            shard_id=streams.shard_id,
+        )
+    )
+    hydrate.invoke(event)
+    send_body(streams, async_invocation_record(event))
+
+    report = run_replay(streams)
+
+    assert sorted(stream_tail(streams, numbers[-1])) == [(b"x", "kx"), (b"y", "ky")]
+    assert report.records_put == 2
+    assert report.counts == {
+        "RETRIES_EXHAUSTED": Counter({Outcome.REPLAYED: 2}),
+        HYDRATE_FAILED: Counter({Outcome.REPLAYED: 1}),
+    }
+    assert streams.dlq_count() == 0
+
+
+def test_direct_on_failure_record_in_request_payload_is_replayed(streams: Streams) -> None:
+    """GIVEN a failed invocation whose requestPayload is an on-failure record passed directly
+    (a manual re-run of the hydrate function) WHEN replayed THEN its records are put back."""
+    numbers = streams.put([b"d1", b"d2"], ["k1", "k2"])
+    batch = on_failure_record(
+        start=numbers[0],
+        end=numbers[-1],
+        batch_size=2,
+        stream_arn=streams.stream_arn,
+        shard_id=streams.shard_id,
+    )
+    send_body(streams, async_invocation_record(batch, condition="EventAgeExceeded"))
+
+    report = run_replay(streams)
+
+    assert report.total(Outcome.REPLAYED) == 1
+    assert stream_tail(streams, numbers[-1]) == [(b"d1", "k1"), (b"d2", "k2")]
+
+
+def test_failed_invocation_whose_records_left_the_stream_is_kept(
+    streams: Streams, hydrate: HydrateHarness
+) -> None:
+    """GIVEN a record of a failed hydrate invocation for a batch of 3 of which only the first
+    record is in the stream (the other sequence numbers are past the end of the shard)
+    WHEN replayed THEN nothing is put, not even the readable record; the message stays, visible
+    again, reported "payload unavailable" with the missing range and the way out; exit 1.
+    """
+    numbers = streams.put([b"only"])
+    last = int(numbers[-1])
+    event = sns_event(
+        on_failure_record(
+            start=str(last),
+            end=str(last + 2),
+            batch_size=3,
+            stream_arn=streams.stream_arn,
+            shard_id=streams.shard_id,
+        )
+    )
+    send_body(streams, async_invocation_record(event))
+
+    code, output = run_cli(streams, "--no-progress")
+
+    assert code == 1
+    assert stream_tail(streams, numbers[-1]) == []
+    assert visible_messages(streams) == 1
+    report = run_replay(streams)
+    (kept,) = report.kept
+    assert kept.label == HYDRATE_FAILED
+    assert kept.why.startswith(
+        f"payload unavailable: 2 record(s) of shard {streams.shard_id} of {streams.stream_arn} "
+        f"from sequence number after {last} to {last + 2} are no longer in the stream ("
+    )
+    assert "1 record(s) of the batch are still in the stream: invoke the hydrate" in kept.why
+    assert kept.why.endswith(
+        "hydrate function arn:aws:lambda:eu-west-1:123456789012:function:hydrate:$LATEST failed: "
+        "retries exhausted (RetriesExhausted) after 3 attempts: Unhandled: DlqSendError: "
+        "1 of 1 DLQ envelope(s) not accepted by SQS"
+    )
+    assert "HYDRATE_FAILED" in output
+
+
+def test_failed_invocation_whose_records_were_trimmed_is_kept(streams: Streams) -> None:
+    """GIVEN a record of a failed hydrate invocation, and a stream that answers
+    TrimmedDataAccessException for the batch's start (retention ran out; botocore Stubber)
+    WHEN replayed THEN nothing is put, the message stays, reported "payload unavailable"."""
+    batch = on_failure_record(
+        start="4964",
+        end="4966",
+        batch_size=3,
+        stream_arn=streams.stream_arn,
+        shard_id=streams.shard_id,
+    )
+    send_body(streams, async_invocation_record(sns_event(batch)))
+    kinesis = harness_session().client("kinesis")
+    stubber = Stubber(kinesis)
+    stubber.add_client_error(
+        "get_shard_iterator",
+        service_error_code="TrimmedDataAccessException",
+        service_message="The operation is trying to access trimmed data",
+        expected_params={
+            "StreamARN": streams.stream_arn,
+            "ShardId": streams.shard_id,
+            "ShardIteratorType": "AT_SEQUENCE_NUMBER",
+            "StartingSequenceNumber": "4964",
+        },
+    )
+
+    with stubber:
+        report = run_replay(streams, kinesis=kinesis)
+
+    stubber.assert_no_pending_responses()  # read once; nothing put (no put_records stubbed)
+    (kept,) = report.kept
+    assert kept.why.startswith("payload unavailable: 3 record(s)")
+    assert "TrimmedDataAccessException" in kept.why
+    assert report.counts == {HYDRATE_FAILED: Counter({Outcome.KEPT: 1})}
+    assert visible_messages(streams) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        pytest.param(
+            async_invocation_record(sns_event("{broken")),
+            "requestPayload holds no readable on-failure record (on-failure record is not valid",
+            id="sns-message-not-json",
+        ),
+        pytest.param(
+            async_invocation_record({"Records": [{"EventSource": "aws:sns", "Sns": {}}]}),
+            "requestPayload holds no readable on-failure record",
+            id="sns-record-without-message",
+        ),
+        pytest.param(
+            async_invocation_record(None),
+            "requestPayload holds no readable on-failure record",
+            id="request-payload-null",
+        ),
+        pytest.param(
+            async_invocation_record(
+                sns_event(on_failure_record(start="1", end="1", batch_size=1)),
+                invoke_count="3",
+            ),
+            "malformed asynchronous invocation record: requestContext.approximateInvokeCount",
+            id="invoke-count-as-string",
+        ),
+        pytest.param(
+            async_invocation_record(
+                sns_event(on_failure_record(start="1", end="1", batch_size=1)),
+                timestamp=MISSING,
+            ),
+            "malformed asynchronous invocation record: timestamp: Field required",
+            id="no-timestamp",
+        ),
+    ],
+)
+def test_malformed_failed_invocation_records_are_kept_and_reported(
+    streams: Streams, body: dict[str, Any], why: str
+) -> None:
+    """GIVEN a record of a failed hydrate invocation that cannot be read
+    WHEN replayed THEN it is kept (visible again), reported under HYDRATE_FAILED with why;
+    nothing is put."""
+    send_body(streams, body)
+
+    report = run_replay(streams)
+
+    (kept,) = report.kept
+    assert kept.label == HYDRATE_FAILED
+    assert why in kept.why
+    assert streams.records() == []
+    assert visible_messages(streams) == 1
+
+
+def test_failed_invocation_is_kept_when_one_of_its_records_is_refused(
+    streams: Streams, hydrate: HydrateHarness
+) -> None:
+    """GIVEN a record of a failed hydrate invocation for 3 records, and a stream that refuses
+    one of them (per-record ErrorCode)
+    WHEN replayed THEN the message stays, naming the error; the next replay (stream healthy)
+    puts all 3 again and deletes it.
+    """
+    payloads = [b"r0", b"r1", b"r2"]
+    numbers, _ = failed_hydrate_invocation(hydrate, streams, payloads, ["k0", "k1", "k2"])
+
+    def refuse_r1(real: Any, **params: Any) -> Any:
+        records = params["Records"]
+        passed = [r for r in records if r["Data"] != b"r1"]
+        results = iter(real(**{**params, "Records": passed})["Records"])
+        return {
+            "FailedRecordCount": 1,
+            "Records": [
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "Internal service failure."}
+                if r["Data"] == b"r1"
+                else next(results)
+                for r in records
+            ],
+        }
+
+    first = run_replay(streams, kinesis=Intercepted(streams.kinesis, put_records=refuse_r1))
+
+    (kept,) = first.kept
+    assert kept.label == HYDRATE_FAILED
+    assert kept.why == "1 of 3 record(s) not put back: PutRecords refused: InternalFailure: " + (
+        "Internal service failure."
+    )
+    assert streams.dlq_count() == 1
+
+    second = run_replay(streams)
+
+    assert second.counts == {HYDRATE_FAILED: Counter({Outcome.REPLAYED: 1})}
+    assert sorted(data for data, _ in stream_tail(streams, numbers[-1])) == [
+        b"r0",
+        b"r0",
+        b"r1",
+        b"r2",
+        b"r2",
+    ]
+    assert streams.dlq_count() == 0
+
+
+def test_dry_run_and_reason_filter_for_failed_invocations(
+    streams: Streams, hydrate: HydrateHarness
+) -> None:
+    """GIVEN a record of a failed hydrate invocation
+    WHEN replayed with --dry-run THEN it would be replayed (its records were read), nothing is
+    put or deleted; WHEN replayed with --reason RETRIES_EXHAUSTED THEN it is filtered out."""
+    numbers, _ = failed_hydrate_invocation(hydrate, streams, [b"a", b"b"], ["ka", "kb"])
+
+    code, output = run_cli(streams, "--dry-run", "--no-progress")
+    filtered = run_replay(streams, reasons=frozenset({"RETRIES_EXHAUSTED"}))
+
+    assert code == 0
+    assert "HYDRATE_FAILED" in output
+    assert filtered.counts == {HYDRATE_FAILED: Counter({Outcome.FILTERED: 1})}
+    assert stream_tail(streams, numbers[-1]) == []
+    assert visible_messages(streams) == 1
+
+
+def test_stats_counts_failed_invocations_under_their_own_reason(
+    streams: Streams, hydrate: HydrateHarness
+) -> None:
+    """GIVEN a readable and a malformed record of a failed hydrate invocation
+    WHEN `replay stats` runs THEN both count under HYDRATE_FAILED: one pointer, one other; the
+    oldest failure is the consumer's (the on-failure record's) time; nothing changes."""
+    failed_hydrate_invocation(hydrate, streams, [b"1"], ["k"])
+    send_body(streams, async_invocation_record(sns_event("{broken")))
+    out = io.StringIO()
+
+    code = replay.main(
+        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
+        clients=clients(streams),
+        console=Console(file=out, width=250, no_color=True),
+    )
+
+    assert code == 0
+    (row,) = [line for line in out.getvalue().splitlines() if HYDRATE_FAILED in line]
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == [HYDRATE_FAILED, "2", "0", "0", "1", "1", "2025-01-31T12:00:00+00:00"]
+    assert streams.stream_arn in out.getvalue()
+    assert visible_messages(streams) == 2

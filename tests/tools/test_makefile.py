@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
-from tools.terraform_stage import REPO_ROOT
+from tools.terraform_stage import REPO_ROOT, roots
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
@@ -19,16 +21,14 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_plan_of_an_unknown_environment_fails_listing_the_valid_ones() -> None:
     # GIVEN the environments present in environments/
-    environments = sorted(
-        p.name for p in (REPO_ROOT / "environments").glob("*") if p.is_dir() and any(p.glob("*.tf"))
-    )
+    environments = [root.name for root in roots() if root.parent.name == "environments"]
+    assert environments, "no environments found"
     # WHEN a plan names an environment that does not exist
     result = make("plan", "ENV=nope")
     # THEN it stops before any terraform command with a message listing them
     assert result.returncode == 2
     assert "ENV='nope' is not an environment" in result.stderr
-    for name in environments:
-        assert name in result.stderr
+    assert f"one of: {' '.join(sorted(environments))}" in result.stderr
     assert "terraform" not in result.stdout
 
 
@@ -54,3 +54,30 @@ def test_help_lists_every_documented_target() -> None:
         "clean",
     ):
         assert f"  {target} " in result.stdout
+
+
+def test_plan_of_a_real_environment_without_credentials_is_one_clear_message(
+    tmp_path: Path,
+) -> None:
+    # GIVEN no AWS credentials anywhere (no variables, no config files, no instance metadata)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE=str(tmp_path / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    # WHEN a real environment is planned
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-s", "plan", "ENV=dev"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN it stops before terraform with one sentence about credentials, no stack trace
+    assert result.returncode != 0
+    assert "No AWS credentials found" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Initializing" not in result.stdout

@@ -178,3 +178,26 @@ def test_make_replay_with_env_checks_the_environment_then_pipes_its_outputs() ->
         "run --dry-run --terraform-outputs -"
     )
     assert guard < pipe
+
+
+def test_unknown_profile_is_reported_with_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """GIVEN no AWS config files WHEN --profile names a profile that does not exist
+    THEN one error line names it; exit status 2."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+    code, output = run("stats", "--queue-url", "https://q", "--profile", "no-such-profile")
+
+    assert code == 2
+    assert "error: ProfileNotFound: The config profile (no-such-profile) could not be found" in (
+        output
+    )
+
+
+def test_hydrate_failed_is_a_known_reason() -> None:
+    assert replay._reasons(["hydrate_failed,RETRIES_EXHAUSTED"]) == {
+        "HYDRATE_FAILED",
+        "RETRIES_EXHAUSTED",
+    }
