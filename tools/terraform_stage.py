@@ -113,7 +113,12 @@ def roots(kind: str | None = None) -> list[Path]:
     found = [p for p in sorted((REPO_ROOT / "modules").glob("*")) if (p / "versions.tf").exists()]
     found += sorted(p for p in (REPO_ROOT / "modules").glob("*/examples/*") if p.is_dir())
     environments = REPO_ROOT / "environments"
-    found += sorted(p for p in environments.glob("*") if p.is_dir() and any(p.glob("*.tf")))
+    # environments/_shared holds the files the environments link; it is not a root itself.
+    found += sorted(
+        p
+        for p in environments.glob("*")
+        if p.is_dir() and not p.name.startswith("_") and any(p.glob("*.tf"))
+    )
     if kind == "modules":
         return [p for p in found if p.parent.name == "modules"]
     return found

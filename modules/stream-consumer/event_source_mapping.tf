@@ -1,5 +1,5 @@
 resource "aws_lambda_event_source_mapping" "this" {
-  function_name    = aws_lambda_function.this.arn
+  function_name    = module.function.function_arn
   event_source_arn = var.event_source_arn
   enabled          = var.enabled
 
@@ -48,8 +48,9 @@ resource "aws_lambda_event_source_mapping" "this" {
   tags = var.tags
 
   # The mapping is validated against the role when it is created: the read
-  # and destination permissions must be in place first.
-  depends_on = [aws_iam_role_policy.this]
+  # and destination permissions (the child's inline policies) must be in
+  # place first.
+  depends_on = [module.function]
 
   lifecycle {
     # Cross-variable rules live here because variable validation may only

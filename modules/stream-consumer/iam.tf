@@ -1,6 +1,8 @@
-# The execution role is used by the function and by its event source mapping
-# (which reads the source and writes to the on-failure destination with it).
-# Every statement is generated from an input ARN; no action is a wildcard.
+# The execution role (created by module.function) is used by the function and
+# by its event source mapping, which reads the source and writes to the
+# on-failure destination with it. Every statement here is generated from an
+# input ARN; no action is a wildcard. The X-Ray statement, the log group and
+# the environment key are added by the lambda-function module.
 
 locals {
   # What a polling Kinesis consumer calls on the stream (ListShards and
@@ -88,40 +90,13 @@ locals {
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = sort(distinct(var.kms_key_arns))
     }] : [],
-    # X-Ray has no resource-level permissions: "*" is the only valid resource.
-    [{
-      sid       = "WriteTraces"
-      actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-      resources = ["*"]
-    }],
   )
 }
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    sid     = "LambdaAssumeRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.${data.aws_partition.current.dns_suffix}"]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name                 = local.role_name
-  description          = "Execution role of Lambda function ${var.name} and its event source mapping"
-  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
-  permissions_boundary = var.role_permissions_boundary_arn
-
-  tags = var.tags
-}
-
 data "aws_iam_policy_document" "this" {
-  # Application-specific statements; the module's statements take precedence
-  # over any that reuse one of their sids.
+  # Application-specific statements; the module's statements (and the child's
+  # WriteTraces) take precedence over any that reuse one of their sids. The
+  # rendered document is the child's policy_json.
   source_policy_documents = var.additional_policy_json == null ? [] : [var.additional_policy_json]
 
   dynamic "statement" {
@@ -134,37 +109,4 @@ data "aws_iam_policy_document" "this" {
       resources = statement.value.resources
     }
   }
-}
-
-resource "aws_iam_role_policy" "this" {
-  name   = "stream-consumer"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
-}
-
-# Permissions on what the module creates itself, kept apart so the policy
-# above stays known at plan time.
-data "aws_iam_policy_document" "own_resources" {
-  # The log group is created by the module: no logs:CreateLogGroup.
-  statement {
-    sid       = "WriteOwnLogGroup"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
-  }
-
-  # Lambda decrypts the environment variables with this key at cold start on
-  # the function's behalf.
-  statement {
-    sid       = "DecryptEnvironment"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [local.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "own_resources" {
-  name   = "own-resources"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.own_resources.json
 }

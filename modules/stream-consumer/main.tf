@@ -13,81 +13,47 @@ locals {
   kinesis_stream_arn = local.source_type == "dynamodb" ? null : element(split("/consumer/", var.event_source_arn), 0)
 
   destination_service = var.on_failure_destination_arn == null ? null : element(split(":", var.on_failure_destination_arn), 2)
-
-  create_kms_key = var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
-
-  source_code_hash = var.source_code_hash != null ? var.source_code_hash : filebase64sha256(var.filename)
-
-  # Public Powertools layer, published by AWS in every commercial Region under
-  # one account, one layer per Python version and architecture.
-  powertools_layer_arn = format(
-    "arn:aws:lambda:%s:017000801446:layer:AWSLambdaPowertoolsPythonV3-%s-%s:%d",
-    data.aws_region.current.name,
-    replace(var.runtime, ".", ""),
-    var.architectures[0],
-    var.powertools_layer_version,
-  )
-  layers = [for layer in var.layers : layer == "powertools" ? local.powertools_layer_arn : layer]
-
-  environment_variables = merge({ POWERTOOLS_SERVICE_NAME = var.name }, var.environment_variables)
-
-  log_group_name = "/aws/lambda/${var.name}"
-  role_name      = coalesce(var.role_name, var.name)
 }
 
-data "aws_partition" "current" {}
+# The function, its log group, key and execution role come from the library's
+# lambda-function module; this module adds the event source mapping and the
+# permissions it needs (policy_json), which the mapping uses through the same
+# role.
+module "function" {
+  source = "../lambda-function"
 
-data "aws_region" "current" {}
+  name        = var.name
+  description = var.description
+  handler     = var.handler
+  filename    = var.filename
+  # Passed through as given: the child computes filebase64sha256(filename)
+  # when it is null.
+  source_code_hash = var.source_code_hash
 
-resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:The function only calls AWS APIs (Kinesis/DynamoDB streams through its event source mapping, DynamoDB, SQS, SNS, KMS, X-Ray) and reaches no VPC resource; attaching it to a VPC would add NAT or endpoints without reducing exposure.
-  #checkov:skip=CKV_AWS_116:A function-level dead-letter queue only applies to asynchronous invocations. This function is invoked synchronously by its event source mapping, whose failures go to the mapping's on-failure destination (required by this module) and, per record, to dlq_arn.
-  #checkov:skip=CKV_AWS_272:Code signing is an optional input, code_signing_config_arn; when it is unset the package integrity is still pinned by source_code_hash and its deployment is controlled by IAM on lambda:UpdateFunctionCode.
-  function_name = var.name
-  description   = var.description
-  role          = aws_iam_role.this.arn
-
-  filename         = var.filename
-  source_code_hash = local.source_code_hash
-  handler          = var.handler
-  runtime          = var.runtime
-  architectures    = var.architectures
-  layers           = local.layers
+  runtime                  = var.runtime
+  architectures            = var.architectures
+  layers                   = var.layers
+  powertools_layer_version = var.powertools_layer_version
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
   code_signing_config_arn        = var.code_signing_config_arn
 
-  # Environment variables are encrypted with the customer managed key, not the
-  # AWS managed aws/lambda key, so key policy and CloudTrail govern reading them.
-  kms_key_arn = local.kms_key_arn
+  environment_variables = var.environment_variables
 
-  environment {
-    variables = local.environment_variables
-  }
+  kms_key_arn                     = var.kms_key_arn
+  kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
 
-  tracing_config {
-    mode = "Active"
-  }
+  log_retention_in_days = var.log_retention_in_days
+  application_log_level = var.application_log_level
+  system_log_level      = var.system_log_level
 
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.this.name
-    application_log_level = var.application_log_level
-    system_log_level      = var.system_log_level
-  }
+  role_name                     = var.role_name
+  role_description              = "Execution role of Lambda function ${var.name} and its event source mapping"
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  policy_name                   = "stream-consumer"
+  policy_json                   = data.aws_iam_policy_document.this.json
 
   tags = var.tags
-
-  # The role must be able to write logs and traces before the first invocation.
-  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.own_resources]
-
-  lifecycle {
-    precondition {
-      condition     = !contains(var.layers, "powertools") || data.aws_partition.current.partition == "aws"
-      error_message = "The \"powertools\" entry of layers resolves to the public Powertools layer of the aws partition; in ${data.aws_partition.current.partition} pass the layer version ARN published there (or your own) instead."
-    }
-  }
 }

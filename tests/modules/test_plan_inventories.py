@@ -3,7 +3,9 @@
 Cases are discovered, not listed:
 - `tests/modules/<module>/<case>.tfvars` + `<case>.yaml` plan `modules/<module>` with the tfvars;
 - `tests/modules/<module>/examples/<example>.yaml` plans `modules/<module>/examples/<example>`,
-  and every example must have one.
+  and every example must have one;
+- `tests/environments/<env>.yaml` plans `environments/<env>` with its own terraform.tfvars (the
+  S3 backend swapped for a local one), and every environment must have one.
 
 An inventory asserts a subset of the plan: the listed attributes of the listed resources, the
 resource counts and the outputs known at plan time. Regenerate one after an intended change
@@ -19,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.terraform_stage import REPO_ROOT
+from tools.terraform_stage import REPO_ROOT, roots
 
 TESTS_DIR = Path(__file__).parent
 pytestmark = pytest.mark.terraform
@@ -47,6 +49,17 @@ def _cases() -> list[Any]:
                     None,
                     inventory,
                     id=f"{module}/examples/{example.name}",
+                )
+            )
+    environments_inventories = REPO_ROOT / "tests" / "environments"
+    for environment in roots():
+        if environment.parent.name == "environments":
+            cases.append(
+                pytest.param(
+                    environment.relative_to(REPO_ROOT),
+                    None,
+                    environments_inventories / f"{environment.name}.yaml",
+                    id=f"environments/{environment.name}",
                 )
             )
     return cases

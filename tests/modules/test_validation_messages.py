@@ -45,6 +45,27 @@ CASES = [
         'name_prefix = "o"\nsubscriptions = [{ protocol = "http", endpoint = "http://a.example" }]',
         ["https", "email-json"],
     ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        "maximum_retry_attempts = 3",
+        ["between 0 and 2"],
+    ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        "maximum_event_age_in_seconds = 30",
+        ["60", "21,600"],
+    ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        "s3_expiration_days = 0",
+        ["1 and 3650"],
+    ),
 ]
 
 

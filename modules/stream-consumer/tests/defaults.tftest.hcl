@@ -1,6 +1,7 @@
-# The safe defaults: failure handling of the mapping, the function's
-# tracing, logging and encryption, and the permissions on what the module
-# creates itself. The provider is mocked (apply gives every computed value a
+# The safe defaults: failure handling of the mapping, the permissions it
+# generates, and what the module exposes of the function (built by
+# module.function: its tracing, logging, encryption and own-resource
+# permissions are asserted in modules/lambda-function/tests). The provider is mocked (apply gives every computed value a
 # fake one); policy documents are asserted on the arguments the module passes
 # to them, since the mocked data source renders nothing.
 
@@ -99,23 +100,21 @@ run "kinesis_defaults_are_safe" {
   }
 
   assert {
-    condition = [for s in local.policy_statements : s.sid] == [
-      "ReadKinesisStream", "PublishOnFailure", "WriteTraces",
-    ]
-    error_message = "A Kinesis source with an SNS destination and nothing else must get exactly: stream read, sns:Publish, X-Ray."
+    condition     = [for s in local.policy_statements : s.sid] == ["ReadKinesisStream", "PublishOnFailure"]
+    error_message = "A Kinesis source with an SNS destination and nothing else must get exactly: stream read and sns:Publish (X-Ray is added by module.function, asserted in lambda-function's tests)."
   }
 
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "ReadKinesisStream"]) == {
       sid = "ReadKinesisStream"
-      actions = [
+      actions = tolist([
         "kinesis:DescribeStream",
         "kinesis:DescribeStreamSummary",
         "kinesis:GetRecords",
         "kinesis:GetShardIterator",
         "kinesis:ListShards",
-      ]
-      resources = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]
+      ])
+      resources = tolist(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"])
     }
     error_message = "Stream read must be the five polling actions on the stream ARN only."
   }
@@ -123,17 +122,15 @@ run "kinesis_defaults_are_safe" {
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "PublishOnFailure"]) == {
       sid       = "PublishOnFailure"
-      actions   = ["sns:Publish"]
-      resources = ["arn:aws:sns:eu-west-1:111122223333:orders-on-failure"]
+      actions   = tolist(["sns:Publish"])
+      resources = tolist(["arn:aws:sns:eu-west-1:111122223333:orders-on-failure"])
     }
     error_message = "An SNS destination must get sns:Publish on the topic only."
   }
 
   assert {
-    condition = alltrue([
-      for s in local.policy_statements : !contains(s.resources, "*") || s.sid == "WriteTraces"
-    ])
-    error_message = "Only the X-Ray statement may use the \"*\" resource."
+    condition     = alltrue([for s in local.policy_statements : !contains(s.resources, "*")])
+    error_message = "No statement of the consumer may use the \"*\" resource (only module.function's X-Ray statement does)."
   }
 
   assert {
@@ -141,59 +138,36 @@ run "kinesis_defaults_are_safe" {
     error_message = "No action may be a wildcard."
   }
 
-  assert {
-    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
-    error_message = "X-Ray tracing must be active."
-  }
-
-  assert {
-    condition = (
-      aws_lambda_function.this.logging_config[0].log_format == "JSON" &&
-      aws_lambda_function.this.logging_config[0].log_group == "/aws/lambda/orders-processor"
-    )
-    error_message = "Logs must be JSON, in the module's log group."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_log_group.this.retention_in_days == 365 && aws_cloudwatch_log_group.this.kms_key_id == aws_kms_key.this[0].arn
-    error_message = "The log group must keep a year of logs, encrypted with the module's key."
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.kms_key_arn == aws_kms_key.this[0].arn && aws_kms_key.this[0].enable_key_rotation
-    error_message = "Environment variables must be encrypted with the module-created, rotated key."
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_SERVICE_NAME"] == "orders-processor"
-    error_message = "POWERTOOLS_SERVICE_NAME must default to the function name."
-  }
-
+  # The function's tracing, JSON logging, log group, key, environment,
+  # runtime defaults and own-resource permissions are built by
+  # module.function and asserted in modules/lambda-function/tests; here, what
+  # this module exposes of them.
   assert {
     condition = (
-      aws_lambda_function.this.runtime == "python3.12" &&
-      aws_lambda_function.this.architectures == tolist(["arm64"]) &&
-      aws_lambda_function.this.layers == tolist(["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:25"])
+      output.function_name == "orders-processor" &&
+      output.function_arn == "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor" &&
+      aws_lambda_event_source_mapping.this.function_name == output.function_arn
     )
+    error_message = "The mapping must invoke the function module.function creates."
+  }
+
+  assert {
+    condition     = output.log_group_name == "/aws/lambda/orders-processor"
+    error_message = "The function must log to the module's log group /aws/lambda/<name>."
+  }
+
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+    error_message = "Without kms_key_arn the module-created key must encrypt the function."
+  }
+
+  assert {
+    condition     = output.role_name == "orders-processor" && output.role_arn == "arn:aws:iam::111122223333:role/orders-processor"
+    error_message = "The role must default to the function's name."
+  }
+
+  assert {
+    condition     = output.layers == ["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:25"]
     error_message = "Defaults must be python3.12 on arm64 with the matching regional Powertools layer."
-  }
-
-  assert {
-    condition = (
-      one(data.aws_iam_policy_document.kms[0].statement[1].principals).identifiers == toset(["logs.eu-west-1.amazonaws.com"]) &&
-      one(data.aws_iam_policy_document.kms[0].statement[1].condition).variable == "kms:EncryptionContext:aws:logs:arn" &&
-      one(data.aws_iam_policy_document.kms[0].statement[1].condition).values == tolist(["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"])
-    )
-    error_message = "The module key must let CloudWatch Logs of this Region use it for this function's log group only."
-  }
-
-  assert {
-    condition = (
-      data.aws_iam_policy_document.own_resources.statement[0].actions == toset(["logs:CreateLogStream", "logs:PutLogEvents"]) &&
-      data.aws_iam_policy_document.own_resources.statement[0].resources == toset(["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor:*"]) &&
-      data.aws_iam_policy_document.own_resources.statement[1].actions == toset(["kms:Decrypt"]) &&
-      data.aws_iam_policy_document.own_resources.statement[1].resources == toset([aws_kms_key.this[0].arn])
-    )
-    error_message = "The role may only write to its own log group (no CreateLogGroup) and decrypt with its environment key."
   }
 }

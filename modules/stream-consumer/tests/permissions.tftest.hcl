@@ -81,21 +81,21 @@ run "efo_source_with_sqs_destination" {
   assert {
     condition = [for s in local.policy_statements : s.sid] == [
       "ReadKinesisStream", "SubscribeToConsumer", "WriteTables", "SendToDeadLetterQueue",
-      "SendOnFailure", "UseKeys", "WriteTraces",
+      "SendOnFailure", "UseKeys",
     ]
     error_message = "EFO source, table, DLQ, SQS destination and keys must each get exactly one statement."
   }
 
   assert {
-    condition     = one([for s in local.policy_statements : s.resources if s.sid == "ReadKinesisStream"]) == ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]
+    condition     = one([for s in local.policy_statements : s.resources if s.sid == "ReadKinesisStream"]) == tolist(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"])
     error_message = "An EFO mapping must read shard metadata from the consumer's stream, not from the consumer ARN."
   }
 
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "SubscribeToConsumer"]) == {
       sid       = "SubscribeToConsumer"
-      actions   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
-      resources = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/orders-processor:1700000000"]
+      actions   = tolist(["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"])
+      resources = tolist(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/orders-processor:1700000000"])
     }
     error_message = "SubscribeToShard and DescribeStreamConsumer must be granted on the consumer ARN only."
   }
@@ -103,7 +103,7 @@ run "efo_source_with_sqs_destination" {
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "WriteTables"]) == {
       sid       = "WriteTables"
-      actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+      actions   = tolist(["dynamodb:BatchWriteItem", "dynamodb:PutItem"])
       resources = tolist(["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"])
     }
     error_message = "Tables must get BatchWriteItem and PutItem only."
@@ -112,21 +112,21 @@ run "efo_source_with_sqs_destination" {
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "SendOnFailure"]) == {
       sid       = "SendOnFailure"
-      actions   = ["sqs:SendMessage"]
-      resources = ["arn:aws:sqs:eu-west-1:111122223333:orders-on-failure"]
+      actions   = tolist(["sqs:SendMessage"])
+      resources = tolist(["arn:aws:sqs:eu-west-1:111122223333:orders-on-failure"])
     }
     error_message = "An SQS destination must get sqs:SendMessage on the queue only."
   }
 
   assert {
-    condition     = one([for s in local.policy_statements : s.resources if s.sid == "SendToDeadLetterQueue"]) == ["arn:aws:sqs:eu-west-1:111122223333:orders-dlq"]
+    condition     = one([for s in local.policy_statements : s.resources if s.sid == "SendToDeadLetterQueue"]) == tolist(["arn:aws:sqs:eu-west-1:111122223333:orders-dlq"])
     error_message = "The DLQ permission must name the DLQ only."
   }
 
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "UseKeys"]) == {
       sid     = "UseKeys"
-      actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+      actions = tolist(["kms:Decrypt", "kms:GenerateDataKey"])
       resources = tolist([
         "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
         "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
@@ -151,24 +151,24 @@ run "dynamodb_source_with_s3_destination" {
 
   assert {
     condition = [for s in local.policy_statements : s.sid] == [
-      "ReadDynamoDBStream", "PutOnFailureObjects", "ListOnFailureBucket", "WriteTraces",
+      "ReadDynamoDBStream", "PutOnFailureObjects", "ListOnFailureBucket",
     ]
-    error_message = "A DynamoDB source with an S3 destination must get stream read, s3:PutObject, s3:ListBucket and X-Ray only."
+    error_message = "A DynamoDB source with an S3 destination must get stream read, s3:PutObject and s3:ListBucket only (X-Ray comes from module.function)."
   }
 
   assert {
     condition = one([for s in local.policy_statements : s if s.sid == "ReadDynamoDBStream"]) == {
       sid       = "ReadDynamoDBStream"
-      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-      resources = ["arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"]
+      actions   = tolist(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"])
+      resources = tolist(["arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"])
     }
     error_message = "DynamoDB stream read must be three actions on the stream ARN (no ListStreams, no table access)."
   }
 
   assert {
     condition = (
-      one([for s in local.policy_statements : s.resources if s.sid == "PutOnFailureObjects"]) == ["arn:aws:s3:::orders-failed-batches/*"] &&
-      one([for s in local.policy_statements : s.resources if s.sid == "ListOnFailureBucket"]) == ["arn:aws:s3:::orders-failed-batches"]
+      one([for s in local.policy_statements : s.resources if s.sid == "PutOnFailureObjects"]) == tolist(["arn:aws:s3:::orders-failed-batches/*"]) &&
+      one([for s in local.policy_statements : s.resources if s.sid == "ListOnFailureBucket"]) == tolist(["arn:aws:s3:::orders-failed-batches"])
     )
     error_message = "An S3 destination must get s3:PutObject on its objects and s3:ListBucket on the bucket."
   }
@@ -188,7 +188,7 @@ run "explicit_opt_out_has_no_destination" {
   }
 
   assert {
-    condition     = [for s in local.policy_statements : s.sid] == ["ReadKinesisStream", "WriteTraces"]
+    condition     = [for s in local.policy_statements : s.sid] == ["ReadKinesisStream"]
     error_message = "Without a destination no destination permission may be granted."
   }
 }
@@ -203,21 +203,15 @@ run "caller_key_no_layers_x86_python313" {
     architectures = ["x86_64"]
   }
 
+  # That no key is created and that the caller's key encrypts both the
+  # environment and the log group is asserted in lambda-function's tests.
   assert {
-    condition     = length(aws_kms_key.this) == 0 && length(aws_kms_key_policy.this) == 0
-    error_message = "No key may be created when kms_key_arn is given."
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    error_message = "The caller's key must be the function's key."
   }
 
   assert {
-    condition = (
-      aws_lambda_function.this.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" &&
-      aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
-    )
-    error_message = "The caller's key must encrypt the environment and the log group."
-  }
-
-  assert {
-    condition     = length(aws_lambda_function.this.layers) == 0
+    condition     = length(output.layers) == 0
     error_message = "layers = [] must attach no layer (local emulator)."
   }
 }
@@ -233,10 +227,10 @@ run "powertools_layer_follows_runtime_and_architecture" {
   }
 
   assert {
-    condition = aws_lambda_function.this.layers == tolist([
+    condition = output.layers == [
       "arn:aws:lambda:eu-west-1:111122223333:layer:shared:3",
       "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:24",
-    ])
+    ]
     error_message = "\"powertools\" must resolve in place to the layer of the runtime, architecture, Region and version."
   }
 }

@@ -1,6 +1,11 @@
 # One expect_failures run per validation rule (both sides of the key ranges)
 # and per lifecycle precondition. Each run changes one thing from a valid
 # configuration, so the expected failure is the only one.
+#
+# The function's variables (name, handler, filename, runtime, layers, memory,
+# timeout, keys, logs, role...) are passed through to module.function with the
+# same validations as lambda-function's; their runs live in
+# modules/lambda-function/tests/validation.tftest.hcl.
 
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
@@ -68,26 +73,6 @@ run "rejects_additional_policy_without_statement" {
   expect_failures = [var.additional_policy_json]
 }
 
-run "rejects_unknown_application_log_level" {
-  command = plan
-
-  variables {
-    application_log_level = "VERBOSE"
-  }
-
-  expect_failures = [var.application_log_level]
-}
-
-run "rejects_two_architectures" {
-  command = plan
-
-  variables {
-    architectures = ["arm64", "x86_64"]
-  }
-
-  expect_failures = [var.architectures]
-}
-
 run "rejects_batch_size_above_10000" {
   command = plan
 
@@ -106,26 +91,6 @@ run "rejects_batch_size_zero" {
   }
 
   expect_failures = [var.batch_size]
-}
-
-run "rejects_malformed_code_signing_config_arn" {
-  command = plan
-
-  variables {
-    code_signing_config_arn = "csc-0123456789abcdef0"
-  }
-
-  expect_failures = [var.code_signing_config_arn]
-}
-
-run "rejects_description_over_256_characters" {
-  command = plan
-
-  variables {
-    description = format("%0257d", 0)
-  }
-
-  expect_failures = [var.description]
 }
 
 run "rejects_non_sqs_dlq" {
@@ -148,16 +113,6 @@ run "rejects_table_stream_arn_as_table" {
   expect_failures = [var.dynamodb_table_arns]
 }
 
-run "rejects_invalid_environment_variable_name" {
-  command = plan
-
-  variables {
-    environment_variables = { "1_TABLE" = "orders" }
-  }
-
-  expect_failures = [var.environment_variables]
-}
-
 run "rejects_unsupported_event_source" {
   command = plan
 
@@ -166,16 +121,6 @@ run "rejects_unsupported_event_source" {
   }
 
   expect_failures = [var.event_source_arn]
-}
-
-run "rejects_non_zip_package" {
-  command = plan
-
-  variables {
-    filename = "../../build/stream_processor.tar.gz"
-  }
-
-  expect_failures = [var.filename]
 }
 
 run "rejects_more_than_10_filters" {
@@ -198,26 +143,6 @@ run "rejects_filter_that_is_not_a_json_object" {
   expect_failures = [var.filter_criteria]
 }
 
-run "rejects_handler_without_module" {
-  command = plan
-
-  variables {
-    handler = "lambda_handler"
-  }
-
-  expect_failures = [var.handler]
-}
-
-run "rejects_key_alias_as_kms_key_arn" {
-  command = plan
-
-  variables {
-    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/orders"
-  }
-
-  expect_failures = [var.kms_key_arn]
-}
-
 run "rejects_key_alias_in_kms_key_arns" {
   command = plan
 
@@ -226,46 +151,6 @@ run "rejects_key_alias_in_kms_key_arns" {
   }
 
   expect_failures = [var.kms_key_arns]
-}
-
-run "rejects_deletion_window_below_7_days" {
-  command = plan
-
-  variables {
-    kms_key_deletion_window_in_days = 6
-  }
-
-  expect_failures = [var.kms_key_deletion_window_in_days]
-}
-
-run "rejects_more_than_5_layers" {
-  command = plan
-
-  variables {
-    layers = ["powertools", "arn:aws:lambda:eu-west-1:111122223333:layer:a:1", "arn:aws:lambda:eu-west-1:111122223333:layer:b:1", "arn:aws:lambda:eu-west-1:111122223333:layer:c:1", "arn:aws:lambda:eu-west-1:111122223333:layer:d:1", "arn:aws:lambda:eu-west-1:111122223333:layer:e:1"]
-  }
-
-  expect_failures = [var.layers]
-}
-
-run "rejects_unversioned_layer_arn" {
-  command = plan
-
-  variables {
-    layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared"]
-  }
-
-  expect_failures = [var.layers]
-}
-
-run "rejects_log_retention_not_allowed_by_cloudwatch" {
-  command = plan
-
-  variables {
-    log_retention_in_days = 366
-  }
-
-  expect_failures = [var.log_retention_in_days]
 }
 
 run "rejects_batching_window_above_300" {
@@ -318,36 +203,6 @@ run "rejects_retries_above_10000" {
   expect_failures = [var.maximum_retry_attempts]
 }
 
-run "rejects_memory_below_128" {
-  command = plan
-
-  variables {
-    memory_size = 127
-  }
-
-  expect_failures = [var.memory_size]
-}
-
-run "rejects_memory_above_10240" {
-  command = plan
-
-  variables {
-    memory_size = 10241
-  }
-
-  expect_failures = [var.memory_size]
-}
-
-run "rejects_invalid_function_name" {
-  command = plan
-
-  variables {
-    name = "orders processor"
-  }
-
-  expect_failures = [var.name]
-}
-
 run "rejects_lambda_as_on_failure_destination" {
   command = plan
 
@@ -366,66 +221,6 @@ run "rejects_parallelization_factor_above_10" {
   }
 
   expect_failures = [var.parallelization_factor]
-}
-
-run "rejects_powertools_layer_version_zero" {
-  command = plan
-
-  variables {
-    powertools_layer_version = 0
-  }
-
-  expect_failures = [var.powertools_layer_version]
-}
-
-run "rejects_zero_reserved_concurrency" {
-  command = plan
-
-  variables {
-    reserved_concurrent_executions = 0
-  }
-
-  expect_failures = [var.reserved_concurrent_executions]
-}
-
-run "rejects_role_name_over_64_characters" {
-  command = plan
-
-  variables {
-    role_name = format("%065d", 0)
-  }
-
-  expect_failures = [var.role_name]
-}
-
-run "rejects_malformed_permissions_boundary" {
-  command = plan
-
-  variables {
-    role_permissions_boundary_arn = "workload-boundary"
-  }
-
-  expect_failures = [var.role_permissions_boundary_arn]
-}
-
-run "rejects_unsupported_runtime" {
-  command = plan
-
-  variables {
-    runtime = "python3.11"
-  }
-
-  expect_failures = [var.runtime]
-}
-
-run "rejects_malformed_source_code_hash" {
-  command = plan
-
-  variables {
-    source_code_hash = "0123456789abcdef"
-  }
-
-  expect_failures = [var.source_code_hash]
 }
 
 run "rejects_unknown_starting_position" {
@@ -447,36 +242,6 @@ run "rejects_non_rfc3339_timestamp" {
   }
 
   expect_failures = [var.starting_position_timestamp]
-}
-
-run "rejects_unknown_system_log_level" {
-  command = plan
-
-  variables {
-    system_log_level = "ERROR"
-  }
-
-  expect_failures = [var.system_log_level]
-}
-
-run "rejects_timeout_above_900" {
-  command = plan
-
-  variables {
-    timeout = 901
-  }
-
-  expect_failures = [var.timeout]
-}
-
-run "rejects_timeout_zero" {
-  command = plan
-
-  variables {
-    timeout = 0
-  }
-
-  expect_failures = [var.timeout]
 }
 
 run "rejects_tumbling_window_above_900" {
@@ -556,20 +321,6 @@ run "rejects_record_age_beyond_dynamodb_retention" {
   expect_failures = [aws_lambda_event_source_mapping.this]
 }
 
-run "rejects_public_powertools_layer_outside_aws_partition" {
-  command = plan
-
-  variables {
-    layers = ["powertools"]
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = {
-      partition  = "aws-cn"
-      dns_suffix = "amazonaws.com.cn"
-    }
-  }
-
-  expect_failures = [aws_lambda_function.this]
-}
+# The function's own precondition (the public Powertools layer exists only in
+# the aws partition) fails inside module.function, which expect_failures
+# cannot name: it is tested in modules/lambda-function/tests/validation.tftest.hcl.

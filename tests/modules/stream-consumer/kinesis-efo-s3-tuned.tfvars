@@ -25,7 +25,7 @@ system_log_level      = "WARN"
 
 role_name                     = "orders-archiver-eu-west-1"
 role_permissions_boundary_arn = "arn:aws:iam::111122223333:policy/workload-boundary"
-additional_policy_json = <<-JSON
+additional_policy_json        = <<-JSON
   {
     "Version": "2012-10-17",
     "Statement": [

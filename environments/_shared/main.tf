@@ -1,0 +1,30 @@
+# The one composition every environment deploys. Each environment folder links this file,
+# variables.tf, outputs.tf and versions.tf from environments/_shared (so the four cannot drift)
+# and adds its own provider, backend and terraform.tfvars.
+
+module "pipeline" {
+  source = "../../modules/pipeline"
+
+  name                     = "${var.project}-${var.environment}"
+  stream_processor_package = "${path.root}/../../build/stream_processor.zip"
+  hydrate_package          = "${path.root}/../../build/hydrate.zip"
+  layers                   = var.layers
+
+  stream_mode                     = var.stream_mode
+  shard_count                     = var.shard_count
+  retention_period                = var.retention_period
+  use_enhanced_fan_out            = var.use_enhanced_fan_out
+  min_incoming_records_per_period = var.min_incoming_records_per_period
+
+  batch_size                    = var.batch_size
+  parallelization_factor        = var.parallelization_factor
+  maximum_record_age_in_seconds = var.maximum_record_age_in_seconds
+  consumer_memory_size          = var.consumer_memory_size
+  log_retention_in_days         = var.log_retention_in_days
+
+  results_table_deletion_protection = var.results_table_deletion_protection
+  enable_s3_failure_bucket          = var.enable_s3_failure_bucket
+
+  alarm_emails    = var.alarm_emails
+  alarm_overrides = var.alarm_overrides
+}

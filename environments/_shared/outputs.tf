@@ -1,0 +1,46 @@
+# What operators and the local tools read (`terraform -chdir=environments/<env> output`).
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = module.pipeline.alarm_topic_arn
+}
+
+output "consumer_function_name" {
+  description = "Name of the stream_processor function."
+  value       = module.pipeline.consumer_function_name
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline."
+  value       = module.pipeline.dashboard_name
+}
+
+output "dlq_url" {
+  description = "URL of the dead-letter queue (make replay ENV=<env> reads it)."
+  value       = module.pipeline.dlq_url
+}
+
+output "hydrate_function_name" {
+  description = "Name of the hydrate function."
+  value       = module.pipeline.hydrate_function_name
+}
+
+output "on_failure_topic_arn" {
+  description = "SNS topic that receives the consumer's failed-batch records."
+  value       = module.pipeline.on_failure_topic_arn
+}
+
+output "results_table_name" {
+  description = "Name of the results table."
+  value       = module.pipeline.results_table_name
+}
+
+output "stream_arn" {
+  description = "ARN of the stream producers write to."
+  value       = module.pipeline.stream_arn
+}
+
+output "stream_name" {
+  description = "Name of the stream producers write to."
+  value       = module.pipeline.stream_name
+}

@@ -1,0 +1,156 @@
+# Per-environment values live in each environment's terraform.tfvars. Values passed to
+# modules/pipeline are validated there (and in the modules it composes).
+
+variable "alarm_emails" {
+  type        = list(string)
+  description = "Who gets the alarms of this environment."
+  default     = []
+  nullable    = false
+}
+
+variable "alarm_overrides" {
+  type = map(object({
+    enabled             = optional(bool)
+    threshold           = optional(number)
+    evaluation_periods  = optional(number)
+    datapoints_to_alarm = optional(number)
+    period              = optional(number)
+  }))
+  description = "Per-alarm threshold/period overrides keyed by alarm id (modules/alarms)."
+  default     = {}
+  nullable    = false
+}
+
+variable "aws_region" {
+  type        = string
+  description = "Region of the environment (e.g. eu-west-1)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a Region name such as eu-west-1."
+  }
+}
+
+variable "batch_size" {
+  type        = number
+  description = "Records per consumer invocation (1–10,000)."
+  default     = 100
+  nullable    = false
+}
+
+variable "consumer_memory_size" {
+  type        = number
+  description = "Memory of the stream_processor function in MB (128–10,240)."
+  default     = 256
+  nullable    = false
+}
+
+variable "enable_s3_failure_bucket" {
+  type        = bool
+  description = "Create the failure bucket for claim-checks of records too large for SQS."
+  default     = false
+  nullable    = false
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment name: local, dev, staging or prod (part of every resource name and the `environment` tag)."
+  nullable    = false
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, staging, prod."
+  }
+}
+
+variable "layers" {
+  type        = list(string)
+  description = "Layers of the functions: [\"powertools\"] on AWS, [] against the local emulator."
+  default     = ["powertools"]
+  nullable    = false
+}
+
+variable "log_retention_in_days" {
+  type        = number
+  description = "Retention of the functions' log groups (a CloudWatch Logs value)."
+  default     = 365
+  nullable    = false
+}
+
+variable "maximum_record_age_in_seconds" {
+  type        = number
+  description = "Age after which a failing record goes to the on-failure path (-1 or 60–604,800); well below retention_period."
+  default     = 21600
+  nullable    = false
+}
+
+variable "min_incoming_records_per_period" {
+  type        = number
+  description = "Alarm below this many incoming records per 5 minutes; null where traffic is not steady."
+  default     = null
+}
+
+variable "owner" {
+  type        = string
+  description = "Team that owns the environment (the `owner` tag on every resource)."
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.owner)) > 0 && length(var.owner) <= 256
+    error_message = "owner must be a non-empty team name of at most 256 characters."
+  }
+}
+
+variable "parallelization_factor" {
+  type        = number
+  description = "Concurrent batches per shard for the consumer (1–10)."
+  default     = 1
+  nullable    = false
+}
+
+variable "project" {
+  type        = string
+  description = "Project name: the prefix of every resource name and the `project` tag (1–20 characters of [a-z0-9-])."
+  default     = "stream-pipeline"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.project))
+    error_message = "project must be 1-20 characters of [a-z0-9-], starting with a letter."
+  }
+}
+
+variable "results_table_deletion_protection" {
+  type        = bool
+  description = "Protect the results table from deletion."
+  default     = true
+  nullable    = false
+}
+
+variable "retention_period" {
+  type        = number
+  description = "Hours the stream keeps records (24–8,760)."
+  default     = 168
+  nullable    = false
+}
+
+variable "shard_count" {
+  type        = number
+  description = "Shards of a PROVISIONED stream; null for ON_DEMAND."
+  default     = null
+}
+
+variable "stream_mode" {
+  type        = string
+  description = "ON_DEMAND or PROVISIONED."
+  default     = "ON_DEMAND"
+  nullable    = false
+}
+
+variable "use_enhanced_fan_out" {
+  type        = bool
+  description = "Consumer reads through its own enhanced fan-out consumer."
+  default     = true
+  nullable    = false
+}

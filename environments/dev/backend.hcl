@@ -1,0 +1,3 @@
+bucket = "example-org-terraform-state-dev"
+key    = "stream-pipeline/dev/terraform.tfstate"
+region = "eu-west-1"

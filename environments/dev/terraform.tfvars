@@ -1,0 +1,17 @@
+# dev: cheap and quick to recover; failures surface fast, nothing here is precious.
+environment  = "dev"
+aws_region   = "eu-west-1"
+owner        = "streaming-team"
+alarm_emails = ["streaming-dev@example.com"]
+
+stream_mode                       = "PROVISIONED"
+shard_count                       = 1
+retention_period                  = 24
+use_enhanced_fan_out              = false
+maximum_record_age_in_seconds     = 3600 # 1 h: well below the 24 h retention
+log_retention_in_days             = 30
+results_table_deletion_protection = false
+
+alarm_overrides = {
+  consumer-iterator-age = { threshold = 300000 } # 5 min of lag is normal while iterating
+}

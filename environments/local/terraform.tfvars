@@ -1,0 +1,14 @@
+# local: the same composition against the emulator. Public layers do not exist there (the local
+# runtime runs the functions with this repository's virtualenv instead).
+environment  = "local"
+aws_region   = "us-east-1"
+owner        = "developer"
+layers       = []
+alarm_emails = []
+
+stream_mode                       = "ON_DEMAND"
+retention_period                  = 24
+use_enhanced_fan_out              = true
+maximum_record_age_in_seconds     = 3600
+log_retention_in_days             = 7
+results_table_deletion_protection = false

@@ -1,0 +1,17 @@
+# prod: a week of retention to hydrate and replay after an incident, every alarm at its
+# tightest, a traffic floor so silent producers page someone, nothing deletable by accident.
+environment  = "prod"
+aws_region   = "eu-west-1"
+owner        = "streaming-team"
+alarm_emails = ["streaming-oncall@example.com", "streaming-team@example.com"]
+
+stream_mode                       = "ON_DEMAND"
+retention_period                  = 168
+use_enhanced_fan_out              = true
+parallelization_factor            = 2
+maximum_record_age_in_seconds     = 21600
+consumer_memory_size              = 512
+log_retention_in_days             = 365
+results_table_deletion_protection = true
+enable_s3_failure_bucket          = true
+min_incoming_records_per_period   = 100

@@ -1,0 +1,12 @@
+# staging: production's shape at a smaller scale, so releases are rehearsed on the real topology.
+environment  = "staging"
+aws_region   = "eu-west-1"
+owner        = "streaming-team"
+alarm_emails = ["streaming-staging@example.com"]
+
+stream_mode                       = "ON_DEMAND"
+retention_period                  = 72
+use_enhanced_fan_out              = true
+maximum_record_age_in_seconds     = 21600
+log_retention_in_days             = 90
+results_table_deletion_protection = true

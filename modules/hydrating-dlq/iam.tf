@@ -1,0 +1,124 @@
+# Permissions of the hydrate function (passed to module.hydrate, which adds
+# X-Ray, its log group and its environment key), and the policy document the
+# consumers' roles need to use this module as their on-failure destination.
+# Every statement names its resources; no action is a wildcard.
+
+data "aws_iam_policy_document" "hydrate" {
+  # Only what the hydrate function does to re-read a failed batch: find the
+  # shard (DescribeStreamSummary, ListShards) and read its range.
+  dynamic "statement" {
+    for_each = length(local.kinesis_stream_arns) > 0 ? [1] : []
+
+    content {
+      sid    = "ReadKinesisStreams"
+      effect = "Allow"
+      actions = [
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+      ]
+      resources = local.kinesis_stream_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.dynamodb_stream_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadDynamoDBStreams"
+      effect    = "Allow"
+      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+      resources = local.dynamodb_stream_arns
+    }
+  }
+
+  # sqs:SendMessage also authorises SendMessageBatch; Lambda's on-failure
+  # destination sends with the same permission.
+  statement {
+    sid       = "SendToDeadLetterQueue"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this.arn]
+  }
+
+  # Claim-checks: the record's bytes, keyed by envelope id. Written only,
+  # never read or deleted by the function.
+  dynamic "statement" {
+    for_each = var.enable_s3_failure_bucket ? [1] : []
+
+    content {
+      sid       = "PutPayloadObjects"
+      effect    = "Allow"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this[0].arn}/*"]
+    }
+  }
+
+  # Encrypted streams are read through Kinesis/DynamoDB, which decrypt with
+  # the reader's permission on the stream's key.
+  dynamic "statement" {
+    for_each = length(var.source_kms_key_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DecryptSourceStreams"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = sort(distinct(var.source_kms_key_arns))
+    }
+  }
+
+  # The DLQ and the bucket are encrypted with the module's key: sending to
+  # them needs a data key (and Decrypt, which SQS and multipart uploads call).
+  statement {
+    sid       = "UseOwnKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+  }
+}
+
+data "aws_iam_policy_document" "consumer" {
+  # The sids of the destination statements are stream-consumer's own: passed
+  # to it as additional_policy_json, a statement it also generates from
+  # on_failure_destination_arn replaces this one instead of duplicating it.
+  statement {
+    sid       = "PublishOnFailure"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_s3_failure_bucket ? [1] : []
+
+    content {
+      sid       = "PutOnFailureObjects"
+      effect    = "Allow"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this[0].arn}/*"]
+    }
+  }
+
+  # Listed by AWS among the permissions an S3 on-failure destination of an
+  # event source mapping requires.
+  dynamic "statement" {
+    for_each = var.enable_s3_failure_bucket ? [1] : []
+
+    content {
+      sid       = "ListOnFailureBucket"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.this[0].arn]
+    }
+  }
+
+  # A sid of its own (not stream-consumer's UseKeys), so that the consumer's
+  # kms_key_arns never replace it.
+  statement {
+    sid       = "UseHydratingDlqKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+  }
+}

@@ -1,0 +1,165 @@
+locals {
+  # Means `var.kms_key_arn == null`. Checkov renders a null default as a value,
+  # resolves that form to false and drops the key, with its rotation and
+  # policy checks, from the scan; this form keeps the key in it.
+  create_kms_key = !(var.kms_key_arn != null)
+  kms_key_arn    = local.create_kms_key ? module.kms_key[0].key_arn : var.kms_key_arn
+
+  topic_name    = "${var.name}-on-failure"
+  dlq_name      = "${var.name}-dlq"
+  function_name = "${var.name}-hydrate"
+  # Bucket names are global: AWS appends a unique suffix to the prefix
+  # (at most 37 characters).
+  bucket_prefix = "${substr(var.name, 0, 27)}-failures-"
+
+  # The stream type is read from each ARN, as stream-consumer does.
+  kinesis_stream_arns  = sort(distinct([for arn in var.source_stream_arns : arn if element(split(":", arn), 2) == "kinesis"]))
+  dynamodb_stream_arns = sort(distinct([for arn in var.source_stream_arns : arn if element(split(":", arn), 2) == "dynamodb"]))
+
+  hydrate_environment = merge(
+    {
+      DLQ_URL                      = aws_sqs_queue.this.url
+      POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
+      POWERTOOLS_METRICS_NAMESPACE = var.powertools_metrics_namespace
+    },
+    var.enable_s3_failure_bucket ? { PAYLOAD_BUCKET = aws_s3_bucket.this[0].id } : {},
+  )
+}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+# The consumers' event source mappings publish here the record of every
+# batch they give up on (shard and sequence numbers, not the data).
+resource "aws_sns_topic" "this" {
+  name              = local.topic_name
+  kms_master_key_id = local.kms_key_arn
+
+  tags = var.tags
+}
+
+# The hydrate function re-reads those records from their stream while they
+# are retained, and sends them to the DLQ with their data.
+module "hydrate" {
+  source = "../lambda-function"
+
+  name        = local.function_name
+  description = "Re-reads the records of failed stream batches and sends them to ${local.dlq_name}"
+  handler     = var.handler
+  filename    = var.filename
+  # Null: the child computes filebase64sha256(filename).
+  source_code_hash = var.source_code_hash
+
+  runtime                  = var.runtime
+  architectures            = var.architectures
+  layers                   = var.layers
+  powertools_layer_version = var.powertools_layer_version
+
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+
+  environment_variables = local.hydrate_environment
+
+  # lambda-function decides from this value's nullness whether to create a
+  # key of its own, so it must be known non-null at plan time: kms-key's
+  # key_arn is not (it waits for the key policy), format() refines it.
+  kms_key_arn           = format("%s", local.kms_key_arn)
+  log_retention_in_days = var.log_retention_in_days
+
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  policy_name                   = "hydrating-dlq"
+  policy_json                   = data.aws_iam_policy_document.hydrate.json
+
+  tags = var.tags
+}
+
+# SNS invokes the function asynchronously: only this topic may.
+resource "aws_lambda_permission" "sns" {
+  statement_id  = "AllowInvokeFromOnFailureTopic"
+  action        = "lambda:InvokeFunction"
+  function_name = module.hydrate.function_name
+  principal     = "sns.${data.aws_partition.current.dns_suffix}"
+  source_arn    = aws_sns_topic.this.arn
+}
+
+resource "aws_sns_topic_subscription" "hydrate" {
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = "lambda"
+  endpoint  = module.hydrate.function_arn
+
+  # A notification SNS cannot deliver (after its own retries, e.g. when the
+  # function or its permission is gone) goes to the DLQ instead of being
+  # dropped: it still holds the failed batch's coordinates.
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.this.arn
+  })
+
+  # Delivery needs the invoke permission, and redrive the queue policy.
+  depends_on = [aws_lambda_permission.sns, aws_sqs_queue_policy.this]
+}
+
+# When hydration itself fails (stream unreadable, DLQ refused the envelopes),
+# Lambda retries the asynchronous invocation, then sends its record, which
+# holds the original SNS notification, to the DLQ: the replay CLI re-hydrates
+# it while the stream still retains the data.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = module.hydrate.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.this.arn
+    }
+  }
+
+  # Lambda sends to the destination with the function's role.
+  depends_on = [module.hydrate]
+}
+
+# With consumer_role_arns, the topic policy is the list of who may put
+# on-failure records on the topic: those roles, and nobody else (a deny
+# overrides any IAM allow in the account). Without it the topic keeps its
+# default policy and the account's IAM decides, as for any topic.
+resource "aws_sns_topic_policy" "this" {
+  count = length(var.consumer_role_arns) > 0 ? 1 : 0
+
+  arn    = aws_sns_topic.this.arn
+  policy = data.aws_iam_policy_document.topic[0].json
+}
+
+data "aws_iam_policy_document" "topic" {
+  count = length(var.consumer_role_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "ConsumersPublish"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = sort(distinct(var.consumer_role_arns))
+    }
+  }
+
+  statement {
+    sid       = "DenyPublishByOthers"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = sort(distinct(var.consumer_role_arns))
+    }
+  }
+}

@@ -1,0 +1,59 @@
+output "bucket_name" {
+  description = "Name of the failure bucket (the hydrate function's PAYLOAD_BUCKET); null unless enable_s3_failure_bucket is true."
+  value       = try(aws_s3_bucket.this[0].id, null)
+}
+
+output "consumer_policy_json" {
+  description = "IAM policy JSON a consumer's role needs to use this module as its on-failure destination: sns:Publish on the topic, s3:PutObject and s3:ListBucket on the bucket (when enabled), kms:GenerateDataKey and kms:Decrypt on the module's key. Pass it to stream-consumer as additional_policy_json: its destination statements share stream-consumer's sids, so the ones stream-consumer generates from on_failure_destination_arn replace them rather than duplicate them."
+  value       = try(data.aws_iam_policy_document.consumer.json, null)
+}
+
+output "dlq_arn" {
+  description = "ARN of the SQS dead-letter queue."
+  value       = try(aws_sqs_queue.this.arn, null)
+}
+
+output "dlq_name" {
+  description = "Name of the SQS dead-letter queue (<name>-dlq), e.g. for its CloudWatch alarms."
+  value       = try(aws_sqs_queue.this.name, null)
+}
+
+output "dlq_url" {
+  description = "URL of the SQS dead-letter queue, for the replay CLI."
+  value       = try(aws_sqs_queue.this.url, null)
+}
+
+output "hydrate_function_arn" {
+  description = "ARN of the hydrate function."
+  value       = try(module.hydrate.function_arn, null)
+}
+
+output "hydrate_function_name" {
+  description = "Name of the hydrate function (<name>-hydrate), e.g. for its CloudWatch alarms."
+  value       = try(module.hydrate.function_name, null)
+}
+
+output "hydrate_role_arn" {
+  description = "ARN of the hydrate function's execution role."
+  value       = try(module.hydrate.role_arn, null)
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the topic, the DLQ, the bucket and the hydrate function: the module-created key, or kms_key_arn when supplied. Readers of the DLQ (the replay CLI) need kms:Decrypt on it."
+  value       = try(local.kms_key_arn, null)
+}
+
+output "on_failure_destination_arn" {
+  description = "ARN of the SNS topic to pass as a consumer's on_failure_destination_arn: its records are hydrated from the stream into the DLQ."
+  value       = try(aws_sns_topic.this.arn, null)
+}
+
+output "s3_on_failure_destination_arn" {
+  description = "ARN of the failure bucket, to pass as a consumer's on_failure_destination_arn instead of the topic (the object holds the failed records' data, no hydration needed); null unless enable_s3_failure_bucket is true."
+  value       = try(aws_s3_bucket.this[0].arn, null)
+}
+
+output "topic_name" {
+  description = "Name of the on-failure SNS topic (<name>-on-failure)."
+  value       = try(aws_sns_topic.this.name, null)
+}

@@ -1,0 +1,441 @@
+# The failure paths and their permissions: ESM -> topic -> hydrate -> DLQ,
+# hydrate failures -> 2 async retries -> DLQ, undeliverable notifications ->
+# subscription redrive -> DLQ, and the optional bucket. The provider is
+# mocked (apply gives every computed value a fake one); policy documents are
+# asserted on the arguments the module passes to them, since the mocked data
+# source renders nothing.
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111122223333:orders-dlq"
+      url = "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      id  = "orders-failures-20250131000000000000000001"
+      arn = "arn:aws:s3:::orders-failures-20250131000000000000000001"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-hydrate"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/orders-hydrate"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-hydrate"
+    }
+  }
+}
+
+variables {
+  name               = "orders"
+  filename           = "../../build/hydrate.zip"
+  source_code_hash   = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+  source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]
+}
+
+run "failure_paths_end_in_the_dlq" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2 &&
+      aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 21600 &&
+      aws_lambda_function_event_invoke_config.this.function_name == "orders-hydrate"
+    )
+    error_message = "A failed hydrate invocation must be retried twice, for at most 6 hours."
+  }
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == aws_sqs_queue.this.arn
+    error_message = "The hydrate function's on-failure destination must be the DLQ."
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.this.message_retention_seconds == 1209600 &&
+      aws_sqs_queue.this.visibility_timeout_seconds == 300 &&
+      aws_sqs_queue.this.kms_master_key_id == module.kms_key[0].key_arn &&
+      jsondecode(aws_sqs_queue.this.redrive_allow_policy) == { redrivePermission = "denyAll" }
+    )
+    error_message = "The DLQ must keep messages 14 days, encrypted with the module key, and be nobody's redrive target."
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic_subscription.hydrate.protocol == "lambda" &&
+      aws_sns_topic_subscription.hydrate.topic_arn == aws_sns_topic.this.arn &&
+      aws_sns_topic_subscription.hydrate.endpoint == "arn:aws:lambda:eu-west-1:111122223333:function:orders-hydrate" &&
+      jsondecode(aws_sns_topic_subscription.hydrate.redrive_policy) == { deadLetterTargetArn = aws_sqs_queue.this.arn }
+    )
+    error_message = "The hydrate function must be subscribed to the topic, with undeliverable notifications redriven to the DLQ."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.sns.principal == "sns.amazonaws.com" &&
+      aws_lambda_permission.sns.source_arn == aws_sns_topic.this.arn &&
+      aws_lambda_permission.sns.action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.sns.function_name == "orders-hydrate"
+    )
+    error_message = "Only this topic may invoke the hydrate function."
+  }
+
+  assert {
+    condition     = aws_sns_topic.this.name == "orders-on-failure" && aws_sns_topic.this.kms_master_key_id == module.kms_key[0].key_arn
+    error_message = "The topic must be encrypted with the module key."
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_policy.this) == 0
+    error_message = "Without consumer_role_arns the topic must keep its default policy."
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket.this) == 0 &&
+      length(aws_s3_bucket_policy.this) == 0 &&
+      output.bucket_name == null &&
+      output.s3_on_failure_destination_arn == null
+    )
+    error_message = "No bucket may be created unless enable_s3_failure_bucket is true."
+  }
+
+  assert {
+    condition = local.hydrate_environment == {
+      DLQ_URL                      = "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq"
+      POWERTOOLS_SERVICE_NAME      = "hydrate"
+      POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline"
+    }
+    error_message = "The hydrate function must get DLQ_URL and the Powertools names, and no PAYLOAD_BUCKET without a bucket."
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.hydrate.statement : s.sid] == ["ReadKinesisStreams", "SendToDeadLetterQueue", "UseOwnKey"]
+    error_message = "A Kinesis source without bucket or source keys must get stream read, DLQ send and the module key only."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.hydrate.statement[0].actions == toset(["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]) &&
+      data.aws_iam_policy_document.hydrate.statement[0].resources == toset(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]) &&
+      data.aws_iam_policy_document.hydrate.statement[1].actions == toset(["sqs:SendMessage"]) &&
+      data.aws_iam_policy_document.hydrate.statement[1].resources == toset([aws_sqs_queue.this.arn]) &&
+      data.aws_iam_policy_document.hydrate.statement[2].actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
+      data.aws_iam_policy_document.hydrate.statement[2].resources == toset([module.kms_key[0].key_arn])
+    )
+    error_message = "The hydrate role may read only the named stream, send only to this DLQ and use only the module key."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.hydrate.statement :
+      !contains(s.resources, "*") && alltrue([for a in s.actions : !strcontains(a, "*")])
+    ])
+    error_message = "No hydrate statement may use a wildcard action or the \"*\" resource (X-Ray's is added by lambda-function)."
+  }
+
+  assert {
+    condition = (
+      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "UseHydratingDlqKey"] &&
+      data.aws_iam_policy_document.consumer.statement[0].actions == toset(["sns:Publish"]) &&
+      data.aws_iam_policy_document.consumer.statement[0].resources == toset([aws_sns_topic.this.arn]) &&
+      data.aws_iam_policy_document.consumer.statement[1].resources == toset([module.kms_key[0].key_arn])
+    )
+    error_message = "Without a bucket, consumers need sns:Publish on the topic and the module key only."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.queue.statement[0].principals == toset([{ type = "Service", identifiers = toset(["sns.amazonaws.com"]) }]) &&
+      one(data.aws_iam_policy_document.queue.statement[0].condition).values == tolist([aws_sns_topic.this.arn]) &&
+      data.aws_iam_policy_document.queue.statement[1].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-hydrate"]) }]) &&
+      alltrue([for s in data.aws_iam_policy_document.queue.statement : s.actions == toset(["sqs:SendMessage"])])
+    )
+    error_message = "The queue may receive from SNS (for this topic only) and from the hydrate role, sqs:SendMessage only."
+  }
+
+  # The account delegation, rotation and the {partition}/{account_id}
+  # substitution are kms-key's, asserted in its own tests.
+  assert {
+    condition = (
+      [for st in local.kms_statements : st.sid] == ["SnsRedriveFromThisTopic", "CloudWatchLogsForHydrateLogGroup"] &&
+      local.kms_statements[0].principals == ["sns.amazonaws.com"] &&
+      local.kms_statements[0].conditions == [{ test = "ArnEquals", variable = "aws:SourceArn", values = ["arn:{partition}:sns:eu-west-1:{account_id}:orders-on-failure"] }] &&
+      local.kms_statements[1].principals == ["logs.eu-west-1.amazonaws.com"] &&
+      local.kms_statements[1].conditions == [{ test = "ArnEquals", variable = "kms:EncryptionContext:aws:logs:arn", values = ["arn:{partition}:logs:eu-west-1:{account_id}:log-group:/aws/lambda/orders-hydrate"] }]
+    )
+    error_message = "The key may be used by SNS for this topic and by CloudWatch Logs for the hydrate log group only (beyond the account's IAM)."
+  }
+
+  assert {
+    condition     = length(module.kms_key) == 1 && output.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+    error_message = "Without kms_key_arn the module must create its key."
+  }
+
+  assert {
+    condition = (
+      output.on_failure_destination_arn == aws_sns_topic.this.arn &&
+      output.topic_name == "orders-on-failure" &&
+      output.dlq_arn == aws_sqs_queue.this.arn &&
+      output.dlq_url == aws_sqs_queue.this.url &&
+      output.dlq_name == "orders-dlq" &&
+      output.hydrate_function_name == "orders-hydrate" &&
+      output.hydrate_function_arn == "arn:aws:lambda:eu-west-1:111122223333:function:orders-hydrate" &&
+      output.hydrate_role_arn == "arn:aws:iam::111122223333:role/orders-hydrate"
+    )
+    error_message = "The outputs must name the topic, the DLQ and the hydrate function."
+  }
+}
+
+run "s3_mode_and_consumer_roles" {
+  command = apply
+
+  variables {
+    enable_s3_failure_bucket = true
+    source_stream_arns = [
+      "arn:aws:kinesis:eu-west-1:111122223333:stream/orders",
+      "arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000",
+    ]
+    source_kms_key_arns = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"]
+    consumer_role_arns  = ["arn:aws:iam::111122223333:role/orders-processor"]
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket.this) == 1 &&
+      aws_s3_bucket.this[0].bucket_prefix == "orders-failures-" &&
+      !aws_s3_bucket.this[0].force_destroy
+    )
+    error_message = "S3 mode must create one bucket named <name>-failures-<suffix>."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled" &&
+      aws_s3_bucket_public_access_block.this[0].block_public_acls &&
+      aws_s3_bucket_public_access_block.this[0].block_public_policy &&
+      aws_s3_bucket_public_access_block.this[0].ignore_public_acls &&
+      aws_s3_bucket_public_access_block.this[0].restrict_public_buckets &&
+      aws_s3_bucket_ownership_controls.this[0].rule[0].object_ownership == "BucketOwnerEnforced"
+    )
+    error_message = "The bucket must be versioned, fully private and owner-enforced."
+  }
+
+  assert {
+    condition = (
+      one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" &&
+      one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default[0].kms_master_key_id == module.kms_key[0].key_arn
+    )
+    error_message = "The bucket must be encrypted with the module key."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 30 &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].noncurrent_version_expiration[0].noncurrent_days == 30
+    )
+    error_message = "Objects and their noncurrent versions must expire after s3_expiration_days (30 by default)."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.bucket[0].statement[0].effect == "Deny" &&
+      one(data.aws_iam_policy_document.bucket[0].statement[0].condition).variable == "aws:SecureTransport" &&
+      one(data.aws_iam_policy_document.bucket[0].statement[0].condition).values == tolist(["false"])
+    )
+    error_message = "The bucket policy must deny every request not made over TLS."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0
+    error_message = "Without access_log_bucket no access logging may be configured."
+  }
+
+  assert {
+    condition     = local.hydrate_environment["PAYLOAD_BUCKET"] == "orders-failures-20250131000000000000000001"
+    error_message = "The hydrate function must get the bucket as PAYLOAD_BUCKET (its name, not its ARN)."
+  }
+
+  assert {
+    condition = [for s in data.aws_iam_policy_document.hydrate.statement : s.sid] == [
+      "ReadKinesisStreams", "ReadDynamoDBStreams", "SendToDeadLetterQueue", "PutPayloadObjects",
+      "DecryptSourceStreams", "UseOwnKey",
+    ]
+    error_message = "Both stream types, the bucket and the source keys must each add exactly one statement."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.hydrate.statement[0].resources == toset(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]) &&
+      data.aws_iam_policy_document.hydrate.statement[1].actions == toset(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]) &&
+      data.aws_iam_policy_document.hydrate.statement[1].resources == toset(["arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"]) &&
+      data.aws_iam_policy_document.hydrate.statement[3].actions == toset(["s3:PutObject"]) &&
+      data.aws_iam_policy_document.hydrate.statement[3].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001/*"]) &&
+      data.aws_iam_policy_document.hydrate.statement[4].actions == toset(["kms:Decrypt"]) &&
+      data.aws_iam_policy_document.hydrate.statement[4].resources == toset(["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"])
+    )
+    error_message = "Each stream type must get its own read actions on its ARNs; the bucket PutObject only; source keys Decrypt only."
+  }
+
+  assert {
+    condition = (
+      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "PutOnFailureObjects", "ListOnFailureBucket", "UseHydratingDlqKey"] &&
+      data.aws_iam_policy_document.consumer.statement[1].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001/*"]) &&
+      data.aws_iam_policy_document.consumer.statement[2].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001"])
+    )
+    error_message = "With a bucket, consumers must also get s3:PutObject on its objects and s3:ListBucket on it, under stream-consumer's sids."
+  }
+
+  assert {
+    condition = (
+      length(aws_sns_topic_policy.this) == 1 &&
+      data.aws_iam_policy_document.topic[0].statement[0].effect == "Allow" &&
+      data.aws_iam_policy_document.topic[0].statement[0].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-processor"]) }]) &&
+      data.aws_iam_policy_document.topic[0].statement[1].effect == "Deny" &&
+      one(data.aws_iam_policy_document.topic[0].statement[1].condition).test == "ArnNotEquals" &&
+      one(data.aws_iam_policy_document.topic[0].statement[1].condition).variable == "aws:PrincipalArn" &&
+      one(data.aws_iam_policy_document.topic[0].statement[1].condition).values == tolist(["arn:aws:iam::111122223333:role/orders-processor"]) &&
+      alltrue([for s in data.aws_iam_policy_document.topic[0].statement : s.actions == toset(["sns:Publish"])])
+    )
+    error_message = "With consumer_role_arns only those roles may publish to the topic."
+  }
+
+  assert {
+    condition = (
+      output.bucket_name == "orders-failures-20250131000000000000000001" &&
+      output.s3_on_failure_destination_arn == "arn:aws:s3:::orders-failures-20250131000000000000000001"
+    )
+    error_message = "S3 mode must output the bucket's name and ARN."
+  }
+}
+
+run "caller_key_named_bucket_and_access_logs" {
+  command = plan
+
+  variables {
+    kms_key_arn              = "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    enable_s3_failure_bucket = true
+    s3_bucket_name           = "orders-failures-eu-west-1"
+    access_log_bucket        = "org-s3-access-logs"
+  }
+
+  assert {
+    condition     = length(module.kms_key) == 0
+    error_message = "No key may be created when kms_key_arn is given."
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic.this.kms_master_key_id == var.kms_key_arn &&
+      aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn &&
+      one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default[0].kms_master_key_id == var.kms_key_arn &&
+      output.kms_key_arn == var.kms_key_arn
+    )
+    error_message = "The caller's key must encrypt the topic, the queue and the bucket."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this[0].bucket == "orders-failures-eu-west-1"
+    error_message = "s3_bucket_name must name the bucket."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 1 && aws_s3_bucket_logging.this[0].target_bucket == "org-s3-access-logs"
+    error_message = "access_log_bucket must enable server access logging to that bucket."
+  }
+}
+
+run "upper_limits_are_inclusive" {
+  command = plan
+
+  variables {
+    maximum_retry_attempts         = 2
+    maximum_event_age_in_seconds   = 21600
+    dlq_visibility_timeout_seconds = 43200
+    enable_s3_failure_bucket       = true
+    s3_expiration_days             = 3650
+    name                           = "a234567890123456789012345678901234567890"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2 &&
+      aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 21600 &&
+      aws_sqs_queue.this.visibility_timeout_seconds == 43200 &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 3650
+    )
+    error_message = "2 retries, a 6-hour event age, a 12-hour visibility timeout and a 3650-day expiry must be accepted."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.this[0].bucket_prefix) <= 37 && output.hydrate_function_name == "a234567890123456789012345678901234567890-hydrate"
+    error_message = "A 40-character name must fit every resource name (bucket prefix at most 37 characters)."
+  }
+}
+
+run "lower_limits_are_inclusive" {
+  command = plan
+
+  variables {
+    maximum_retry_attempts         = 0
+    maximum_event_age_in_seconds   = 60
+    dlq_visibility_timeout_seconds = 0
+    enable_s3_failure_bucket       = true
+    s3_expiration_days             = 1
+    name                           = "o"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 0 &&
+      aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 60 &&
+      aws_sqs_queue.this.visibility_timeout_seconds == 0 &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 1
+    )
+    error_message = "0 retries, a 60-second event age, no visibility timeout, a 1-day expiry and a 1-character name must be accepted."
+  }
+}

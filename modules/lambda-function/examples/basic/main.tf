@@ -1,0 +1,96 @@
+# One function on its own, configured completely: the stream processor's
+# package from `make package` (build/stream_processor.zip at the repository
+# root), the table and queue its code writes to, and exactly the permissions
+# that code needs, passed as a policy document. The module adds X-Ray, the log
+# group, the key of the environment and logs, and the Powertools layer.
+# (stream-consumer is this plus an event source mapping.)
+
+module "function" {
+  source = "../.."
+
+  name        = "example-basic-function"
+  description = "Stores stream records in a table; rejects go to a queue"
+  handler     = "stream_processor.app.lambda_handler"
+  filename    = "${path.module}/../../../../build/stream_processor.zip"
+
+  policy_json = data.aws_iam_policy_document.function.json
+
+  environment_variables = {
+    TABLE_NAME = aws_dynamodb_table.results.name
+    DLQ_URL    = aws_sqs_queue.dlq.url
+  }
+
+  memory_size = 512
+  timeout     = 30
+
+  tags = local.tags
+}
+
+locals {
+  tags = {
+    example = "lambda-function/basic"
+  }
+}
+
+# What the function's code calls, and nothing else. The table and the queue
+# use the function's key (its policy delegates to the account's IAM, which is
+# all DynamoDB and SQS need), to keep the example short.
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "WriteResults"
+    effect    = "Allow"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.results.arn]
+  }
+
+  statement {
+    sid       = "SendToDeadLetterQueue"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+  }
+
+  statement {
+    sid       = "UseKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.function.kms_key_arn]
+  }
+}
+
+resource "aws_dynamodb_table" "results" {
+  name         = "example-basic-function-results"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "userId"
+  range_key    = "eventKey"
+
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+
+  attribute {
+    name = "eventKey"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = module.function.kms_key_arn
+  }
+
+  tags = local.tags
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                              = "example-basic-function-dlq"
+  message_retention_seconds         = 1209600 # 14 days, the SQS maximum
+  kms_master_key_id                 = module.function.kms_key_arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = local.tags
+}

@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.7"
+
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+      # Newest thing used here: logging_config on aws_lambda_function (5.26);
+      # the floor follows the library-wide convention.
+      version = ">= 5.73, < 6.0"
+    }
+  }
+}

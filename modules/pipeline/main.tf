@@ -1,0 +1,99 @@
+# The whole pipeline in one call: stream -> stream_processor -> results table, poison records and
+# failed batches (re-read by the hydrate function) -> DLQ, alarms and a dashboard over all of it.
+# Every environment in environments/ is this module plus a provider and a backend.
+
+locals {
+  # Where the consumer reads: its own enhanced fan-out pipe, or shared polling.
+  efo_consumer_name = "${var.name}-processor"
+  event_source_arn  = var.use_enhanced_fan_out ? module.stream.consumer_arns[local.efo_consumer_name] : module.stream.stream_arn
+  metrics_namespace = "StreamPipeline/${var.name}"
+}
+
+module "stream" {
+  source = "../kinesis-stream"
+
+  name                = var.name
+  stream_mode         = var.stream_mode
+  shard_count         = var.shard_count
+  retention_period    = var.retention_period
+  shard_level_metrics = var.shard_level_metrics
+  consumers           = var.use_enhanced_fan_out ? { (local.efo_consumer_name) = {} } : {}
+  tags                = var.tags
+}
+
+module "stream_processor" {
+  source = "../stream-consumer"
+
+  name     = "${var.name}-processor"
+  handler  = "stream_processor.app.lambda_handler"
+  filename = var.stream_processor_package
+
+  layers                         = var.layers
+  memory_size                    = var.consumer_memory_size
+  timeout                        = var.consumer_timeout
+  reserved_concurrent_executions = var.consumer_reserved_concurrent_executions
+  log_retention_in_days          = var.log_retention_in_days
+
+  event_source_arn                   = local.event_source_arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  parallelization_factor             = var.parallelization_factor
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
+  on_failure_destination_arn         = module.dlq.on_failure_destination_arn
+
+  # sns:Publish comes from the destination ARN; this adds the DLQ key's use.
+  additional_policy_json = module.dlq.consumer_policy_json
+  dlq_arn                = module.dlq.dlq_arn
+  dynamodb_table_arns    = [aws_dynamodb_table.this.arn]
+  kms_key_arns           = [module.stream.kms_key_arn, module.results_key.key_arn]
+
+  environment_variables = {
+    TABLE_NAME                   = aws_dynamodb_table.this.name
+    DLQ_URL                      = module.dlq.dlq_url
+    POWERTOOLS_SERVICE_NAME      = "stream_processor"
+    POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
+  }
+
+  tags = var.tags
+}
+
+module "dlq" {
+  source = "../hydrating-dlq"
+
+  name     = var.name
+  filename = var.hydrate_package
+
+  layers                       = var.layers
+  log_retention_in_days        = var.log_retention_in_days
+  powertools_metrics_namespace = local.metrics_namespace
+  enable_s3_failure_bucket     = var.enable_s3_failure_bucket
+
+  source_stream_arns  = [module.stream.stream_arn]
+  source_kms_key_arns = [module.stream.kms_key_arn]
+  # Only the processor's event source mapping may announce failed batches.
+  consumer_role_arns = [module.stream_processor.role_arn]
+
+  tags = var.tags
+}
+
+module "alarms" {
+  source = "../alarms"
+
+  name_prefix     = var.name
+  alarm_emails    = var.alarm_emails
+  alarm_overrides = var.alarm_overrides
+
+  stream_name                     = module.stream.stream_name
+  min_incoming_records_per_period = var.min_incoming_records_per_period
+  efo_consumer_names              = var.use_enhanced_fan_out ? [local.efo_consumer_name] : []
+  consumer_function_names         = [module.stream_processor.function_name]
+  hydrate_function_name           = module.dlq.hydrate_function_name
+  dlq_name                        = module.dlq.dlq_name
+
+  metrics_namespace     = local.metrics_namespace
+  consumer_service_name = "stream_processor"
+  hydrate_service_name  = "hydrate"
+
+  tags = var.tags
+}

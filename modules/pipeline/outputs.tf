@@ -1,0 +1,64 @@
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = try(module.alarms.topic_arn, null)
+}
+
+output "consumer_function_name" {
+  description = "Name of the stream_processor function."
+  value       = try(module.stream_processor.function_name, null)
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline."
+  value       = try(module.alarms.dashboard_name, null)
+}
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue."
+  value       = try(module.dlq.dlq_arn, null)
+}
+
+output "dlq_url" {
+  description = "URL of the dead-letter queue (make replay reads it)."
+  value       = try(module.dlq.dlq_url, null)
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the consumer's event source mapping."
+  value       = try(module.stream_processor.event_source_mapping_uuid, null)
+}
+
+output "hydrate_function_name" {
+  description = "Name of the hydrate function."
+  value       = try(module.dlq.hydrate_function_name, null)
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' EMF metrics."
+  value       = local.metrics_namespace
+}
+
+output "on_failure_topic_arn" {
+  description = "SNS topic the consumer's event source mapping announces failed batches on."
+  value       = try(module.dlq.on_failure_destination_arn, null)
+}
+
+output "producer_policy_json" {
+  description = "Least-privilege IAM policy for producers of the stream."
+  value       = try(module.stream.producer_policy_json, null)
+}
+
+output "results_table_name" {
+  description = "Name of the results table."
+  value       = try(aws_dynamodb_table.this.name, null)
+}
+
+output "stream_arn" {
+  description = "ARN of the stream."
+  value       = try(module.stream.stream_arn, null)
+}
+
+output "stream_name" {
+  description = "Name of the stream."
+  value       = try(module.stream.stream_name, null)
+}

@@ -1,0 +1,73 @@
+# The composition's own rules; each child module tests its inputs itself.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name                     = "orders"
+  stream_processor_package = "../../build/stream_processor.zip"
+  hydrate_package          = "../../build/hydrate.zip"
+}
+
+run "results_table_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.this.name == "orders-results" && aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The results table is <name>-results, on demand."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.hash_key == "userId" && aws_dynamodb_table.this.range_key == "eventKey"
+    error_message = "The table keys must be the ones stream_processor writes: userId + eventKey."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.point_in_time_recovery[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].enabled
+    error_message = "The results table must have point-in-time recovery and KMS encryption."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.deletion_protection_enabled
+    error_message = "Deletion protection is on unless an environment turns it off."
+  }
+
+  assert {
+    condition     = output.metrics_namespace == "StreamPipeline/orders"
+    error_message = "The functions and the alarms must share the metrics namespace."
+  }
+}
+
+run "name_with_uppercase" {
+  command = plan
+  variables {
+    name = "Orders"
+  }
+  expect_failures = [var.name]
+}
+
+run "name_too_long" {
+  command = plan
+  variables {
+    name = "a23456789012345678901234567890123456789012"
+  }
+  expect_failures = [var.name]
+}

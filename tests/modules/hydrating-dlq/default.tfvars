@@ -1,0 +1,5 @@
+# Only the required inputs, for a Kinesis stream: module-created key, no topic
+# policy (no consumer roles given), no bucket, 2 retries over at most 6 hours.
+name               = "orders"
+filename           = "../../build/hydrate.zip"
+source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]

@@ -1,0 +1,12 @@
+# Shared polling on a provisioned stream, a dev-like setup without deletion protection.
+name                              = "orders-dev"
+stream_processor_package          = "../../build/stream_processor.zip"
+hydrate_package                   = "../../build/hydrate.zip"
+use_enhanced_fan_out              = false
+stream_mode                       = "PROVISIONED"
+shard_count                       = 2
+retention_period                  = 24
+maximum_record_age_in_seconds     = 3600
+results_table_deletion_protection = false
+log_retention_in_days             = 30
+enable_s3_failure_bucket          = true
