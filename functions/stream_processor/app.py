@@ -53,6 +53,12 @@ SDK_CONFIG: Final = Config(
 )
 
 
+# Items are built by this code, not by callers: botocore's parameter validation would re-check
+# every attribute of every item (about half the CPU per record, docs/performance.md) for
+# nothing; DynamoDB still validates every request server-side.
+DYNAMODB_CONFIG: Final = SDK_CONFIG.merge(Config(parameter_validation=False))
+
+
 class UnsupportedEventError(ValueError):
     """The function was wired to something other than one Kinesis or DynamoDB stream."""
 
@@ -79,11 +85,7 @@ class Dependencies:
         settings = Settings.from_env()
         return cls(
             settings=settings,
-            # Items are built by this code, not by callers: botocore's parameter validation would
-            # re-check every attribute of every item (~half the CPU per record) for nothing.
-            dynamodb=boto3.client(
-                "dynamodb", config=SDK_CONFIG.merge(Config(parameter_validation=False))
-            ),
+            dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG),
             sqs=boto3.client("sqs", config=SDK_CONFIG),
         )
 

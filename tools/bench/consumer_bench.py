@@ -144,7 +144,7 @@ def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
 
     dependencies = app.Dependencies(
         settings=Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME),
-        dynamodb=aws.client("dynamodb", config=app.SDK_CONFIG),
+        dynamodb=aws.client("dynamodb", config=app.DYNAMODB_CONFIG),
         sqs=aws.client("sqs", config=app.SDK_CONFIG),
     )
     app.set_dependencies(dependencies)
