@@ -45,6 +45,7 @@ wakes its configuration refresh.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
@@ -335,6 +336,44 @@ def _patch_sns() -> None:
         _wrap_notify(SNSBackend, name)
 
 
+def _patch_fidelity() -> None:
+    """Two moto 5.2.5 deviations that stop ``environments/local`` from applying:
+
+    - an EFO consumer ARN lacks AWS's ``:<creation timestamp>`` suffix
+      (``.../stream/<name>/consumer/<consumer>:<timestamp>``), which ``modules/stream-consumer``
+      validates ``event_source_arn`` against;
+    - ``GetQueueAttributes`` never returns ``RedriveAllowPolicy`` (moto stores it), so the
+      provider's wait for the attributes it set times out after 3 minutes (``aws_sqs_queue``
+      of ``modules/hydrating-dlq``).
+    """
+    from moto.kinesis import models as kinesis_models
+    from moto.sqs import models as sqs_models
+
+    consumer_class: Any = kinesis_models.Consumer
+    queue_class: Any = sqs_models.Queue
+    consumer_init = consumer_class.__init__
+    if getattr(consumer_init, "_fidelity_patched", False):
+        return
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        consumer_init(self, *args, **kwargs)
+        self.consumer_arn = f"{self.consumer_arn}:{int(self.created.timestamp())}"
+
+    init._fidelity_patched = True  # type: ignore[attr-defined]
+    consumer_class.__init__ = init
+
+    queue_attributes = queue_class.attributes.fget
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = queue_attributes(self)
+        value = getattr(self, "redrive_allow_policy", None)
+        if value:
+            result["RedriveAllowPolicy"] = value if isinstance(value, str) else json.dumps(value)
+        return result
+
+    queue_class.attributes = property(attributes)
+
+
 def apply() -> None:
     """Install every patch (idempotent)."""
     global _applied
@@ -343,4 +382,5 @@ def apply() -> None:
     _patch_lambda_backend()
     _patch_streams()
     _patch_sns()
+    _patch_fidelity()
     _applied = True

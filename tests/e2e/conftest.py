@@ -1,0 +1,106 @@
+"""One local stack per test session (per pytest-xdist worker that runs e2e tests): the local
+runtime on a free loopback port in a scratch directory, with the real ``environments/local``
+applied to it by ``terraform apply`` (tools/local_stack.py). Stopped at the end; no process it
+started may outlive it.
+
+Scenarios share the stack: each produces its own records (its own seed, so its own eventIds),
+counts only its own manifest, deletes its own DLQ messages and undoes its faults and mapping
+changes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+from e2e_pipeline import Pipeline
+
+from tools.local_stack import LocalStack
+
+FAST_RUNTIME = [
+    "--poll-interval",
+    "0.05",
+    "--config-interval",
+    "1",
+    "--retry-delay",
+    "0",
+    "--async-retry-delay",
+    "0.05",
+    "--seed",
+    "7",
+]
+
+
+def _processes_alive(pids: Iterable[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+REUSE_VARIABLE = "E2E_REUSE_LOCAL_STACK"
+"""Set to 1 to run the suite against the stack `make local-up` started (build/local), which
+is left running: quicker while working on a scenario. Faults and mapping changes are undone."""
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    if os.environ.get(REUSE_VARIABLE) == "1":
+        stack = LocalStack()
+        if stack.runtime_pid() is None:
+            pytest.fail(f"{REUSE_VARIABLE}=1 but no local stack is running (make local-up)")
+        yield Pipeline(stack, stack.outputs())
+        return
+    base = tmp_path_factory.mktemp("e2e")
+    with (base / "local-stack.log").open("w") as log:
+        stack = LocalStack(root=base / "stack", port=0, runtime_args=FAST_RUNTIME, log=log)
+        started = time.monotonic()
+        try:
+            outputs = stack.up()
+        except BaseException:
+            stack.down()
+            log.flush()
+            print((base / "local-stack.log").read_text()[-5000:])
+            raise
+        print(f"local stack up in {time.monotonic() - started:.0f} s ({base})")
+        pipeline = Pipeline(stack, outputs)
+        pipeline.drain()
+        workers: set[int] = set()
+        try:
+            yield pipeline
+        finally:
+            workers.update(stack.worker_pids())
+            runtime = stack.runtime_pid()
+            stack.down()
+            deadline = time.monotonic() + 5
+            while _processes_alive([*workers, *([runtime] if runtime else [])]):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            leftover = _processes_alive([*workers, *([runtime] if runtime else [])])
+            assert leftover == [], f"processes outlived the local stack: {leftover}"
+            assert not stack.root.exists()
+
+
+@pytest.fixture(autouse=True)
+def _dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tools (replay) build their clients from the default chain: never real ones."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") and name != "AWS_CA_BUNDLE":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+
+@pytest.fixture
+def clean_faults(pipeline: Pipeline) -> Iterator[Pipeline]:
+    """A scenario that injects faults or changes the mapping gets both undone afterwards."""
+    mapping = pipeline.client("lambda").get_event_source_mapping(UUID=pipeline.mapping_uuid)
+    yield pipeline
+    pipeline.faults({})
+    pipeline.update_mapping(
+        Enabled=True,
+        MaximumRetryAttempts=mapping["MaximumRetryAttempts"],
+        MaximumRecordAgeInSeconds=mapping["MaximumRecordAgeInSeconds"],
+    )
+    pipeline.drain()

@@ -1,0 +1,130 @@
+"""The deployed local stack as a scenario drives and observes it (tests/e2e)."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from tools.demo import (
+    ManifestEntry,
+    Reconciliation,
+    delete_messages,
+    read_dlq,
+    read_manifest,
+    reconcile,
+    release_messages,
+    scan_items,
+)
+from tools.local_runtime.client import read_state, wait_drained, wait_for
+from tools.local_stack import LocalStack, client_kwargs
+from tools.producer import ProducedRecord, generate_records, produce
+
+DRAIN_TIMEOUT = 90.0
+
+
+@dataclass
+class Pipeline:
+    """The deployed stack, with what a scenario needs to drive and observe it."""
+
+    stack: LocalStack
+    outputs: dict[str, Any]
+    clients: dict[str, Any] = field(default_factory=dict)
+    seed_base: int = field(default_factory=lambda: secrets.randbits(32) << 16)
+    """Added to each scenario's seed: eventIds differ from any earlier run on the same stack."""
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            config = Config(retries={"max_attempts": 5, "mode": "standard"})
+            self.clients[service] = boto3.client(
+                service, config=config, **client_kwargs(self.stack.endpoint)
+            )
+        return self.clients[service]
+
+    @property
+    def processor(self) -> str:
+        return str(self.outputs["consumer_function_name"])
+
+    @property
+    def hydrate(self) -> str:
+        return str(self.outputs["hydrate_function_name"])
+
+    @property
+    def mapping_uuid(self) -> str:
+        """The processor's Kinesis mapping (the one environments/local declares)."""
+        mappings = self.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        (mapping,) = [
+            m
+            for m in mappings
+            if m["FunctionArn"].endswith(f":function:{self.processor}")
+            and ":kinesis:" in m["EventSourceArn"]
+        ]
+        return str(mapping["UUID"])
+
+    # ------------------------------------------------------------------ driving
+
+    def produce(self, count: int, *, seed: int, poison_rate: float = 0.0) -> list[ManifestEntry]:
+        records = generate_records(count, seed=self.seed_base + seed, poison_rate=poison_rate)
+        return self.put(records)
+
+    def put(self, records: Iterable[ProducedRecord]) -> list[ManifestEntry]:
+        """PutRecords through the producer; the manifest of what the stream accepted."""
+        buffer = io.StringIO()
+        report = produce(
+            self.client("kinesis"), self.outputs["stream_name"], records, manifest=buffer
+        )
+        assert report.total_failed == 0, report.failure_reasons
+        return read_manifest(buffer.getvalue())
+
+    def faults(self, faults: dict[str, list[str]]) -> None:
+        """Replace ``faults.json`` (``{}``: no faults); the runtime re-reads it per invocation."""
+        path = self.stack.state_dir / "faults.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(faults))
+        temporary.replace(path)
+        time.sleep(0.02)  # distinct mtimes for back-to-back changes
+
+    def update_mapping(self, **settings: Any) -> None:
+        """Change the processor's mapping through the API; return once the runtime runs it."""
+        generation = int((read_state(self.stack.state_dir) or {}).get("config_generation", 0))
+        self.client("lambda").update_event_source_mapping(UUID=self.mapping_uuid, **settings)
+        wait_for(
+            self.stack.state_dir,
+            lambda state: int(state.get("config_generation", 0)) > generation,
+            timeout=30,
+        )
+
+    def drain(self, timeout: float = DRAIN_TIMEOUT) -> dict[str, Any]:
+        return wait_drained(self.stack.state_dir, timeout=timeout)
+
+    def function_counters(self, function: str) -> dict[str, int]:
+        state = read_state(self.stack.state_dir) or {}
+        return dict(state.get("counters", {}).get("functions", {}).get(function, {}))
+
+    # ------------------------------------------------------------------ observing
+
+    def reconcile(self, manifest: list[ManifestEntry], *, keep: bool = False) -> Reconciliation:
+        """Where each record of ``manifest`` ended; its DLQ messages are then deleted (so the
+        next scenario starts from an empty queue) unless ``keep``."""
+        sqs = self.client("sqs")
+        url = self.outputs["dlq_url"]
+        messages = read_dlq(sqs, url, release=False)
+        result = reconcile(
+            manifest,
+            scan_items(self.client("dynamodb"), self.outputs["results_table_name"]),
+            messages,
+        )
+        own = {m.message_id for m in result.messages}
+        if keep:
+            release_messages(sqs, url, messages)
+        else:
+            delete_messages(sqs, url, result.messages)
+            release_messages(sqs, url, [m for m in messages if m.message_id not in own])
+        return result
