@@ -15,12 +15,13 @@ module "kms_key" {
   description             = "On-failure topic, dead-letter queue, failure bucket and hydrate function of ${var.name}"
   deletion_window_in_days = var.kms_key_deletion_window_in_days
   statements              = local.kms_statements
+  log_groups              = local.kms_log_groups
   tags                    = var.tags
 }
 
 locals {
   # {partition} and {account_id} are the key's own, filled in by kms-key: the
-  # topic and the log group are in the key's account and Region.
+  # topic is in the key's account and Region.
   kms_statements = [
     {
       # SNS itself (not a caller's role) writes an undeliverable notification
@@ -34,25 +35,9 @@ locals {
         values   = ["arn:{partition}:sns:${data.aws_region.current.name}:{account_id}:${local.topic_name}"]
       }]
     },
-    {
-      # CloudWatch Logs encrypts with the key itself; the encryption context
-      # pins it to the hydrate function's log group.
-      sid        = "CloudWatchLogsForHydrateLogGroup"
-      principals = ["logs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"]
-      actions = [
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:{partition}:logs:${data.aws_region.current.name}:{account_id}:log-group:/aws/lambda/${local.function_name}"]
-      }]
-    },
   ]
+
+  # CloudWatch Logs encrypts with the key itself; kms-key pins its statement
+  # to the hydrate function's log group (encryption context).
+  kms_log_groups = { CloudWatchLogsForHydrateLogGroup = "/aws/lambda/${local.function_name}" }
 }

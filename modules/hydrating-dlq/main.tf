@@ -62,10 +62,10 @@ module "hydrate" {
 
   environment_variables = local.hydrate_environment
 
-  # lambda-function decides from this value's nullness whether to create a
-  # key of its own, so it must be known non-null at plan time: kms-key's
-  # key_arn is not (it waits for the key policy), format() refines it.
-  kms_key_arn           = format("%s", local.kms_key_arn)
+  # The module's key (or the caller's): kms-key's key_arn is known only after
+  # apply, so the function is told explicitly not to create a key of its own.
+  create_kms_key        = false
+  kms_key_arn           = local.kms_key_arn
   log_retention_in_days = var.log_retention_in_days
 
   role_permissions_boundary_arn = var.role_permissions_boundary_arn

@@ -1,3 +1,5 @@
+# Inputs passed through to modules/lambda-function are validated there: Terraform reports its error message, which names what is allowed.
+
 variable "access_log_bucket" {
   type        = string
   description = "Name of an existing bucket that receives the server access logs of the failure bucket (objects prefixed with the failure bucket's name). Null (the default) enables no access logging. Only used when enable_s3_failure_bucket is true."
@@ -14,11 +16,6 @@ variable "architectures" {
   description = "Instruction set of the hydrate function, as a one-element list: [\"arm64\"] (the default) or [\"x86_64\"]. Also selects the Powertools layer build."
   default     = ["arm64"]
   nullable    = false
-
-  validation {
-    condition     = length(var.architectures) == 1 && alltrue([for a in var.architectures : contains(["arm64", "x86_64"], a)])
-    error_message = "architectures must be exactly one of [\"arm64\"] or [\"x86_64\"]."
-  }
 }
 
 variable "consumer_role_arns" {
@@ -56,11 +53,6 @@ variable "filename" {
   type        = string
   description = "Path of the hydrate function's package (build/hydrate.zip, built by `make package` at the repository root), absolute or relative to the root module's working directory."
   nullable    = false
-
-  validation {
-    condition     = endswith(lower(var.filename), ".zip")
-    error_message = "filename must be the path of a .zip deployment package."
-  }
 }
 
 variable "handler" {
@@ -68,11 +60,6 @@ variable "handler" {
   description = "Handler of the hydrate function."
   default     = "hydrate.app.lambda_handler"
   nullable    = false
-
-  validation {
-    condition     = length(var.handler) <= 128 && can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", var.handler))
-    error_message = "handler must be a dotted Python path ending in the function name (e.g. hydrate.app.lambda_handler), at most 128 characters."
-  }
 }
 
 variable "kms_key_arn" {
@@ -103,16 +90,6 @@ variable "layers" {
   description = "Lambda layer version ARNs of the hydrate function (at most 5); \"powertools\" stands for the public Powertools for AWS Lambda (Python) v3 layer of the Region, runtime and architecture. Pass [] against the local emulator, which refuses public layers."
   default     = ["powertools"]
   nullable    = false
-
-  validation {
-    condition     = length(var.layers) <= 5 && length(distinct(var.layers)) == length(var.layers)
-    error_message = "layers holds at most 5 distinct entries (the Lambda limit)."
-  }
-
-  validation {
-    condition     = alltrue([for l in var.layers : l == "powertools" || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[a-zA-Z0-9_-]{1,140}:[0-9]+$", l))])
-    error_message = "Each layers entry must be \"powertools\" or a layer version ARN of the form arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>."
-  }
 }
 
 variable "log_retention_in_days" {
@@ -120,11 +97,6 @@ variable "log_retention_in_days" {
   description = "Days the hydrate function's log group keeps events: one of the CloudWatch Logs values 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep them forever."
   default     = 365
   nullable    = false
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
-    error_message = "log_retention_in_days must be one of 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 variable "maximum_event_age_in_seconds" {
@@ -156,11 +128,6 @@ variable "memory_size" {
   description = "Memory of the hydrate function in MB, 128 to 10,240."
   default     = 256
   nullable    = false
-
-  validation {
-    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
-    error_message = "memory_size must be a whole number of MB between 128 and 10,240."
-  }
 }
 
 variable "name" {
@@ -179,11 +146,6 @@ variable "powertools_layer_version" {
   description = "Version of the public Powertools for AWS Lambda (Python) v3 layer that the \"powertools\" entry of layers resolves to."
   default     = 25
   nullable    = false
-
-  validation {
-    condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version
-    error_message = "powertools_layer_version must be a whole number >= 1."
-  }
 }
 
 variable "powertools_metrics_namespace" {
@@ -215,22 +177,12 @@ variable "reserved_concurrent_executions" {
   description = "Concurrency reserved for (and capping) the hydrate function: -1 for no reservation (the default), or >= 1. Notifications above the cap wait in Lambda's asynchronous queue (up to maximum_event_age_in_seconds), then go to the DLQ."
   default     = -1
   nullable    = false
-
-  validation {
-    condition     = var.reserved_concurrent_executions == -1 || (var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
-    error_message = "reserved_concurrent_executions must be -1 (unreserved) or a whole number >= 1 (0 would stop the function)."
-  }
 }
 
 variable "role_permissions_boundary_arn" {
   type        = string
   description = "ARN of an IAM managed policy to set as the hydrate role's permissions boundary, where the organisation requires one."
   default     = null
-
-  validation {
-    condition     = var.role_permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", coalesce(var.role_permissions_boundary_arn, "-")))
-    error_message = "role_permissions_boundary_arn must be null or an IAM policy ARN of the form arn:<partition>:iam::<account>:policy/<name>."
-  }
 }
 
 variable "runtime" {
@@ -238,11 +190,6 @@ variable "runtime" {
   description = "Python runtime of the hydrate function: python3.12 or python3.13."
   default     = "python3.12"
   nullable    = false
-
-  validation {
-    condition     = contains(["python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be python3.12 or python3.13."
-  }
 }
 
 variable "s3_bucket_name" {
@@ -272,11 +219,6 @@ variable "source_code_hash" {
   type        = string
   description = "Base64-encoded SHA-256 of the hydrate package. When null (the default) it is computed from filename at plan time; set it when the package does not exist yet at plan time."
   default     = null
-
-  validation {
-    condition     = var.source_code_hash == null || can(regex("^[A-Za-z0-9+/]{43}=$", coalesce(var.source_code_hash, "-")))
-    error_message = "source_code_hash must be null or a base64-encoded SHA-256 digest (44 characters ending in =), as filebase64sha256() returns."
-  }
 }
 
 variable "source_kms_key_arns" {
@@ -322,9 +264,4 @@ variable "timeout" {
   description = "Seconds a hydrate invocation may run, 1 to 900. One invocation re-reads one failed batch (up to the consumer's batch size) from its shard."
   default     = 120
   nullable    = false
-
-  validation {
-    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
-    error_message = "timeout must be a whole number of seconds between 1 and 900."
-  }
 }

@@ -31,7 +31,37 @@ resource "aws_kms_alias" "this" {
 locals {
   partition  = element(split(":", aws_kms_key.this.arn), 1)
   account_id = element(split(":", aws_kms_key.this.arn), 4)
+
+  # CloudWatch Logs encrypts with the key itself (not with a caller's credentials), so the
+  # service needs a key policy grant; the encryption context pins each grant to one log group
+  # of the key's account and of this Region.
+  log_group_statements = [
+    for sid, log_group_name in var.log_groups : {
+      sid            = sid
+      principal_type = "Service"
+      principals     = ["logs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"]
+      actions = [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ]
+      conditions = [{
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:{partition}:logs:${data.aws_region.current.name}:{account_id}:log-group:${log_group_name}"]
+      }]
+    }
+  ]
+  statements = concat(var.statements, local.log_group_statements)
 }
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
 
 data "aws_iam_policy_document" "this" {
   #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only (key policy semantics); administration is delegated to the owning account's IAM, as in the AWS default key policy.
@@ -85,7 +115,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.statements
+    for_each = local.statements
 
     content {
       sid       = statement.value.sid

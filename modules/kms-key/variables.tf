@@ -36,6 +36,18 @@ variable "description" {
   }
 }
 
+variable "log_groups" {
+  type        = map(string)
+  description = "CloudWatch Logs log groups the key encrypts, as statement sid => log group name (e.g. { CloudWatchLogsForThisLogGroup = \"/aws/lambda/orders\" }). Each adds a statement, after `statements`, letting logs.<region>.<dns suffix> use the key (the actions CloudWatch Logs needs) only for that log group of the key's account and the provider's Region (kms:EncryptionContext:aws:logs:arn)."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for sid, name in var.log_groups : can(regex("^[A-Za-z0-9]{1,128}$", sid)) && sid != "AccountIamDelegation" && can(regex("^[a-zA-Z0-9_/.#-]{1,512}$", name))])
+    error_message = "Each log_groups key must be a statement sid of 1-128 alphanumeric characters other than AccountIamDelegation, and each value a log group name (1-512 characters from [a-zA-Z0-9_/.#-])."
+  }
+}
+
 variable "statements" {
   type = list(object({
     sid            = string

@@ -4,10 +4,9 @@
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_in_days
-  kms_key_id        = local.kms_key_arn
+  # CloudWatch Logs checks that it may use the key when the group is created:
+  # the module key's ARN is known only once its policy is attached.
+  kms_key_id = local.kms_key_arn
 
   tags = var.tags
-
-  # CloudWatch Logs checks that it may use the key when the group is created.
-  depends_on = [aws_kms_key_policy.this]
 }

@@ -1,9 +1,12 @@
 locals {
-  # Means `var.kms_key_arn == null`. Checkov renders a null default as a value,
-  # resolves that form to false and drops the key, with its rotation and
-  # policy checks, from the scan; this form keeps the key in it.
-  create_kms_key = !(var.kms_key_arn != null)
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  # Means `var.create_kms_key && var.kms_key_arn == null`, written so that it is
+  # known at plan time whenever create_kms_key is false, even when kms_key_arn
+  # is not (a key created in the same run). `!(x != null)` rather than
+  # `x == null`: checkov renders a null default as a value, resolves the
+  # latter to false and drops the key, with its rotation and policy checks,
+  # from the scan.
+  create_kms_key = var.create_kms_key ? !(var.kms_key_arn != null) : false
+  kms_key_arn    = local.create_kms_key ? module.kms_key[0].key_arn : var.kms_key_arn
 
   source_code_hash = var.source_code_hash != null ? var.source_code_hash : filebase64sha256(var.filename)
 
@@ -74,6 +77,11 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.own_resources]
 
   lifecycle {
+    precondition {
+      condition     = var.create_kms_key || var.kms_key_arn != null
+      error_message = "kms_key_arn is required when create_kms_key is false: the function's environment variables and log group are always encrypted with a customer managed key."
+    }
+
     precondition {
       condition     = !contains(var.layers, "powertools") || data.aws_partition.current.partition == "aws"
       error_message = "The \"powertools\" entry of layers resolves to the public Powertools layer of the aws partition; in ${data.aws_partition.current.partition} pass the layer version ARN published there (or your own) instead."

@@ -66,6 +66,24 @@ CASES = [
         "s3_expiration_days = 0",
         ["1 and 3650"],
     ),
+    # Wrappers pass the function's inputs to lambda-function, which validates them: its message
+    # must reach the user through the wrapper.
+    (
+        "stream-consumer",
+        'name = "orders-processor"\nhandler = "stream_processor.app.lambda_handler"\n'
+        'filename = "../../build/stream_processor.zip"\n'
+        'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
+        'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n'
+        "memory_size = 64",
+        ["memory_size", "128", "10,240"],
+    ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        "timeout = 901",
+        ["timeout", "1 and 900"],
+    ),
 ]
 
 

@@ -2,28 +2,7 @@
 # proven to reject bad input (and a broken rule fails the suite).
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      id                 = "aws"
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      id   = "eu-west-1"
-      name = "eu-west-1"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json          = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"CloudWatchAlarmsPublish\",\"Effect\":\"Allow\",\"Action\":\"sns:Publish\",\"Resource\":\"arn:aws:sns:eu-west-1:111122223333:orders-alarms\"}]}"
-      minified_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"CloudWatchAlarmsPublish\",\"Effect\":\"Allow\",\"Action\":\"sns:Publish\",\"Resource\":\"arn:aws:sns:eu-west-1:111122223333:orders-alarms\"}]}"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

@@ -6,68 +6,7 @@
 # source renders nothing.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
-    }
-  }
-
-  mock_resource "aws_sns_topic" {
-    defaults = {
-      arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
-    }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:111122223333:orders-dlq"
-      url = "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq"
-    }
-  }
-
-  mock_resource "aws_s3_bucket" {
-    defaults = {
-      id  = "orders-failures-20250131000000000000000001"
-      arn = "arn:aws:s3:::orders-failures-20250131000000000000000001"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-hydrate"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::111122223333:role/orders-hydrate"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-hydrate"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -198,15 +137,15 @@ run "failure_paths_end_in_the_dlq" {
     error_message = "The queue may receive from SNS (for this topic only) and from the hydrate role, sqs:SendMessage only."
   }
 
-  # The account delegation, rotation and the {partition}/{account_id}
-  # substitution are kms-key's, asserted in its own tests.
+  # The account delegation, rotation, the {partition}/{account_id}
+  # substitution and the CloudWatch Logs statement of a log group are
+  # kms-key's, asserted in its own tests.
   assert {
     condition = (
-      [for st in local.kms_statements : st.sid] == ["SnsRedriveFromThisTopic", "CloudWatchLogsForHydrateLogGroup"] &&
+      [for st in local.kms_statements : st.sid] == ["SnsRedriveFromThisTopic"] &&
       local.kms_statements[0].principals == ["sns.amazonaws.com"] &&
       local.kms_statements[0].conditions == [{ test = "ArnEquals", variable = "aws:SourceArn", values = ["arn:{partition}:sns:eu-west-1:{account_id}:orders-on-failure"] }] &&
-      local.kms_statements[1].principals == ["logs.eu-west-1.amazonaws.com"] &&
-      local.kms_statements[1].conditions == [{ test = "ArnEquals", variable = "kms:EncryptionContext:aws:logs:arn", values = ["arn:{partition}:logs:eu-west-1:{account_id}:log-group:/aws/lambda/orders-hydrate"] }]
+      local.kms_log_groups == { CloudWatchLogsForHydrateLogGroup = "/aws/lambda/orders-hydrate" }
     )
     error_message = "The key may be used by SNS for this topic and by CloudWatch Logs for the hydrate log group only (beyond the account's IAM)."
   }

@@ -1,26 +1,14 @@
 # One expect_failures run per validation rule (both sides of the bounded
 # ranges). Each run changes one thing from a valid configuration, so the
 # expected failure is the only one.
+#
+# The hydrate function's variables (handler, filename, runtime, layers, memory,
+# timeout, logs, role...) are passed through to module.hydrate, which
+# validates them; their runs live in
+# modules/lambda-function/tests/validation.tftest.hcl.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -38,16 +26,6 @@ run "rejects_access_log_bucket_arn" {
   }
 
   expect_failures = [var.access_log_bucket]
-}
-
-run "rejects_two_architectures" {
-  command = plan
-
-  variables {
-    architectures = ["arm64", "x86_64"]
-  }
-
-  expect_failures = [var.architectures]
 }
 
 run "rejects_user_arn_as_consumer_role" {
@@ -80,26 +58,6 @@ run "rejects_visibility_timeout_above_12_hours" {
   expect_failures = [var.dlq_visibility_timeout_seconds]
 }
 
-run "rejects_non_zip_package" {
-  command = plan
-
-  variables {
-    filename = "../../build/hydrate.tar.gz"
-  }
-
-  expect_failures = [var.filename]
-}
-
-run "rejects_handler_without_module" {
-  command = plan
-
-  variables {
-    handler = "lambda_handler"
-  }
-
-  expect_failures = [var.handler]
-}
-
 run "rejects_key_alias_as_kms_key_arn" {
   command = plan
 
@@ -128,36 +86,6 @@ run "rejects_deletion_window_above_30_days" {
   }
 
   expect_failures = [var.kms_key_deletion_window_in_days]
-}
-
-run "rejects_more_than_5_layers" {
-  command = plan
-
-  variables {
-    layers = ["powertools", "arn:aws:lambda:eu-west-1:111122223333:layer:a:1", "arn:aws:lambda:eu-west-1:111122223333:layer:b:1", "arn:aws:lambda:eu-west-1:111122223333:layer:c:1", "arn:aws:lambda:eu-west-1:111122223333:layer:d:1", "arn:aws:lambda:eu-west-1:111122223333:layer:e:1"]
-  }
-
-  expect_failures = [var.layers]
-}
-
-run "rejects_unversioned_layer_arn" {
-  command = plan
-
-  variables {
-    layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared"]
-  }
-
-  expect_failures = [var.layers]
-}
-
-run "rejects_log_retention_not_allowed_by_cloudwatch" {
-  command = plan
-
-  variables {
-    log_retention_in_days = 366
-  }
-
-  expect_failures = [var.log_retention_in_days]
 }
 
 run "rejects_event_age_below_60" {
@@ -200,26 +128,6 @@ run "rejects_retries_above_2" {
   expect_failures = [var.maximum_retry_attempts]
 }
 
-run "rejects_memory_below_128" {
-  command = plan
-
-  variables {
-    memory_size = 127
-  }
-
-  expect_failures = [var.memory_size]
-}
-
-run "rejects_memory_above_10240" {
-  command = plan
-
-  variables {
-    memory_size = 10241
-  }
-
-  expect_failures = [var.memory_size]
-}
-
 run "rejects_uppercase_name" {
   command = plan
 
@@ -240,16 +148,6 @@ run "rejects_name_over_40_characters" {
   expect_failures = [var.name]
 }
 
-run "rejects_powertools_layer_version_zero" {
-  command = plan
-
-  variables {
-    powertools_layer_version = 0
-  }
-
-  expect_failures = [var.powertools_layer_version]
-}
-
 run "rejects_reserved_metrics_namespace" {
   command = plan
 
@@ -268,36 +166,6 @@ run "rejects_service_name_with_spaces" {
   }
 
   expect_failures = [var.powertools_service_name]
-}
-
-run "rejects_zero_reserved_concurrency" {
-  command = plan
-
-  variables {
-    reserved_concurrent_executions = 0
-  }
-
-  expect_failures = [var.reserved_concurrent_executions]
-}
-
-run "rejects_malformed_permissions_boundary" {
-  command = plan
-
-  variables {
-    role_permissions_boundary_arn = "workload-boundary"
-  }
-
-  expect_failures = [var.role_permissions_boundary_arn]
-}
-
-run "rejects_unsupported_runtime" {
-  command = plan
-
-  variables {
-    runtime = "python3.11"
-  }
-
-  expect_failures = [var.runtime]
 }
 
 run "rejects_bucket_arn_as_bucket_name" {
@@ -330,16 +198,6 @@ run "rejects_expiration_above_3650_days" {
   expect_failures = [var.s3_expiration_days]
 }
 
-run "rejects_malformed_source_code_hash" {
-  command = plan
-
-  variables {
-    source_code_hash = "0123456789abcdef"
-  }
-
-  expect_failures = [var.source_code_hash]
-}
-
 run "rejects_key_alias_in_source_kms_key_arns" {
   command = plan
 
@@ -368,24 +226,4 @@ run "rejects_efo_consumer_as_source_stream" {
   }
 
   expect_failures = [var.source_stream_arns]
-}
-
-run "rejects_timeout_zero" {
-  command = plan
-
-  variables {
-    timeout = 0
-  }
-
-  expect_failures = [var.timeout]
-}
-
-run "rejects_timeout_above_900" {
-  command = plan
-
-  variables {
-    timeout = 901
-  }
-
-  expect_failures = [var.timeout]
 }

@@ -1,21 +1,7 @@
 # Keeps the examples planning as the module evolves.
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      id                 = "aws"
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json          = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ReadRecords\",\"Effect\":\"Allow\",\"Action\":[\"kinesis:GetRecords\",\"kinesis:GetShardIterator\"],\"Resource\":\"arn:aws:kinesis:eu-west-1:111122223333:stream/example\"}]}"
-      minified_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ReadRecords\",\"Effect\":\"Allow\",\"Action\":[\"kinesis:GetRecords\",\"kinesis:GetShardIterator\"],\"Resource\":\"arn:aws:kinesis:eu-west-1:111122223333:stream/example\"}]}"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 run "minimal" {

@@ -2,21 +2,7 @@
 # proven to reject bad input (and a broken rule fails the suite).
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      id                 = "aws"
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json          = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"WriteRecords\",\"Effect\":\"Allow\",\"Action\":[\"kinesis:PutRecord\",\"kinesis:PutRecords\"],\"Resource\":\"arn:aws:kinesis:eu-west-1:111122223333:stream/test-stream\"}]}"
-      minified_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"WriteRecords\",\"Effect\":\"Allow\",\"Action\":[\"kinesis:PutRecord\",\"kinesis:PutRecords\"],\"Resource\":\"arn:aws:kinesis:eu-west-1:111122223333:stream/test-stream\"}]}"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

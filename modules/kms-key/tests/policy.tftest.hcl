@@ -82,6 +82,9 @@ run "service_statement_with_condition" {
         },
       ]
     }]
+    log_groups = {
+      CloudWatchLogsForProcessor = "/aws/lambda/orders-processor"
+    }
   }
 
   assert {
@@ -107,5 +110,19 @@ run "service_statement_with_condition" {
   assert {
     condition     = jsondecode(output.policy_json).Statement[1].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-*"
     error_message = "{partition} and {account_id} must be replaced by the key's own partition and account."
+  }
+
+  assert {
+    condition = (
+      jsondecode(output.policy_json).Statement[2].Sid == "CloudWatchLogsForProcessor" &&
+      jsondecode(output.policy_json).Statement[2].Principal.Service == "logs.eu-west-1.amazonaws.com" &&
+      sort(jsondecode(output.policy_json).Statement[2].Action) == sort(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
+    )
+    error_message = "Each log_groups entry must add, after the caller's statements, a CloudWatch Logs statement of this Region with the actions it needs."
+  }
+
+  assert {
+    condition     = jsondecode(output.policy_json).Statement[2].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"
+    error_message = "A log_groups statement must be pinned to its log group in the key's own account and partition."
   }
 }

@@ -110,3 +110,11 @@ run "statement_wildcard_action" {
   }
   expect_failures = [var.statements]
 }
+
+run "log_group_sid_reserved" {
+  command = plan
+  variables {
+    log_groups = { AccountIamDelegation = "/aws/lambda/orders" }
+  }
+  expect_failures = [var.log_groups]
+}

@@ -1,52 +1,11 @@
 # One expect_failures run per validation rule (both sides of the key ranges)
 # and per lifecycle precondition. Each run changes one thing from a valid
-# configuration, so the expected failure is the only one. The rules of the
-# variables stream-consumer passes through are the same there (its callers'
-# contract) and tested there too.
+# configuration, so the expected failure is the only one. stream-consumer and
+# hydrating-dlq pass their function variables through unvalidated: these
+# rules, and these runs, are the only ones for them.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::111122223333:role/orders-processor"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -347,7 +306,17 @@ run "rejects_timeout_zero" {
   expect_failures = [var.timeout]
 }
 
-# Lifecycle precondition.
+# Lifecycle preconditions.
+
+run "requires_kms_key_arn_without_own_key" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
 
 run "rejects_public_powertools_layer_outside_aws_partition" {
   command = plan

@@ -4,48 +4,7 @@
 # (local.policy_statements) are asserted instead.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::111122223333:role/orders-processor"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -213,25 +172,6 @@ run "caller_key_no_layers_x86_python313" {
   assert {
     condition     = length(output.layers) == 0
     error_message = "layers = [] must attach no layer (local emulator)."
-  }
-}
-
-run "powertools_layer_follows_runtime_and_architecture" {
-  command = plan
-
-  variables {
-    runtime                  = "python3.13"
-    architectures            = ["x86_64"]
-    powertools_layer_version = 24
-    layers                   = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared:3", "powertools"]
-  }
-
-  assert {
-    condition = output.layers == [
-      "arn:aws:lambda:eu-west-1:111122223333:layer:shared:3",
-      "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:24",
-    ]
-    error_message = "\"powertools\" must resolve in place to the layer of the runtime, architecture, Region and version."
   }
 }
 

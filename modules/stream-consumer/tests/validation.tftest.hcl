@@ -3,53 +3,12 @@
 # configuration, so the expected failure is the only one.
 #
 # The function's variables (name, handler, filename, runtime, layers, memory,
-# timeout, keys, logs, role...) are passed through to module.function with the
-# same validations as lambda-function's; their runs live in
+# timeout, keys, logs, role...) are passed through to module.function, which
+# validates them; their runs live in
 # modules/lambda-function/tests/validation.tftest.hcl.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::111122223333:role/orders-processor"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

@@ -51,7 +51,7 @@ module "stream_processor" {
   additional_policy_json = module.dlq.consumer_policy_json
   dlq_arn                = module.dlq.dlq_arn
   dynamodb_table_arns    = [aws_dynamodb_table.results.arn]
-  kms_key_arns           = [module.stream.kms_key_arn, aws_kms_key.results.arn]
+  kms_key_arns           = [module.stream.kms_key_arn, module.results_key.key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
@@ -67,77 +67,14 @@ locals {
   }
 }
 
-resource "aws_kms_key" "results" {
-  description             = "Results table of example-orders"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+# DynamoDB uses the key with its callers' credentials: kms-key's account
+# delegation is all it needs. Its key_arn is known once the key policy is
+# attached, so nothing uses the key before.
+module "results_key" {
+  source = "../../../kms-key"
 
-  tags = local.tags
-}
-
-# Attached separately so the account is read from the key's ARN (no
-# aws_caller_identity, which needs credentials at plan time).
-resource "aws_kms_key_policy" "results" {
-  key_id = aws_kms_key.results.id
-  policy = data.aws_iam_policy_document.results_key.json
-}
-
-data "aws_iam_policy_document" "results_key" {
-  #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only; management is delegated to the owning account's IAM, as in the AWS default key policy.
-  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" means "this key" only; IAM policies in the account decide who may use it.
-  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" is the only documented form and is scoped to the key the policy is attached to.
-
-  # DynamoDB uses the key with its callers' credentials, so delegating to the
-  # account's IAM is all it needs.
-  statement {
-    sid    = "AccountIamDelegation"
-    effect = "Allow"
-
-    principals {
-      type = "AWS"
-      identifiers = [
-        format(
-          "arn:%s:iam::%s:root",
-          element(split(":", aws_kms_key.results.arn), 1),
-          element(split(":", aws_kms_key.results.arn), 4),
-        )
-      ]
-    }
-
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"]
-  }
+  description = "Results table of example-orders"
+  tags        = local.tags
 }
 
 resource "aws_dynamodb_table" "results" {
@@ -162,10 +99,8 @@ resource "aws_dynamodb_table" "results" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.results.arn
+    kms_key_arn = module.results_key.key_arn
   }
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.results]
 }

@@ -18,7 +18,7 @@ module "stream_processor" {
   on_failure_destination_arn = aws_sqs_queue.on_failure.arn
   dlq_arn                    = aws_sqs_queue.dlq.arn
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
-  kms_key_arns               = [aws_kms_key.tables.arn]
+  kms_key_arns               = [module.tables_key.key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
@@ -38,77 +38,14 @@ locals {
   }
 }
 
-resource "aws_kms_key" "tables" {
-  description             = "Tables and queues of example-events"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+# DynamoDB (and its stream) and SQS use the key with their callers'
+# credentials: kms-key's account delegation is all they need. Its key_arn is
+# known once the key policy is attached, so nothing uses the key before.
+module "tables_key" {
+  source = "../../../kms-key"
 
-  tags = local.tags
-}
-
-# Attached separately so the account is read from the key's ARN (no
-# aws_caller_identity, which needs credentials at plan time).
-resource "aws_kms_key_policy" "tables" {
-  key_id = aws_kms_key.tables.id
-  policy = data.aws_iam_policy_document.tables_key.json
-}
-
-data "aws_iam_policy_document" "tables_key" {
-  #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only; management is delegated to the owning account's IAM, as in the AWS default key policy.
-  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" means "this key" only; IAM policies in the account decide who may use it.
-  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" is the only documented form and is scoped to the key the policy is attached to.
-
-  # DynamoDB (and its stream) and SQS use the key with their callers'
-  # credentials, so delegating to the account's IAM is all they need.
-  statement {
-    sid    = "AccountIamDelegation"
-    effect = "Allow"
-
-    principals {
-      type = "AWS"
-      identifiers = [
-        format(
-          "arn:%s:iam::%s:root",
-          element(split(":", aws_kms_key.tables.arn), 1),
-          element(split(":", aws_kms_key.tables.arn), 4),
-        )
-      ]
-    }
-
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"]
-  }
+  description = "Tables and queues of example-events"
+  tags        = local.tags
 }
 
 # The source: its stream carries new images, which the processor stores.
@@ -130,12 +67,10 @@ resource "aws_dynamodb_table" "events" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.tables.arn
+    kms_key_arn = module.tables_key.key_arn
   }
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.tables]
 }
 
 # A separate table: the processor refuses to consume its own table's stream.
@@ -161,34 +96,28 @@ resource "aws_dynamodb_table" "results" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.tables.arn
+    kms_key_arn = module.tables_key.key_arn
   }
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.tables]
 }
 
 # Records the function rejects (poison records), with their original images.
 resource "aws_sqs_queue" "dlq" {
   name                              = "example-events-dlq"
   message_retention_seconds         = 1209600 # 14 days, the SQS maximum
-  kms_master_key_id                 = aws_kms_key.tables.arn
+  kms_master_key_id                 = module.tables_key.key_arn
   kms_data_key_reuse_period_seconds = 300
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.tables]
 }
 
 # The mapping sends here the coordinates of every batch it gives up on.
 resource "aws_sqs_queue" "on_failure" {
   name                              = "example-events-on-failure"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.tables.arn
+  kms_master_key_id                 = module.tables_key.key_arn
   kms_data_key_reuse_period_seconds = 300
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.tables]
 }

@@ -31,7 +31,7 @@ module "stream_processor" {
   on_failure_destination_arn = aws_sns_topic.on_failure.arn
   dlq_arn                    = aws_sqs_queue.dlq.arn
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
-  kms_key_arns               = [module.stream.kms_key_arn, aws_kms_key.pipeline.arn]
+  kms_key_arns               = [module.stream.kms_key_arn, module.pipeline_key.key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
@@ -52,77 +52,14 @@ locals {
   }
 }
 
-resource "aws_kms_key" "pipeline" {
-  description             = "Results table, dead-letter queue and on-failure topic of example-orders"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+# SQS, SNS and DynamoDB use the key with their callers' credentials:
+# kms-key's account delegation is all they need. Its key_arn is known once
+# the key policy is attached, so nothing uses the key before.
+module "pipeline_key" {
+  source = "../../../kms-key"
 
-  tags = local.tags
-}
-
-# Attached separately so the account is read from the key's ARN (no
-# aws_caller_identity, which needs credentials at plan time).
-resource "aws_kms_key_policy" "pipeline" {
-  key_id = aws_kms_key.pipeline.id
-  policy = data.aws_iam_policy_document.pipeline_key.json
-}
-
-data "aws_iam_policy_document" "pipeline_key" {
-  #checkov:skip=CKV_AWS_109:KMS key policy: Resource "*" means "this key" only; management is delegated to the owning account's IAM, as in the AWS default key policy.
-  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" means "this key" only; IAM policies in the account decide who may use it.
-  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" is the only documented form and is scoped to the key the policy is attached to.
-
-  # SQS, SNS and DynamoDB use the key with their callers' credentials, so
-  # delegating to the account's IAM is all they need.
-  statement {
-    sid    = "AccountIamDelegation"
-    effect = "Allow"
-
-    principals {
-      type = "AWS"
-      identifiers = [
-        format(
-          "arn:%s:iam::%s:root",
-          element(split(":", aws_kms_key.pipeline.arn), 1),
-          element(split(":", aws_kms_key.pipeline.arn), 4),
-        )
-      ]
-    }
-
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"]
-  }
+  description = "Results table, dead-letter queue and on-failure topic of example-orders"
+  tags        = local.tags
 }
 
 resource "aws_dynamodb_table" "results" {
@@ -147,32 +84,26 @@ resource "aws_dynamodb_table" "results" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.pipeline.arn
+    kms_key_arn = module.pipeline_key.key_arn
   }
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.pipeline]
 }
 
 # Records the function rejects (poison records), with their original bytes.
 resource "aws_sqs_queue" "dlq" {
   name                              = "example-orders-dlq"
   message_retention_seconds         = 1209600 # 14 days, the SQS maximum
-  kms_master_key_id                 = aws_kms_key.pipeline.arn
+  kms_master_key_id                 = module.pipeline_key.key_arn
   kms_data_key_reuse_period_seconds = 300
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.pipeline]
 }
 
 # The mapping publishes here the coordinates of every batch it gives up on.
 resource "aws_sns_topic" "on_failure" {
   name              = "example-orders-on-failure"
-  kms_master_key_id = aws_kms_key.pipeline.arn
+  kms_master_key_id = module.pipeline_key.key_arn
 
   tags = local.tags
-
-  depends_on = [aws_kms_key_policy.pipeline]
 }
