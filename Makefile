@@ -78,14 +78,14 @@ package: setup ## Build build/<function>.zip for every Lambda function
 # `terraform output -json` (output dlq_url), piped to the CLI; without ENV pass --queue-url.
 replay: setup ## Replay the DLQ into its stream(s): REPLAY_ARGS='run --dry-run' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
-	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV) $(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
 
 # PRODUCE_ARGS: the producer's arguments (e.g. '--count 10000 --poison-rate 0.05 --manifest
 # build/manifest.jsonl'). With ENV=<environment> the stream comes from that root's
 # `terraform output -json` (output stream_name); ENV=local also points at the emulator.
 produce: setup ## Put test events on the stream: PRODUCE_ARGS='--count 1000' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
-	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV) $(BIN)/python -m tools.producer $(PRODUCE_ARGS)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/python -m tools.producer $(PRODUCE_ARGS)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
 
 # The local stack (tools/local_stack.py): the local runtime on 127.0.0.1:$(LOCAL_PORT) (pid in
 # build/local/runtime.pid, state in build/local/state) with environments/local applied to it
@@ -118,7 +118,7 @@ guard-env:
 LOCAL_PORT ?= 4566
 LOCAL_ENDPOINT_ARG = $(if $(filter local,$(ENV)), --endpoint-url http://127.0.0.1:$(LOCAL_PORT))
 # ...with the emulator's dummy credentials and the Region environments/local declares.
-LOCAL_AWS_ENV = $(if $(filter local,$(ENV)),AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from tools.local_stack import local_region; print(local_region())'))
+LOCAL_AWS_ENV = $(if $(filter local,$(ENV)),AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from tools.local_stack import local_region; print(local_region())') )
 
 # A per-environment backend config (bucket, key, region) lives next to the root when it has one.
 TF_ENV = terraform -chdir=environments/$(ENV)
