@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 CHECKOV_ARGS ?=
 # environments/_shared holds the files every environment links; it is not an environment.
 ENVIRONMENTS := $(filter-out _%,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard environments/*/*.tf))))))

@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools import package
@@ -32,6 +34,7 @@ _PROVIDER_BODY = """
 """
 _DECLARES_AWS_PROVIDER = re.compile(r'^\s*provider\s+"aws"\s*\{', re.MULTILINE)
 _DECLARES_BACKEND = re.compile(r'^\s*backend\s+"[a-z0-9_]+"\s*\{', re.MULTILINE)
+_DECLARES_OUTPUT = re.compile(r'^output\s+"([^"]+)"', re.MULTILINE)
 _IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "__pycache__")
 
 
@@ -53,6 +56,14 @@ def _tf_files_text(root: Path) -> str:
     return "\n".join(path.read_text() for path in sorted(root.glob("*.tf")))
 
 
+def _stage_modules(scratch: Path) -> None:
+    shutil.copytree(REPO_ROOT / "modules", scratch / "modules", ignore=_IGNORED)
+    # Roots that deploy functions read `build/<function>.zip` (as `make package` leaves it)
+    # by relative path; build the zips fresh into the scratch copy.
+    for name in package.function_names():
+        package.build(name, scratch / "build")
+
+
 def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:
     """Copy `root` (a directory in the repository) into `scratch`; return the staged root.
 
@@ -63,11 +74,7 @@ def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:
     """
     root = root.resolve()
     relative = root.relative_to(REPO_ROOT)
-    shutil.copytree(REPO_ROOT / "modules", scratch / "modules", ignore=_IGNORED)
-    # Roots that deploy functions read `build/<function>.zip` (as `make package` leaves it)
-    # by relative path; build the zips fresh into the scratch copy.
-    for name in package.function_names():
-        package.build(name, scratch / "build")
+    _stage_modules(scratch)
     staged = scratch / relative
     if not staged.exists():
         shutil.copytree(root, staged, ignore=_IGNORED)
@@ -82,6 +89,62 @@ def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:
         (staged / "zz_test_override.tf").write_text(override)
     else:
         (staged / "zz_test_provider.tf").write_text('provider "aws" {' + _PROVIDER_BODY + "}\n")
+    return staged
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """One `module` block of a root staged by :func:`stage_calls`."""
+
+    label: str
+    """The block's label, e.g. `case_default`: every resource of the call is under
+    `module.<label>.` and every output `<label>__<output>` in the plan."""
+    source: Path
+    """A module or an example in the repository."""
+    arguments: str = ""
+    """HCL attributes for the block: a tfvars file's text is exactly that."""
+
+
+OUTPUT_SEPARATOR = "__"
+
+
+def call_source(call: ModuleCall) -> str:
+    """The call's `source` in a `stage_calls` root, which is also its `path.module`."""
+    return "../../" + call.source.resolve().relative_to(REPO_ROOT).as_posix()
+
+
+def output_names(root: Path) -> list[str]:
+    return sorted(set(_DECLARES_OUTPUT.findall(_tf_files_text(root))))
+
+
+def stage_calls(calls: Sequence[ModuleCall], scratch: Path, name: str = "calls") -> Path:
+    """Stage a root that calls each module/example once: one plan covers them all.
+
+    Planning N roots costs N provider start-ups, N inits and N `show`s; one root with N
+    `module` blocks costs one of each and plans the same resources. The root sits two levels
+    below `scratch` (`calls/<name>`), like `modules/<module>`, so relative paths in arguments
+    (`../../build/<function>.zip`) resolve as they do for the module planned alone. Each
+    call's outputs are re-exported as `<label>__<output>`.
+    """
+    _stage_modules(scratch)
+    staged = scratch / "calls" / name
+    staged.mkdir(parents=True)
+    blocks = [
+        'terraform {\n  required_providers {\n    aws = {\n      source = "hashicorp/aws"\n'
+        "    }\n  }\n}\n",
+        'provider "aws" {' + _PROVIDER_BODY + "}\n",
+    ]
+    for call in calls:
+        blocks.append(
+            f'module "{call.label}" {{\n  source = "{call_source(call)}"\n\n'
+            f"{call.arguments.strip()}\n}}\n"
+        )
+        blocks.extend(
+            f'output "{call.label}{OUTPUT_SEPARATOR}{output}" {{\n'
+            f"  value = module.{call.label}.{output}\n}}\n"
+            for output in output_names(call.source)
+        )
+    (staged / "main.tf").write_text("\n".join(blocks))
     return staged
 
 

@@ -104,3 +104,12 @@ def clean_faults(pipeline: Pipeline) -> Iterator[Pipeline]:
         MaximumRecordAgeInSeconds=mapping["MaximumRecordAgeInSeconds"],
     )
     pipeline.drain()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every e2e test shares the session's stack: keep them on one pytest-xdist worker
+    (`--dist loadgroup`) so the stack is applied once, while other workers run the rest."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))

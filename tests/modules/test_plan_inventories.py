@@ -14,55 +14,82 @@ with the command a mismatch prints (`--update-inventories`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from plan_harness import PlanSummary, run_plan, run_plan_calls
 
-from tools.terraform_stage import REPO_ROOT, roots
+from tools.terraform_stage import REPO_ROOT, ModuleCall, roots
 
 TESTS_DIR = Path(__file__).parent
 pytestmark = pytest.mark.terraform
 
 
-def _cases() -> list[Any]:
+@dataclass(frozen=True)
+class Case:
+    group: str
+    """Cases of one group are planned together: a module's cases and examples, or one
+    environment."""
+    root: Path
+    """What the case plans: the module (with `tfvars`), an example or an environment."""
+    tfvars: Path | None
+    inventory: Path
+
+    @property
+    def label(self) -> str:
+        kind = "case" if self.tfvars else "example"
+        name = self.tfvars.stem if self.tfvars else self.root.name
+        return f"{kind}_{name}"
+
+    def call(self) -> ModuleCall:
+        return ModuleCall(self.label, self.root, self.tfvars.read_text() if self.tfvars else "")
+
+
+def _cases() -> list[Case]:
     cases = []
     for tfvars in sorted(TESTS_DIR.glob("*/*.tfvars")):
         module = tfvars.parent.name
-        cases.append(
-            pytest.param(
-                Path("modules") / module,
-                tfvars,
-                tfvars.with_suffix(".yaml"),
-                id=f"{module}/{tfvars.stem}",
-            )
-        )
+        inventory = tfvars.with_suffix(".yaml")
+        cases.append(Case(module, REPO_ROOT / "modules" / module, tfvars, inventory))
     for example in sorted((REPO_ROOT / "modules").glob("*/examples/*")):
         if example.is_dir():
             module = example.parent.parent.name
             inventory = TESTS_DIR / module / "examples" / f"{example.name}.yaml"
-            cases.append(
-                pytest.param(
-                    example.relative_to(REPO_ROOT),
-                    None,
-                    inventory,
-                    id=f"{module}/examples/{example.name}",
-                )
-            )
+            cases.append(Case(module, example, None, inventory))
     environments_inventories = REPO_ROOT / "tests" / "environments"
     for environment in roots():
         if environment.parent.name == "environments":
-            cases.append(
-                pytest.param(
-                    environment.relative_to(REPO_ROOT),
-                    None,
-                    environments_inventories / f"{environment.name}.yaml",
-                    id=f"environments/{environment.name}",
-                )
-            )
+            inventory = environments_inventories / f"{environment.name}.yaml"
+            cases.append(Case(f"environments/{environment.name}", environment, None, inventory))
     return cases
+
+
+CASES = _cases()
+_PLANS: dict[str, dict[str, PlanSummary]] = {}
+"""Per pytest worker: each group is planned once, by its first case (the group's cases share an
+xdist group, so they run on the same worker)."""
+
+
+def _summary(case: Case, tmp_path_factory: pytest.TempPathFactory) -> PlanSummary:
+    if case.group not in _PLANS:
+        scratch = tmp_path_factory.mktemp("plan")
+        if case.group.startswith("environments/"):
+            _PLANS[case.group] = {case.label: run_plan(case.root, scratch)}
+        else:
+            group = [c.call() for c in CASES if c.group == case.group]
+            _PLANS[case.group] = run_plan_calls(group, scratch)
+    return _PLANS[case.group][case.label]
+
+
+def _case_id(case: Case) -> str:
+    if case.group.startswith("environments/"):
+        return case.group
+    if case.tfvars:
+        return f"{case.group}/{case.tfvars.stem}"
+    return f"{case.group}/examples/{case.root.name}"
 
 
 def _mismatches(expected: Any, actual: Any, path: str) -> list[str]:
@@ -87,17 +114,17 @@ def _mismatches(expected: Any, actual: Any, path: str) -> list[str]:
     return [] if expected == actual else [f"{path}: expected {expected!r}, plan has {actual!r}"]
 
 
-@pytest.mark.parametrize(("root", "tfvars", "inventory"), _cases())
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=_case_id(c), marks=pytest.mark.xdist_group(c.group)) for c in CASES],
+)
 def test_plan_matches_inventory(
-    request: pytest.FixtureRequest,
-    plan_summary: Callable[..., Any],
-    root: Path,
-    tfvars: Path | None,
-    inventory: Path,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, case: Case
 ) -> None:
     # GIVEN a Terraform root and, for module cases, its tfvars
-    # WHEN it is planned offline against dummy credentials
-    summary = plan_summary(root, tf_var_files=[tfvars] if tfvars else None)
+    # WHEN it is planned offline against dummy credentials (with the other cases of its group)
+    summary = _summary(case, tmp_path_factory)
+    inventory = case.inventory
 
     if request.config.getoption("--update-inventories"):
         inventory.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +144,8 @@ def test_plan_matches_inventory(
     problems += _mismatches(expected.get("counts", {}), summary.counts, "counts")
     problems += _mismatches(expected.get("outputs", {}), summary.outputs, "outputs")
     assert not problems, (
-        f"plan of {root} differs from {inventory.relative_to(REPO_ROOT)}:\n  "
+        f"plan of {case.root.relative_to(REPO_ROOT)} differs from "
+        f"{inventory.relative_to(REPO_ROOT)}:\n  "
         + "\n  ".join(problems)
         + f"\nIf the change is intended, regenerate the inventory with:\n{regenerate}"
     )

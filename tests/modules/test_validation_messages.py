@@ -2,18 +2,24 @@
 
 Native `terraform test` runs (`expect_failures`) prove *which* rule rejects a value; these
 prove what the user reads, end to end through the CLI, for the rules users hit most.
+
+Every case is one `module` block of a single root (tools/terraform_stage.stage_calls), planned
+once: Terraform reports every invalid variable of every call, each error naming the call
+(`in module "case_3"`), or -- for a value a wrapper passes on to lambda-function -- the
+wrapper's file and the variable.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tools.terraform_stage import REPO_ROOT, init, stage, terraform_env
+from tools.terraform_stage import REPO_ROOT, ModuleCall, init, stage_calls, terraform_env
 
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("validation-messages")]
 
 CASES = [
     # module, tfvars text, fragments the error must contain
@@ -87,30 +93,94 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("module", "tfvars", "fragments"),
-    CASES,
-    ids=[f"{m}:{t.splitlines()[-1]}" for m, t, _ in CASES],
-)
-def test_bad_tfvars_fail_plan_with_a_clear_message(
-    tmp_path: Path, module: str, tfvars: str, fragments: list[str]
-) -> None:
-    # GIVEN a module and a tfvars file with one out-of-range value
-    staged = stage(REPO_ROOT / "modules" / module, tmp_path)
+_ERROR = re.compile(r"^Error: ", re.MULTILINE)
+_CALL = re.compile(r'in module "(case_\d+)"')
+_WRAPPER_FILE = re.compile(r"modules/([a-z0-9-]+)/[a-z_]+\.tf line")
+
+
+def _label(index: int) -> str:
+    return f"case_{index}"
+
+
+def _bad_variable(tfvars: str) -> str:
+    return tfvars.splitlines()[-1].split("=", 1)[0].strip()
+
+
+def _owner(block: str) -> str:
+    """The case an error block belongs to: the call it names, else (an error raised inside a
+    wrapper's own module call) the one case of that wrapper whose bad variable it names."""
+    named = _CALL.search(block)
+    if named:
+        return named.group(1)
+    wrapper = _WRAPPER_FILE.search(block)
+    candidates = [
+        _label(i)
+        for i, (module, tfvars, _) in enumerate(CASES)
+        if wrapper and module == wrapper.group(1) and f"var.{_bad_variable(tfvars)} " in block
+    ]
+    assert len(candidates) == 1, f"cannot tell which case this error belongs to:\n{block}"
+    return candidates[0]
+
+
+_ERRORS: dict[str, list[str]] = {}
+_PLANS: list[subprocess.CompletedProcess[str]] = []
+
+
+def _plan(indexes: list[int], scratch: Path) -> subprocess.CompletedProcess[str]:
+    calls = [
+        ModuleCall(_label(i), REPO_ROOT / "modules" / CASES[i][0], CASES[i][1]) for i in indexes
+    ]
+    staged = stage_calls(calls, scratch)
     init(staged)
-    (tmp_path / "bad.tfvars").write_text(tfvars + "\n")
-    # WHEN it is planned
-    result = subprocess.run(
-        ["terraform", "plan", "-no-color", "-input=false", f"-var-file={tmp_path / 'bad.tfvars'}"],
+    return subprocess.run(
+        ["terraform", "plan", "-no-color", "-input=false"],
         cwd=staged,
         env=terraform_env(),
         capture_output=True,
         text=True,
         check=False,
     )
-    # THEN the plan fails on the variable and the message names what is allowed
-    assert result.returncode != 0, result.stdout
-    message = " ".join(result.stderr.split())
-    assert "Invalid value for variable" in message, message
-    for fragment in fragments:
-        assert fragment in message, message
+
+
+def _errors_by_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Plan every case once per worker (the cases share an xdist group).
+
+    Terraform checks the literal arguments of every call before it plans anything, and a value
+    a wrapper passes on to lambda-function only while planning; so the cases that got no error
+    from the first plan are planned again on their own, which reaches that second check.
+    """
+    if not _PLANS:
+        pending = list(range(len(CASES)))
+        while pending:
+            result = _plan(pending, tmp_path_factory.mktemp("validation"))
+            _PLANS.append(result)
+            for block in _ERROR.split(result.stderr):
+                if block.strip():
+                    _ERRORS.setdefault(_owner(block), []).append(" ".join(block.split()))
+            unanswered = [i for i in pending if _label(i) not in _ERRORS]
+            if unanswered == pending:
+                break
+            pending = unanswered
+    return _ERRORS
+
+
+@pytest.mark.parametrize(
+    ("index", "fragments"),
+    [(i, fragments) for i, (_, _, fragments) in enumerate(CASES)],
+    ids=[f"{m}:{t.splitlines()[-1]}" for m, t, _ in CASES],
+)
+def test_bad_tfvars_fail_plan_with_a_clear_message(
+    tmp_path_factory: pytest.TempPathFactory, index: int, fragments: list[str]
+) -> None:
+    # GIVEN a module call with one out-of-range value (among the other cases' calls)
+    # WHEN the root is planned
+    errors = _errors_by_case(tmp_path_factory)
+    # THEN the plan fails on that call's variable and the message names what is allowed
+    messages = errors.get(_label(index), [])
+    said = "\n".join(f"{plan.stdout}\n{plan.stderr}" for plan in _PLANS)
+    assert messages, f"no error for this case; the plans said:\n{said}"
+    assert any(
+        message.startswith("Invalid value for variable")
+        and all(fragment in message for fragment in fragments)
+        for message in messages
+    ), messages

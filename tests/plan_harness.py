@@ -1,0 +1,147 @@
+"""Terraform plan harness (in the style of cloud-foundation-fabric).
+
+`run_plan` stages a module, example or environment in a scratch directory (see
+`tools/terraform_stage.py`), runs `terraform plan` through tftest and reduces the JSON plan to
+what an inventory asserts: planned values by resource address, resource counts by type, and
+outputs known at plan time. `run_plan_calls` does the same for several module calls planned
+together in one root (one provider start-up, init and show for all of a module's cases), and
+gives each call the summary it would have had as a root of its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tftest
+
+from tools.terraform_stage import (
+    OUTPUT_SEPARATOR,
+    ModuleCall,
+    call_source,
+    stage,
+    stage_calls,
+    terraform_env,
+)
+
+UNKNOWN = "__unknown_at_plan__"
+PACKAGE_HASH = "__hash_of_the_built_package__"
+# Attributes that change with every edit of a function's code, not with the module: an
+# inventory records that they are set, not their value.
+PACKAGE_DERIVED_ATTRIBUTES = frozenset({"source_code_hash"})
+
+
+@dataclass
+class PlanSummary:
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_inventory(self) -> dict[str, Any]:
+        return {"values": self.values, "counts": self.counts, "outputs": self.outputs}
+
+
+def _walk(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(module address, resource) for every resource, the root module's address being ""."""
+    for resource in module.get("resources", []):
+        yield module.get("address", ""), resource
+    for child in module.get("child_modules", []):
+        yield from _walk(child)
+
+
+def _without_package_hashes(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: PACKAGE_HASH if key in PACKAGE_DERIVED_ATTRIBUTES and value else value
+        for key, value in values.items()
+    }
+
+
+def _summary(
+    managed: list[tuple[str, dict[str, Any]]], outputs: dict[str, dict[str, Any]]
+) -> PlanSummary:
+    resources = [r for _, r in managed]
+    counts = Counter(r["type"] for r in resources)
+    counts["resources"] = len(resources)
+    counts["modules"] = len({address for address, _ in managed if address})
+    return PlanSummary(
+        values={r["address"]: _without_package_hashes(r.get("values", {})) for r in resources},
+        counts=dict(sorted(counts.items())),
+        outputs={name: outputs[name].get("value", UNKNOWN) for name in sorted(outputs)},
+    )
+
+
+def _managed(plan: tftest.TerraformPlanOutput) -> list[tuple[str, dict[str, Any]]]:
+    root = plan._raw.get("planned_values", {}).get("root_module", {})
+    return [(address, r) for address, r in _walk(root) if r.get("mode") == "managed"]
+
+
+def summarize(plan: tftest.TerraformPlanOutput) -> PlanSummary:
+    outputs = plan._raw.get("planned_values", {}).get("outputs", {})
+    return _summary(_managed(plan), outputs)
+
+
+def _relocated(value: Any, module_path: str) -> Any:
+    """`path.module` of a call is its source path; as a root it would have been `.`."""
+    if isinstance(value, str) and value.startswith(module_path + "/"):
+        return "./" + value[len(module_path) + 1 :]
+    if isinstance(value, dict):
+        return {key: _relocated(item, module_path) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_relocated(item, module_path) for item in value]
+    return value
+
+
+def summarize_calls(
+    plan: tftest.TerraformPlanOutput, calls: list[ModuleCall]
+) -> dict[str, PlanSummary]:
+    """Split the plan of a `stage_calls` root into one summary per call, with the addresses,
+    values and outputs the call's module would have had as a root (`module.<label>.` dropped,
+    `path.module` back to `.`)."""
+    managed = _managed(plan)
+    outputs = plan._raw.get("planned_values", {}).get("outputs", {})
+    summaries = {}
+    for call in calls:
+        label, module_path = call.label, call_source(call)
+        prefix = f"module.{label}"
+        own = []
+        for address, resource in managed:
+            if address != prefix and not address.startswith(prefix + "."):
+                continue
+            relocated = dict(
+                resource,
+                address=resource["address"][len(prefix) + 1 :],
+                values=_relocated(resource.get("values", {}), module_path),
+            )
+            own.append((address[len(prefix) + 1 :], relocated))
+        own_outputs = {
+            name.split(OUTPUT_SEPARATOR, 1)[1]: _relocated(output, module_path)
+            for name, output in outputs.items()
+            if name.startswith(label + OUTPUT_SEPARATOR)
+        }
+        summaries[label] = _summary(own, own_outputs)
+    return summaries
+
+
+def _plan(staged: Path, **options: Any) -> tftest.TerraformPlanOutput:
+    test = tftest.TerraformTest(str(staged), binary="terraform", env=terraform_env())
+    test.setup(upgrade=False)
+    return test.plan(output=True, refresh=False, **options)
+
+
+def run_plan(
+    root: Path, scratch: Path, tf_var_files: list[Path] | None = None, **tf_vars: Any
+) -> PlanSummary:
+    plan = _plan(
+        stage(root, scratch),
+        tf_var_file=[str(f) for f in tf_var_files or []],
+        tf_vars=tf_vars or None,
+    )
+    return summarize(plan)
+
+
+def run_plan_calls(calls: list[ModuleCall], scratch: Path) -> dict[str, PlanSummary]:
+    plan = _plan(stage_calls(calls, scratch))
+    return summarize_calls(plan, calls)
