@@ -1,10 +1,14 @@
-"""Replay the dead-letter queue: put the records of DLQ envelopes back into their stream.
+"""Replay the dead-letter queue -- and the objects of an S3 on-failure destination -- into the
+stream(s) the records came from.
 
-    python -m tools.replay run   --queue-url URL [--dry-run] [--max N] [--reason REASON ...]
-                                 [--target STREAM] [--endpoint-url URL] [--region REGION]
-                                 [--profile PROFILE]
-    python -m tools.replay stats --queue-url URL [--endpoint-url URL] [--region REGION]
-                                 [--profile PROFILE]
+    python -m tools.replay run   [--queue-url URL] [--bucket BUCKET [--prefix aws/lambda/]]
+                                 [--dry-run] [--max N] [--reason REASON ...] [--target STREAM]
+                                 [--endpoint-url URL] [--region REGION] [--profile PROFILE]
+    python -m tools.replay stats [--queue-url URL] [--bucket BUCKET [--prefix aws/lambda/]]
+                                 [--endpoint-url URL] [--region REGION] [--profile PROFILE]
+
+At least one of ``--queue-url`` and ``--bucket`` is required (neither: usage error, exit 2);
+given both, the queue is replayed first, then the bucket, each reported in its own table.
 
 ``run`` receives DLQ messages (10 at a time, kept invisible for ``--visibility-timeout``),
 parses each envelope with the shared parser and re-puts the record's original bytes, with its
@@ -38,11 +42,36 @@ Safe to run twice: a record put twice (a crash between PutRecords and the delete
 the consumer's idempotent writes; envelopes are de-duplicated on ``envelope_id`` within a run.
 ``--dry-run`` reads (the queue, S3, the stream) and reports, but puts and deletes nothing.
 
-Exit status: 0 when every message considered was replayed (or would be), 1 when some stay in
-the queue, 2 when the tool could not run (usage, queue unreachable).
+S3 on-failure objects (``--bucket``, reason ``S3_ON_FAILURE``; ``tools/replay_bucket.py``): an
+event source mapping whose on-failure destination is an S3 bucket writes one object per discarded
+batch under ``aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/`` -- the on-failure record plus
+``payload``, the whole invocation event with the records' data. ``run`` lists the objects under
+``--prefix`` (ListObjectsV2, page by page; ``--max`` counts objects), re-puts every Kinesis
+record of ``payload`` with its original bytes (``kinesis.data`` base64-decoded) and original
+partition key into its stream (the record's ``eventSourceARN``, else the batch's ``streamArn``;
+or ``--target``), with the same PutRecords batching, and deletes the object (DeleteObjects) only
+when *all* its records were accepted. DynamoDB stream objects follow the DLQ rule above (kept
+unless ``--target``). An object without ``payload``, or whose payload was cut or damaged, is read
+back from the stream with the hydrate function's reader, like a pointer-only envelope, and stays
+when the stream no longer holds its batch. What stays in the bucket, reported: objects that are
+not on-failure records (``INVALID_S3_OBJECT``) or cannot be read, batches no longer in the
+stream, DynamoDB objects without ``--target``, objects with a record PutRecords refused or that
+DeleteObjects refused. In a versioned bucket (modules/hydrating-dlq versions its failure bucket)
+the delete only adds a delete marker: the object stays recoverable as a noncurrent version until
+the bucket's lifecycle rule expires it -- which is fine. With ``--reason``, objects are handled
+only when ``S3_ON_FAILURE`` is one of the reasons (else they are counted as filtered out, not
+even read). ``stats --bucket`` reads every object and counts objects, records, objects with their
+payload and those to be re-read from the stream. The default prefix leaves out the hydrate
+function's claim-check objects (keyed by envelope id at the bucket's root).
+
+Exit status: 0 when every message or object considered was replayed (or would be), 1 when some
+stay in the queue or the bucket, 2 when the tool could not run (usage, queue or bucket
+unreachable; a bucket that fails after the queue was replayed still shows the queue's table).
 
 ``--terraform-outputs FILE`` (``-`` for stdin) reads ``terraform output -json`` and takes the
-queue URL from the output ``dlq_url`` (or ``dlq_queue_url``) when ``--queue-url`` is not given:
+queue URL from the output ``dlq_url`` (or ``dlq_queue_url``) when ``--queue-url`` is not given,
+and the bucket from ``failure_bucket_name`` (or ``bucket_name``, modules/hydrating-dlq's output)
+when ``--bucket`` is not given and the output is not null:
 ``make replay ENV=<environment> REPLAY_ARGS='run --dry-run'`` does exactly that.
 """
 
@@ -59,7 +88,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, TextIO
+from typing import Any, Final, Protocol, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
@@ -112,9 +141,26 @@ INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
 hydrate invocation."""
 HYDRATE_FAILED: Final = "HYDRATE_FAILED"
 """Table label (and ``--reason``) of Lambda's records of failed hydrate invocations."""
-REPLAY_LABELS: Final = frozenset({*(category.value for category in ErrorCategory), HYDRATE_FAILED})
+S3_ON_FAILURE: Final = "S3_ON_FAILURE"
+"""Table label (and ``--reason``) of the objects of an S3 on-failure destination
+(``tools.replay_bucket``)."""
+INVALID_S3_OBJECT: Final = "INVALID_S3_OBJECT"
+"""Table label of objects under the prefix that are not readable on-failure records."""
+REPLAY_LABELS: Final = frozenset(
+    {*(category.value for category in ErrorCategory), HYDRATE_FAILED, S3_ON_FAILURE}
+)
 """What ``--reason`` accepts."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
+BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
+"""Terraform outputs naming the failure bucket: ``bucket_name`` is what modules/hydrating-dlq
+(and its s3-destination example) output; ``failure_bucket_name`` is read first should a root
+module expose it under that name."""
+DEFAULT_S3_PREFIX: Final = "aws/lambda/"
+"""Where Lambda writes the objects of an S3 on-failure destination."""
+DYNAMODB_SKIPPED: Final = (
+    "skipped: a DynamoDB stream record cannot be put back into its stream; "
+    "pass --target STREAM to put it into a Kinesis stream"
+)
 _SQS_URL_REGION: Final = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
 
 
@@ -130,10 +176,32 @@ class NotReplayableError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class SqsMessage:
+class Message:
+    """One DLQ message -- or one object of an S3 on-failure destination (``message_id``: its
+    key; ``receipt_handle`` and ``body`` unused: the object is read when it is handled)."""
+
     message_id: str
     receipt_handle: str
     body: str
+
+
+class Source(Protocol):
+    """Where the replayed items come from and go when replayed: the DLQ (:class:`Queue`) or a
+    failure bucket (``tools.replay_bucket.Bucket``)."""
+
+    def batches(self, limit: int | None) -> Iterator[list[Message]]:
+        """Items not handled yet in this run, a batch at a time, at most ``limit`` in all."""
+        ...
+
+    def approximate_size(self) -> int | None: ...
+
+    def delete(self, messages: Sequence[Message]) -> dict[str, str]:
+        """Deletes; returns message id -> why it was not deleted."""
+        ...
+
+    def release(self, messages: Sequence[Message]) -> None:
+        """Makes kept items available again at once (best effort)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +218,7 @@ class Planned:
     envelope: DlqEnvelope
     stream: str
     entries: list[PutEntry]
-    messages: list[SqsMessage]
+    messages: list[Message]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +226,7 @@ class PlannedGroup:
     """A message that stands for several envelopes (a record of a failed hydrate invocation:
     every record of its failed batch). It is deleted only when all of them were put."""
 
-    message: SqsMessage
+    message: Message
     label: str
     envelope_ids: tuple[str, ...]
 
@@ -202,7 +270,10 @@ class ReplayReport:
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    queue_url: str
+    queue_url: str | None = None
+    bucket: str | None = None
+    """Failure bucket (S3 on-failure destination) replayed by ``tools.replay_bucket``."""
+    prefix: str = DEFAULT_S3_PREFIX
     target: str | None = None
     dry_run: bool = False
     max_messages: int | None = None
@@ -251,7 +322,10 @@ class Queue:
         except (ClientError, BotoCoreError, KeyError, ValueError):
             return None
 
-    def receive(self, count: int) -> list[SqsMessage]:
+    def batches(self, limit: int | None) -> Iterator[list[Message]]:
+        return _fresh_batches(self, set(), limit)
+
+    def receive(self, count: int) -> list[Message]:
         response = self._client.receive_message(
             QueueUrl=self.url,
             MaxNumberOfMessages=max(1, min(MAX_ENTRIES_PER_SQS_BATCH, count)),
@@ -259,21 +333,21 @@ class Queue:
             WaitTimeSeconds=self._wait_seconds,
         )
         return [
-            SqsMessage(str(m["MessageId"]), str(m["ReceiptHandle"]), str(m.get("Body", "")))
+            Message(str(m["MessageId"]), str(m["ReceiptHandle"]), str(m.get("Body", "")))
             for m in response.get("Messages") or []
         ]
 
-    def delete(self, messages: Sequence[SqsMessage]) -> dict[str, str]:
+    def delete(self, messages: Sequence[Message]) -> dict[str, str]:
         """Deletes; returns message id -> why it was not deleted."""
         return self._batch("delete_message_batch", messages, {})
 
-    def release(self, messages: Sequence[SqsMessage]) -> None:
+    def release(self, messages: Sequence[Message]) -> None:
         """Visible again at once (best effort: otherwise they reappear after the timeout)."""
         with contextlib.suppress(ClientError, BotoCoreError):
             self._batch("change_message_visibility_batch", messages, {"VisibilityTimeout": 0})
 
     def _batch(
-        self, operation: str, messages: Sequence[SqsMessage], extra: dict[str, Any]
+        self, operation: str, messages: Sequence[Message], extra: dict[str, Any]
     ) -> dict[str, str]:
         failures: dict[str, str] = {}
         for start in range(0, len(messages), MAX_ENTRIES_PER_SQS_BATCH):
@@ -339,11 +413,18 @@ class _Payload:
 
 
 class Replayer:
+    """Replays the items of one source: the DLQ unless ``source`` says otherwise
+    (``tools.replay_bucket.BucketReplayer`` passes its bucket and handles objects)."""
+
+    item_noun = "message"
+    """How the kept reasons name one item of the source."""
+
     def __init__(
         self,
         clients: Clients,
         options: RunOptions,
         *,
+        source: Source | None = None,
         reader: Callable[[StreamKind], ShardRangeReader] | None = None,
         on_message: Callable[[], None] = lambda: None,
     ) -> None:
@@ -351,14 +432,19 @@ class Replayer:
         self._options = options
         self._reader = reader or self._default_reader
         self._on_message = on_message
-        self.queue = Queue(
-            clients.sqs,
-            options.queue_url,
-            visibility_timeout=options.visibility_timeout,
-            wait_seconds=options.wait_seconds,
-        )
+        if source is None:
+            if not options.queue_url:
+                msg = "RunOptions.queue_url is required to replay the DLQ"
+                raise ValueError(msg)
+            source = Queue(
+                clients.sqs,
+                options.queue_url,
+                visibility_timeout=options.visibility_timeout,
+                wait_seconds=options.wait_seconds,
+            )
+        self.source: Source = source
         self.report = ReplayReport(dry_run=options.dry_run)
-        self._release: list[SqsMessage] = []
+        self._release: list[Message] = []
         self._pending: dict[str, Planned] = {}
         self._groups: list[PlannedGroup] = []
         self._replayed_ids: set[str] = set()
@@ -369,32 +455,36 @@ class Replayer:
         )
         return ShardRangeReader(client, kind)
 
+    def _hydrator(self) -> Hydrator:
+        """The hydrate function's own code, reading with this run's readers (silenced log)."""
+        return Hydrator(
+            {kind: self._reader(kind) for kind in StreamKind},
+            function_name="replay",
+            log=_NoLog(),
+        )
+
     # ------------------------------------------------------------------ main loop
 
     def run(self) -> ReplayReport:
-        seen: set[str] = set()
-        limit = self._options.max_messages
-        for fresh in _fresh_batches(self.queue, seen, limit):
+        for fresh in self.source.batches(self._options.max_messages):
             for message in fresh:
-                seen.add(message.message_id)
                 self._consider(message)
                 self._on_message()
-            if sum(len(p.entries) for p in self._pending.values()) >= MAX_RECORDS_PER_PUT:
-                self._flush()
+                # Per item: an S3 object alone may hold thousands of records.
+                if sum(len(p.entries) for p in self._pending.values()) >= MAX_RECORDS_PER_PUT:
+                    self._flush()
         self._flush()
-        self.queue.release(self._release)
+        self.source.release(self._release)
         return self.report
 
-    def _keep(
-        self, message: SqsMessage, envelope: DlqEnvelope | None, label: str, why: str
-    ) -> None:
+    def _keep(self, message: Message, envelope: DlqEnvelope | None, label: str, why: str) -> None:
         self.report.add(label, Outcome.KEPT)
         self.report.kept.append(
             KeptMessage(message.message_id, envelope.envelope_id if envelope else None, label, why)
         )
         self._release.append(message)
 
-    def _consider(self, message: SqsMessage) -> None:
+    def _consider(self, message: Message) -> None:
         try:
             envelope = DlqEnvelope.parse(message.body)
         except EnvelopeParseError as exc:
@@ -430,7 +520,7 @@ class Replayer:
             return
         self._pending[envelope.envelope_id] = Planned(envelope, stream, entries, [message])
 
-    def _consider_hydrate_failure(self, message: SqsMessage) -> None:
+    def _consider_hydrate_failure(self, message: Message) -> None:
         """Lambda's record of a failed hydrate invocation: hydrate its batch(es) again, from the
         stream, and plan every record; the message goes only when all of them are put."""
         label = HYDRATE_FAILED
@@ -443,6 +533,11 @@ class Replayer:
         except NotReplayableError as exc:
             self._keep(message, None, label, str(exc))
             return
+        self._plan_group(message, label, plan)
+
+    def _plan_group(self, message: Message, label: str, plan: Sequence[Planned]) -> None:
+        """Plans every record of ``plan`` (once: a record planned or put already in this run is
+        not planned again) for ``message``, which is deleted only when all of them were put."""
         if self._options.dry_run:
             self.report.add(label, Outcome.WOULD_REPLAY)
             self._release.append(message)
@@ -479,11 +574,7 @@ class Replayer:
                 )
                 raise NotReplayableError(msg) from exc
 
-        hydrator = Hydrator(
-            {kind: self._reader(kind) for kind in StreamKind},
-            function_name="replay",
-            log=_NoLog(),
-        )
+        hydrator = self._hydrator()
         envelopes: list[DlqEnvelope] = []
         gone: list[str] = []
         for incoming, batch_record in zip(messages, on_failure, strict=True):
@@ -509,13 +600,13 @@ class Replayer:
             for envelope in envelopes
         ]
 
-    def _settle_duplicate(self, message: SqsMessage, envelope: DlqEnvelope) -> None:
+    def _settle_duplicate(self, message: Message, envelope: DlqEnvelope) -> None:
         label = envelope.error_category.value
         if self._options.dry_run:
             self.report.add(label, Outcome.WOULD_REPLAY)
             self._release.append(message)
             return
-        failures = self.queue.delete([message])
+        failures = self.source.delete([message])
         if message.message_id in failures:
             self._keep(message, envelope, label, f"not deleted: {failures[message.message_id]}")
         else:
@@ -536,11 +627,7 @@ class Replayer:
         if self._options.target:
             return self._options.target
         if envelope.event_source == DYNAMODB_SOURCE:
-            msg = (
-                "skipped: a DynamoDB stream record cannot be put back into its stream; "
-                "pass --target STREAM to put it into a Kinesis stream"
-            )
-            raise NotReplayableError(msg)
+            raise NotReplayableError(DYNAMODB_SKIPPED)
         if not envelope.event_source_arn:
             msg = "not replayable: the envelope names no stream (pass --target STREAM)"
             raise NotReplayableError(msg)
@@ -686,7 +773,7 @@ class Replayer:
                 )
             else:
                 complete.append(group)
-        failures = self.queue.delete(
+        failures = self.source.delete(
             [m for item in accepted for m in item.messages] + [g.message for g in complete]
         )
         for item in accepted:
@@ -709,9 +796,9 @@ class Replayer:
                     group.message,
                     None,
                     group.label,
-                    f"its records were put into the stream but the message was not deleted "
-                    f"({failures[group.message.message_id]}); a later replay puts them again, "
-                    "which the consumer's idempotent writes absorb",
+                    f"its records were put into the stream but the {self.item_noun} was not "
+                    f"deleted ({failures[group.message.message_id]}); a later replay puts them "
+                    "again, which the consumer's idempotent writes absorb",
                 )
             else:
                 self.report.add(group.label, Outcome.REPLAYED)
@@ -775,7 +862,7 @@ def _missing_parts(record: OnFailureRecord, envelopes: Sequence[DlqEnvelope]) ->
     return parts
 
 
-def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[list[SqsMessage]]:
+def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[list[Message]]:
     """Receives until the queue is empty (or ``limit`` messages were seen). Messages seen
     already (their visibility timeout ran out during a long run) are skipped; the run ends after
     a few receives in a row that bring nothing new."""
@@ -794,6 +881,7 @@ def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[
                 return
             continue
         repeats = 0
+        seen.update(m.message_id for m in fresh)
         yield fresh
 
 
@@ -818,10 +906,9 @@ def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -
     """Reads every message once (nothing is changed: they are made visible again)."""
     report = StatsReport()
     seen: set[str] = set()
-    received: list[SqsMessage] = []
+    received: list[Message] = []
     for fresh in _fresh_batches(queue, seen, None):
         for message in fresh:
-            seen.add(message.message_id)
             received.append(message)
             _count_stats(report, message)
             on_message()
@@ -829,7 +916,7 @@ def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -
     return report
 
 
-def _count_stats(report: StatsReport, message: SqsMessage) -> None:
+def _count_stats(report: StatsReport, message: Message) -> None:
     try:
         envelope = DlqEnvelope.parse(message.body)
     except EnvelopeParseError:
@@ -854,7 +941,7 @@ def _count_stats(report: StatsReport, message: SqsMessage) -> None:
     report.streams[envelope.event_source_arn or envelope.event_source] += 1
 
 
-def _count_hydrate_failure(report: StatsReport, message: SqsMessage) -> None:
+def _count_hydrate_failure(report: StatsReport, message: Message) -> None:
     """A record of a failed hydrate invocation: a pointer (its records are re-read from the
     stream); "other" when it cannot be read. Its failure time is the earliest batch failure."""
     counter = report.counts.setdefault(HYDRATE_FAILED, Counter())
@@ -876,13 +963,30 @@ def _count_hydrate_failure(report: StatsReport, message: SqsMessage) -> None:
 # --------------------------------------------------------------------------- output
 
 
-def render_replay(report: ReplayReport, console: Console) -> None:
+@dataclass(frozen=True, slots=True)
+class ReportText:
+    """What the replay tables call the source and its items."""
+
+    title: str = "DLQ replay"
+    source: str | None = None
+    """Printed above the tables when set (a bucket URI: too long for a title)."""
+    items: str = "messages"
+    kept_title: str = "left in the queue"
+    item_id: str = "message id"
+    envelope_ids: bool = True
+    """Kept items name their envelope (DLQ messages; an S3 object holds a whole batch)."""
+
+
+DLQ_TEXT: Final = ReportText()
+
+
+def render_replay(report: ReplayReport, console: Console, text: ReportText = DLQ_TEXT) -> None:
     done = Outcome.WOULD_REPLAY if report.dry_run else Outcome.REPLAYED
-    table = Table(
-        title="DLQ replay" + (" (dry run: nothing put, nothing deleted)" * report.dry_run)
-    )
+    if text.source:
+        console.print(f"{text.title}: {text.source}")
+    table = Table(title=text.title + (" (dry run: nothing put, nothing deleted)" * report.dry_run))
     table.add_column("reason")
-    for name in ("messages", done.value, "kept", "filtered out"):
+    for name in (text.items, done.value, "kept", "filtered out"):
         table.add_column(name, justify="right")
     totals: Counter[Outcome] = Counter()
     for label in sorted(report.counts):
@@ -905,11 +1009,15 @@ def render_replay(report: ReplayReport, console: Console) -> None:
     )
     console.print(table)
     if report.kept:
-        kept = Table(title="left in the queue")
-        for name in ("message id", "envelope id", "reason", "why"):
+        kept = Table(title=text.kept_title)
+        # Ids whole, on one line (S3 keys are long): they are what one copies.
+        widest = max(len(item.message_id) for item in report.kept)
+        kept.add_column(text.item_id, no_wrap=True, min_width=widest)
+        for name in ("envelope id", "reason", "why") if text.envelope_ids else ("reason", "why"):
             kept.add_column(name, overflow="fold")
         for item in report.kept:
-            kept.add_row(item.message_id, item.envelope_id or "-", item.label, item.why)
+            cells = (item.message_id, item.envelope_id or "-", item.label, item.why)
+            kept.add_row(*(cells if text.envelope_ids else (cells[0], *cells[2:])))
         console.print(kept)
     console.print(
         f"records put: {report.records_put} in {report.put_requests} PutRecords call(s); "
@@ -917,10 +1025,19 @@ def render_replay(report: ReplayReport, console: Console) -> None:
     )
 
 
-def render_stats(report: StatsReport, console: Console) -> None:
-    table = Table(title="DLQ contents")
+def render_stats(
+    report: StatsReport,
+    console: Console,
+    *,
+    title: str = "DLQ contents",
+    source: str | None = None,
+    columns: Sequence[str] = STATS_COLUMNS,
+) -> None:
+    if source:
+        console.print(f"{title}: {source}")
+    table = Table(title=title)
     table.add_column("reason")
-    for name in STATS_COLUMNS:
+    for name in columns:
         table.add_column(name, justify="right")
     table.add_column("oldest failure")
     for label in sorted(report.counts):
@@ -928,7 +1045,7 @@ def render_stats(report: StatsReport, console: Console) -> None:
         oldest = report.oldest.get(label)
         table.add_row(
             label,
-            *(str(counter[name]) for name in STATS_COLUMNS),
+            *(str(counter[name]) for name in columns),
             oldest.isoformat() if oldest else "-",
         )
     console.print(table)
@@ -943,9 +1060,20 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--queue-url", help="URL of the DLQ (SQS)")
     common.add_argument(
+        "--bucket",
+        help="failure bucket of an S3 on-failure destination: its objects too (with or "
+        "without --queue-url)",
+    )
+    common.add_argument(
+        "--prefix",
+        default=DEFAULT_S3_PREFIX,
+        help=f"key prefix of the on-failure objects in --bucket (default {DEFAULT_S3_PREFIX})",
+    )
+    common.add_argument(
         "--terraform-outputs",
         metavar="FILE",
-        help="`terraform output -json` of an environment ('-': stdin); gives dlq_url",
+        help="`terraform output -json` of an environment ('-': stdin); gives dlq_url "
+        "(and the bucket: failure_bucket_name or bucket_name, when not null)",
     )
     add_aws_arguments(
         common, region_help="AWS region (default: from the queue URL, else the AWS config)"
@@ -977,7 +1105,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--target", help="put every record into this Kinesis stream (name or ARN)")
     run.add_argument("--dry-run", action="store_true", help="report only: put/delete nothing")
-    run.add_argument("--max", type=int, dest="max_messages", help="handle at most N messages")
+    run.add_argument(
+        "--max",
+        type=int,
+        dest="max_messages",
+        help="handle at most N messages (and at most N objects of --bucket)",
+    )
     run.add_argument(
         "--reason",
         action="append",
@@ -987,7 +1120,9 @@ def _parser() -> argparse.ArgumentParser:
         + ", ".join(sorted(REPLAY_LABELS)),
     )
     commands.add_parser(
-        "stats", parents=[common], help="count DLQ messages per reason; changes nothing"
+        "stats",
+        parents=[common],
+        help="count DLQ messages (and failure bucket objects) per reason; changes nothing",
     )
     return parser
 
@@ -1018,6 +1153,9 @@ def main(
     stdin: TextIO | None = None,
     reader: Callable[[StreamKind], ShardRangeReader] | None = None,
 ) -> int:
+    # The failure bucket's source extends this module's Replayer (imported here: no cycle).
+    from tools import replay_bucket
+
     args = _parser().parse_args(argv)
     out = console or Console()
     err = error_console or Console(stderr=True)
@@ -1028,8 +1166,13 @@ def main(
             else {}
         )
         queue_url = args.queue_url or first_output(outputs, QUEUE_URL_OUTPUTS)
-        if not queue_url:
-            msg = "no queue: pass --queue-url URL, or ENV=<environment> (output dlq_url)"
+        bucket = args.bucket or first_output(outputs, BUCKET_OUTPUTS)
+        if not queue_url and not bucket:
+            msg = (
+                "no queue: pass --queue-url URL, or ENV=<environment> (output dlq_url); "
+                "and no bucket: pass --bucket NAME to replay the objects of an S3 on-failure "
+                f"destination (outputs {' / '.join(BUCKET_OUTPUTS)})"
+            )
             raise ValueError(msg)
         reasons = _reasons(getattr(args, "reason", []))
         if getattr(args, "max_messages", None) is not None and args.max_messages < 1:
@@ -1040,27 +1183,37 @@ def main(
         return 2
 
     show_progress = not args.no_progress and err.is_terminal
+    done: list[tuple[ReplayReport, ReportText]] = []
     try:
         clients = clients or Clients.create(
-            region=_region(args.region, queue_url),
+            region=_region(args.region, queue_url or ""),
             endpoint_url=args.endpoint_url,
             profile=args.profile,
         )
         if args.command == "stats":
-            queue = Queue(
-                clients.sqs,
-                queue_url,
-                visibility_timeout=args.visibility_timeout,
-                wait_seconds=args.wait_seconds,
-            )
-            with progress_bar(err, show_progress) as progress:
-                task = progress.add_task("reading the DLQ", total=queue.approximate_size())
-                stats = collect_stats(queue, lambda: progress.advance(task))
-            render_stats(stats, out)
+            if queue_url:
+                queue = Queue(
+                    clients.sqs,
+                    queue_url,
+                    visibility_timeout=args.visibility_timeout,
+                    wait_seconds=args.wait_seconds,
+                )
+                with progress_bar(err, show_progress) as progress:
+                    task = progress.add_task("reading the DLQ", total=queue.approximate_size())
+                    stats = collect_stats(queue, lambda: progress.advance(task))
+                render_stats(stats, out)
+            if bucket:
+                source = replay_bucket.Bucket(clients.s3, bucket, args.prefix)
+                with progress_bar(err, show_progress) as progress:
+                    task = progress.add_task("reading the failure bucket", total=None)
+                    stats = replay_bucket.collect_stats(source, lambda: progress.advance(task))
+                replay_bucket.render_bucket_stats(stats, source, out)
             return 0
 
         options = RunOptions(
             queue_url=queue_url,
+            bucket=bucket,
+            prefix=args.prefix,
             target=args.target,
             dry_run=args.dry_run,
             max_messages=args.max_messages,
@@ -1068,19 +1221,36 @@ def main(
             visibility_timeout=args.visibility_timeout,
             wait_seconds=args.wait_seconds,
         )
-        with progress_bar(err, show_progress) as progress:
-            task = progress.add_task("replaying the DLQ")
-            replayer = Replayer(
-                clients, options, reader=reader, on_message=lambda: progress.advance(task)
-            )
-            progress.update(task, total=options.max_messages or replayer.queue.approximate_size())
-            report = replayer.run()
+        if queue_url:
+            with progress_bar(err, show_progress) as progress:
+                task = progress.add_task("replaying the DLQ")
+                replayer = Replayer(
+                    clients, options, reader=reader, on_message=lambda: progress.advance(task)
+                )
+                progress.update(
+                    task, total=options.max_messages or replayer.source.approximate_size()
+                )
+                done.append((replayer.run(), DLQ_TEXT))
+        if bucket:
+            with progress_bar(err, show_progress) as progress:
+                task = progress.add_task("replaying the failure bucket", total=args.max_messages)
+                objects = replay_bucket.BucketReplayer(
+                    clients, options, reader=reader, on_message=lambda: progress.advance(task)
+                )
+                done.append((objects.run(), replay_bucket.report_text(objects.bucket)))
     except (ClientError, BotoCoreError) as exc:
+        for report, text in done:  # the DLQ was replayed; the bucket could not be
+            render_replay(report, out, text)
         err.print(f"error: {describe_exception(exc)}")
         return 2
-    render_replay(report, out)
-    return 1 if report.kept else 0
+    for report, text in done:
+        render_replay(report, out, text)
+    return 1 if any(report.kept for report, _ in done) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module as ``tools.replay`` -- the one tools.replay_bucket extends -- rather than
+    # as ``__main__``, so that both share their classes.
+    from tools.replay import main as _main
+
+    sys.exit(_main())

@@ -201,3 +201,106 @@ def test_hydrate_failed_is_a_known_reason() -> None:
         "HYDRATE_FAILED",
         "RETRIES_EXHAUSTED",
     }
+
+
+# --------------------------------------------------------------------------- failure bucket
+
+FAILURE_BUCKET = "replay-cli-failures"
+
+
+@pytest.fixture
+def failure_bucket(fake_aws: str) -> str:
+    """An empty failure bucket (S3 on-failure destination) next to the empty DLQ."""
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=FAILURE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return FAILURE_BUCKET
+
+
+def test_run_without_a_queue_or_a_bucket_is_a_usage_error() -> None:
+    code, output = run("run", "--no-progress")
+
+    assert code == 2
+    assert "pass --bucket NAME" in output
+
+
+def test_stats_without_a_queue_or_a_bucket_is_a_usage_error() -> None:
+    code, output = run("stats", "--prefix", "aws/lambda/", "--no-progress")
+
+    assert code == 2
+    assert "no queue" in output
+    assert "no bucket" in output
+
+
+def test_a_bucket_alone_is_replayed_without_a_queue(failure_bucket: str) -> None:
+    """GIVEN only --bucket (no --queue-url) WHEN `replay run` runs on an empty failure bucket
+    THEN only the bucket is replayed (no DLQ table) and the run ends cleanly (exit 0)."""
+    code, output = run("run", "--bucket", failure_bucket, "--no-progress")
+
+    assert code == 0
+    assert f"S3 on-failure replay: s3://{failure_bucket}/aws/lambda/" in output
+    assert "DLQ replay" not in output
+    assert "records put: 0" in output
+
+
+def test_a_bucket_alone_gives_its_stats(failure_bucket: str) -> None:
+    code, output = run("stats", "--bucket", failure_bucket, "--prefix", "aws/lambda/uuid-1/")
+
+    assert code == 0
+    assert f"S3 on-failure objects: s3://{failure_bucket}/aws/lambda/uuid-1/" in output
+    assert "DLQ contents" not in output
+
+
+def test_queue_and_bucket_together_are_both_replayed(fake_aws: str, failure_bucket: str) -> None:
+    code, output = run(
+        "run", "--queue-url", fake_aws, "--bucket", failure_bucket, "--wait-seconds", "0"
+    )
+
+    assert code == 0
+    assert "DLQ replay" in output
+    assert "S3 on-failure replay" in output
+
+
+@pytest.mark.parametrize("name", ["failure_bucket_name", "bucket_name"])
+def test_bucket_comes_from_terraform_outputs(fake_aws: str, failure_bucket: str, name: str) -> None:
+    """GIVEN `terraform output -json` with dlq_url and the failure bucket's name
+    WHEN replaying THEN both the queue and the bucket are replayed."""
+    outputs = {"dlq_url": {"value": fake_aws}, name: {"value": failure_bucket}}
+
+    code, output = run(
+        "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
+    )
+
+    assert code == 0
+    assert "DLQ replay" in output
+    assert f"S3 on-failure replay: s3://{failure_bucket}/aws/lambda/" in output
+
+
+def test_null_bucket_output_replays_only_the_queue(fake_aws: str) -> None:
+    """GIVEN terraform outputs whose bucket output is null (no failure bucket in the
+    environment) WHEN replaying THEN only the DLQ is replayed."""
+    outputs = {"dlq_url": {"value": fake_aws}, "bucket_name": {"value": None}}
+
+    code, output = run(
+        "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
+    )
+
+    assert code == 0
+    assert "DLQ replay" in output
+    assert "S3 on-failure" not in output
+
+
+def test_missing_bucket_is_reported_with_exit_2_after_the_dlq_report(fake_aws: str) -> None:
+    """GIVEN a DLQ and a bucket that does not exist WHEN replaying both THEN the DLQ's table is
+    shown, then the bucket's error; exit status 2."""
+    code, output = run(
+        "run", "--queue-url", fake_aws, "--bucket", "no-such-failure-bucket", "--wait-seconds", "0"
+    )
+
+    assert code == 2
+    assert "DLQ replay" in output
+    assert "error: NoSuchBucket" in output
+
+
+def test_s3_on_failure_is_a_known_reason() -> None:
+    assert replay._reasons(["s3_on_failure"]) == {"S3_ON_FAILURE"}
