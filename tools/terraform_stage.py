@@ -127,6 +127,11 @@ def stage_calls(calls: Sequence[ModuleCall], scratch: Path, name: str = "calls")
     call's outputs are re-exported as `<label>__<output>`.
     """
     _stage_modules(scratch)
+    for call in calls:
+        relative = call.source.resolve().relative_to(REPO_ROOT)
+        if not (scratch / relative).exists():
+            # Environments and other roots outside modules/ (their links become copies).
+            shutil.copytree(call.source, scratch / relative, ignore=_IGNORED)
     staged = scratch / "calls" / name
     staged.mkdir(parents=True)
     blocks = [
