@@ -6,23 +6,25 @@ right), with an optional share of poison records, and account for every record.
         [--users N] [--products N] [--manifest FILE] [--max-attempts N]
         [--endpoint-url URL] [--region REGION] [--profile PROFILE] [--no-progress]
 
-Events (the schema of ``stream_processor.models.RetailEvent``): ``eventId`` (uuid4),
+Events (the schema of ``common.retail_event.RetailEvent``): ``eventId`` (uuid4),
 ``userId``, ``sessionId``, ``eventType``, ``productId``, ``timestamp`` (epoch milliseconds),
-plus ``channel`` and, for carts and purchases, ``quantity`` and ``priceCents`` (kept by the
-consumer as extra fields). A pool of ``--users`` users, the more active ones more often; each
-user browses in sessions of a few events; event types come 70 % ``view``, 20 % ``add_to_cart``,
-10 % ``purchase``, carts and purchases preferring what the session viewed or carted; products
-are drawn by popularity (Zipf-like) from ``--products``. The partition key is the ``userId``
-(high cardinality: records spread over every shard). Timestamps start at the current time and
-advance with the target rate. ``--seed`` makes a run reproducible (same users, sessions, event
-ids and poison records; only the timestamps move with the start time); without it a seed is
-drawn and printed.
+plus ``email`` (``<userId>@example.com``: deterministic, a reserved domain that never receives
+mail; the e-mail notifier's recipient), ``channel`` and, for carts and purchases, ``quantity``
+and ``priceCents`` (kept by the consumers as extra fields). A pool of ``--users`` users, the
+more active ones more often; each user browses in sessions of a few events; event types come
+70 % ``view``, 20 % ``add_to_cart``, 10 % ``purchase``, carts and purchases preferring what the
+session viewed or carted; products are drawn by popularity (Zipf-like) from ``--products``. The
+partition key is the ``userId`` (high cardinality: records spread over every shard). Timestamps
+start at the current time and advance with the target rate. ``--seed`` makes a run reproducible
+(same users, sessions, event ids and poison records; only the timestamps move with the start
+time); without it a seed is drawn and printed.
 
 ``--poison-rate F`` (0-1) replaces that share of the events with records the consumer must
 dead-letter, in five kinds (``RecordKind``), each rejected for its own reason: ``bad-json``
 (truncated JSON, a Python dict repr), ``not-utf8`` (the JSON encoded as UTF-16 or Latin-1),
 ``wrong-type`` (e.g. the timestamp as a string), ``missing-field`` (a required field left out),
 ``not-an-object`` (a JSON array holding the event, the event JSON encoded twice, ``null``).
+Poison records are made from the event without its ``email`` field, as before it existed.
 
 Sending: PutRecords with up to 500 records and 5 MiB per request (a record, data plus partition
 key, at most 1 MiB: larger ones are reported as failed, never sent). When a response reports
@@ -120,6 +122,7 @@ PERMANENT_ENTRY_ERRORS: Final = frozenset(
 )
 """Per-entry error codes that no retry can fix: reported at once."""
 
+EMAIL_DOMAIN: Final = "example.com"
 EVENT_MIX: Final = (("view", 70), ("add_to_cart", 20), ("purchase", 10))
 CHANNELS: Final = (("web", 55), ("ios", 25), ("android", 20))
 MEAN_SESSION_EVENTS: Final = 8
@@ -244,6 +247,7 @@ class RetailEventGenerator:
         event: dict[str, Any] = {
             "eventId": _uuid4(rng),
             "userId": user,
+            "email": email_address(user),
             "sessionId": session.session_id,
             "eventType": event_type,
             "productId": product,
@@ -254,6 +258,11 @@ class RetailEventGenerator:
             event["quantity"] = rng.choice((1, 1, 1, 2, 3))
             event["priceCents"] = self._prices[product]
         return event
+
+
+def email_address(user_id: str) -> str:
+    """The user's address: deterministic, at the reserved ``example.com`` (RFC 2606)."""
+    return f"{user_id}@{EMAIL_DOMAIN}"
 
 
 def _compact(document: Any) -> str:
@@ -323,7 +332,9 @@ def generate_records(
         key = str(event["userId"])
         if poison_rate and rng.random() < poison_rate:
             kind = rng.choice(POISON_KINDS)
-            data = poison_bytes(kind, event, rng)
+            # Without the address: poison records stay exactly what they were before it.
+            bare = {name: value for name, value in event.items() if name != "email"}
+            data = poison_bytes(kind, bare, rng)
             yield ProducedRecord(key, data, kind, f"poison-{_uuid4(rng)}")
         else:
             yield ProducedRecord(key, _compact(event).encode(), RecordKind.VALID, event["eventId"])

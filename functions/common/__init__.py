@@ -3,7 +3,9 @@
 - ``dlq_envelope``: the dead-letter envelope every function writes and the replay CLI reads;
 - ``dlq_publisher``: SendMessageBatch of envelopes (10 per request, bounded retries);
 - ``aws_errors``: classification of AWS SDK errors and the bounded retry policy;
-- ``claim_check``: S3 claim-check of payloads too large for an SQS message.
+- ``claim_check``: S3 claim-check of payloads too large for an SQS message;
+- ``retail_event``: the retail event schema and the decoding of a Kinesis record into one
+  (shared by every consumer of the stream, so they accept and reject the same records).
 
 Keep this package dependency-light: standard library, pydantic and botocore (all three are in
 the Lambda runtime or the Powertools layer).

@@ -1,9 +1,10 @@
 """The dead-letter envelope: the one message format every function of the pipeline sends to the DLQ.
 
-An envelope describes one stream record that could not be stored: where it came from (its
+An envelope describes one stream record that could not be processed: where it came from (its
 coordinates in the stream), why it failed, and -- when it still fits in an SQS message -- the
-record's original bytes. Producers: the stream processor (permanent errors), the hydrate function
-(records whose retries were exhausted). Consumers: the replay CLI and humans.
+record's original bytes. Producers: the stream processor and the e-mail notifier (permanent
+errors), the hydrate function (records whose retries were exhausted). Consumers: the replay CLI
+and humans.
 
 Versioning: ``envelope_version`` is bumped only for incompatible changes. Fields may be added
 without a bump, so readers ignore fields they do not know.
@@ -98,6 +99,12 @@ class ErrorCategory(StrEnum):
     MALFORMED_ON_FAILURE_RECORD = "MALFORMED_ON_FAILURE_RECORD"
     """The hydrate function received an on-failure record it could not read; the payload is that
     message's original text (format ``on-failure-record``), never a stream record."""
+    NOTIFICATION_REJECTED = "NOTIFICATION_REJECTED"
+    """The e-mail notifier could not send the event's notification for a reason no retry fixes:
+    the template failed to render, or SES refused the message (``MessageRejected``,
+    ``MailFromDomainNotVerifiedException``, ``BadRequestException``). Replay it once the cause
+    (template, sender identity, suppression) is fixed; an event without a valid recipient
+    address is a ``SCHEMA_VIOLATION`` instead."""
 
 
 class PayloadFormat(StrEnum):

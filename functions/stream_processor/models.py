@@ -1,4 +1,5 @@
-"""The retail event schema, the enrichment rules and the stored DynamoDB item.
+"""The enrichment rules and the stored DynamoDB item (the event schema itself is
+``common.retail_event.RetailEvent``, shared with the other consumers).
 
 Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
 
@@ -10,55 +11,26 @@ Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
   rewrites the same item -- the key does not depend on where the record sits in the stream;
 * the fixed-width prefix keeps ``begins_with``/``between`` time-range queries on ``eventKey``.
 
-Events without ``eventId`` get a derived one: ``"sha256-" + sha256(canonical JSON of the
-decoded payload)`` where canonical JSON = sorted keys, no whitespace, UTF-8. Identical payloads
-without an ``eventId`` are therefore treated as the same event (they are indistinguishable).
+Events without ``eventId`` get a derived one (``common.retail_event.derive_event_id``):
+``"sha256-" + sha256(canonical JSON of the decoded payload)`` where canonical JSON = sorted keys,
+no whitespace, UTF-8. Identical payloads without an ``eventId`` are therefore treated as the same
+event (they are indistinguishable).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-
-MIN_TIMESTAMP_MS: Final = 946_684_800_000
-"""2000-01-01T00:00:00Z. Also rejects epoch *seconds* sent by mistake."""
-MAX_TIMESTAMP_MS: Final = 4_102_444_800_000
-"""2100-01-01T00:00:00Z (exclusive); keeps the key prefix at exactly 13 digits."""
+from common.retail_event import RetailEvent, derive_event_id
 
 DYNAMODB_MAX_ITEM_BYTES: Final = 400 * 1024
-DERIVED_EVENT_ID_PREFIX: Final = "sha256-"
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 ItemKey = tuple[str, str]
-
-
-class RetailEvent(BaseModel):
-    """One customer interaction as produced into the stream. Unknown fields are kept."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    userId: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    eventType: Annotated[str, StringConstraints(max_length=128)]
-    productId: Annotated[str, StringConstraints(max_length=256)]
-    timestamp: Annotated[int, Field(ge=MIN_TIMESTAMP_MS, lt=MAX_TIMESTAMP_MS)]
-    """Epoch milliseconds."""
-    eventId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
-    sessionId: Annotated[str, StringConstraints(max_length=256)] | None = None
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """Field-by-field summary without the offending values (they may be large or personal)."""
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in error["loc"]) or "<event>"
-        problems.append(f"{location}: {error['msg']}")
-    return "; ".join(problems)
 
 
 # event type -> (action, score); everything else is "interacted with", 1.
@@ -72,11 +44,6 @@ DEFAULT_ENRICHMENT: Final = ("interacted with", 1)
 
 def enrichment_for(event_type: str) -> tuple[str, int]:
     return ENRICHMENT_RULES.get(event_type, DEFAULT_ENRICHMENT)
-
-
-def derive_event_id(canonical_payload: bytes) -> str:
-    """Deterministic id for an event without ``eventId`` (see module docstring)."""
-    return DERIVED_EVENT_ID_PREFIX + hashlib.sha256(canonical_payload).hexdigest()
 
 
 def event_key(timestamp_ms: int, event_id: str) -> str:

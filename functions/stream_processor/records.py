@@ -8,18 +8,15 @@ batch item failure (retried by the event source mapping).
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from boto3.dynamodb.types import Binary, TypeDeserializer
-from pydantic import ValidationError
 
 from common.dlq_envelope import (
     DYNAMODB_SOURCE,
@@ -28,13 +25,17 @@ from common.dlq_envelope import (
     ErrorCategory,
     canonical_json,
 )
+from common.retail_event import (
+    EventRejectedError,
+    decode_kinesis_data,
+    event_from_document,
+    parse_json_payload,
+)
 from stream_processor.config import Settings
 from stream_processor.models import (
     DYNAMODB_MAX_ITEM_BYTES,
     EnrichedEvent,
     Item,
-    RetailEvent,
-    describe_validation_error,
     enrich,
     item_size_bytes,
 )
@@ -101,11 +102,6 @@ class Skipped:
 Prepared = WriteCandidate | Rejected | Skipped
 
 
-def _reject_constant(name: str) -> NoReturn:
-    msg = f"non-standard JSON constant {name}"
-    raise ValueError(msg)
-
-
 def _plain(value: Any) -> Any:
     """DynamoDB-deserialised value -> JSON-compatible value (what a Kinesis producer sends)."""
     if isinstance(value, Decimal):
@@ -149,28 +145,13 @@ class RecordPreparer:
         raw = record.raw_event
         kinesis = raw.get("kinesis") or {}
         source = SourceRecord(KINESIS_SOURCE, raw, str(kinesis["sequenceNumber"]))
-
-        data = kinesis.get("data")
-        if not isinstance(data, str):
-            return Rejected(source, ErrorCategory.DECODE_ERROR, "record has no base64 data field")
         try:
-            payload = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            return Rejected(source, ErrorCategory.DECODE_ERROR, f"data is not valid base64: {exc}")
-        if len(payload) > self._settings.max_record_bytes:
-            return Rejected(
-                source,
-                ErrorCategory.OVERSIZED,
-                f"record is {len(payload)} bytes, limit is {self._settings.max_record_bytes}",
+            payload = decode_kinesis_data(
+                kinesis.get("data"), max_bytes=self._settings.max_record_bytes
             )
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return Rejected(source, ErrorCategory.INVALID_ENCODING, f"not UTF-8: {exc}")
-        try:
-            document = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            return Rejected(source, ErrorCategory.INVALID_JSON, f"not valid JSON: {exc}")
+            document = parse_json_payload(payload)
+        except EventRejectedError as exc:
+            return Rejected(source, exc.category, exc.reason)
         return self._from_document(source, document)
 
     # ----------------------------------------------------------------- DynamoDB streams
@@ -213,24 +194,11 @@ class RecordPreparer:
     # ----------------------------------------------------------------- common
 
     def _from_document(self, source: SourceRecord, document: Any) -> Prepared:
-        if not isinstance(document, dict):
-            return Rejected(
-                source,
-                ErrorCategory.NOT_AN_OBJECT,
-                f"JSON value is {type(document).__name__}, expected an object",
-            )
         try:
-            canonical = json.dumps(
-                document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-            ).encode("utf-8")
-        except (ValueError, RecursionError) as exc:
-            # e.g. "\ud800": valid JSON syntax, but not representable as UTF-8 / in DynamoDB.
-            return Rejected(source, ErrorCategory.INVALID_JSON, f"unrepresentable text: {exc}")
-        try:
-            event = RetailEvent.model_validate(document)
-        except ValidationError as exc:
-            return Rejected(source, ErrorCategory.SCHEMA_VIOLATION, describe_validation_error(exc))
-        enriched = enrich(event, canonical, self._clock())
+            decoded = event_from_document(document)
+        except EventRejectedError as exc:
+            return Rejected(source, exc.category, exc.reason)
+        enriched = enrich(decoded.event, decoded.canonical_payload, self._clock())
         item = enriched.to_item()
         size = item_size_bytes(item)
         if size > DYNAMODB_MAX_ITEM_BYTES:

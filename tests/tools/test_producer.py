@@ -31,8 +31,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from common.aws_errors import RetryPolicy
+from common.retail_event import RetailEvent, event_from_document
+from email_notifier.models import NotificationFields
+from email_notifier.templates import TEMPLATES, render, template_values
 from stream_processor.config import Settings
-from stream_processor.models import RetailEvent
 from stream_processor.records import RecordPreparer, Rejected, WriteCandidate
 from tools import producer
 from tools.cli_common import MAX_BYTES_PER_PUT, put_records_batches
@@ -140,7 +142,7 @@ def prepare(record: ProducedRecord) -> Any:
 
 def test_valid_events_are_realistic_and_match_the_consumer_schema() -> None:
     """GIVEN 3,000 generated events (no poison)
-    WHEN validated with stream_processor.models.RetailEvent and the consumer's preparation
+    WHEN validated with common.retail_event.RetailEvent and the consumer's preparation
     THEN every one is valid and stored; eventId is a uuid4; the partition key is the userId;
     timestamps are epoch ms from the start, never going back; the mix is about 70/20/10; there
     are hundreds of users and sessions of several events; carts and purchases name products.
@@ -199,6 +201,42 @@ def test_each_poison_kind_is_rejected_by_the_consumer_for_its_reason() -> None:
             assert outcome.reason.startswith("JSON value is ")
             with pytest.raises(ValidationError):
                 RetailEvent.model_validate(json.loads(record.data))
+
+
+def test_every_event_carries_its_users_address_and_purchases_are_notifiable() -> None:
+    """GIVEN 2,000 generated events
+    WHEN their email field is read, and the purchases go through the e-mail notifier's own
+    field validation and template
+    THEN every event's address is <userId>@example.com (the same user, the same address, run
+    after run), and every purchase renders an order confirmation to that address.
+    """
+    records = list(generate_records(2_000, seed=9, start_ms=START_MS))
+    documents = [json.loads(r.data) for r in records]
+
+    assert all(d["email"] == f"{d['userId']}@example.com" for d in documents)
+    again = [json.loads(r.data)["email"] for r in generate_records(2_000, seed=9)]
+    assert again == [d["email"] for d in documents]
+    purchases = [d for d in documents if d["eventType"] == "purchase"]
+    assert len(purchases) > 100
+    for document in purchases:
+        decoded = event_from_document(document)
+        fields = NotificationFields.model_validate(decoded.event.model_extra)
+        rendered = render(TEMPLATES["purchase"], template_values(decoded, fields))
+        assert fields.email == document["email"]
+        assert document["productId"] in rendered.text
+
+
+def test_poison_records_carry_no_address() -> None:
+    """GIVEN 1,000 poison records
+    WHEN their bytes are searched for an address (UTF-8 and UTF-16 alike)
+    THEN none holds one: poison records are built from the event without its email field, so
+    they are exactly what they were before events had one.
+    """
+    records = list(generate_records(1_000, seed=11, poison_rate=1.0, start_ms=START_MS))
+
+    for record in records:
+        assert b"@example.com" not in record.data, record
+        assert "@example.com".encode("utf-16-le") not in record.data, record
 
 
 def test_poison_rate_sets_the_share_of_poison_records() -> None:

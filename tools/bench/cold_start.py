@@ -80,6 +80,9 @@ def _environment(root: Path, function: str, variant: str) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": function,
         "TABLE_NAME": "retail-events-enriched",
         "DLQ_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/dlq",
+        # email_notifier's required settings (the other functions ignore them).
+        "SENDER_ADDRESS": "shop@example.com",
+        "IDEMPOTENCY_TABLE_NAME": "email-notifier-idempotency",
     }
     environment.update({name: value.format(root=root) for name, value in VARIANTS[variant].items()})
     return environment

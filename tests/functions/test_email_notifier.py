@@ -1,0 +1,836 @@
+"""The e-mail notifier: purchase events -> exactly one SES v2 e-mail each, whatever the retries
+and replays; everything that can never be sent -> the shared DLQ envelope; transient failures
+-> batch item failures.
+
+SES v2, DynamoDB (idempotency table) and SQS (DLQ) are moto. Failures are injected with an
+``Intercepted`` client, so what succeeds really lands in moto: "exactly one e-mail" is counted
+in moto's SES backend, not inferred from the handler's response.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from email_factories import (
+    ENVIRONMENT_VARIABLES,
+    IDEMPOTENCY_TABLE,
+    NOTIFIER_CONSUMER,
+    SENDER_ADDRESS,
+    SENDER_IDENTITY,
+    NotifierAws,
+    NotifierHarness,
+    failing_first,
+    idempotency_key,
+    purchase_event,
+    view_event,
+)
+from factories import (
+    MISSING,
+    FakeLambdaContext,
+    Intercepted,
+    always_raise,
+    client_error,
+    dynamodb_event,
+    dynamodb_record,
+    encode,
+    kinesis_event,
+    kinesis_event_of,
+    kinesis_record,
+    retail_event,
+    sequence_numbers,
+)
+from moto import mock_aws
+from stream_harness import emf_metrics
+
+from common.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
+from email_notifier import app, templates
+from email_notifier.config import DEFAULT_EXPIRES_AFTER_SECONDS, ConfigurationError, Settings
+from email_notifier.models import InvalidAddressError, check_address
+from email_notifier.templates import EmailTemplate
+
+
+@pytest.fixture(autouse=True)
+def _notifier_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """None of the notifier's variables from the shell; no dependencies cached across tests."""
+    for name in ENVIRONMENT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    app.set_dependencies(None)
+    yield
+    app.set_dependencies(None)
+
+
+@pytest.fixture
+def notifier_aws() -> Iterator[NotifierAws]:
+    with mock_aws():
+        yield NotifierAws.create()
+
+
+@pytest.fixture
+def harness(notifier_aws: NotifierAws) -> NotifierHarness:
+    harness = NotifierHarness(aws=notifier_aws)
+    harness.configure()
+    return harness
+
+
+def metric_values(captured_stdout: str) -> dict[str, list[float]]:
+    """Metric name -> values (dimensions left out: the service name is fixed at import)."""
+    return {
+        name: [value for value, _ in entries]
+        for name, entries in emf_metrics(captured_stdout).items()
+    }
+
+
+def only_envelope(aws: NotifierAws) -> DlqEnvelope:
+    (envelope,) = aws.dlq_envelopes()
+    return envelope
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_purchase_sends_one_email_with_recipient_subject_and_content(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a purchase of 2 x "Espresso cup" at 12.99 EUR by user-7@example.com
+    WHEN the handler processes it
+    THEN exactly one e-mail goes from the configured sender to that address, with the product
+    in the subject and a text and HTML body holding product, quantity, prices and order id;
+    nothing is retried or dead-lettered, and a completed idempotency record remains.
+    """
+    event = purchase_event(eventId="order-1001")
+
+    response = harness.invoke(kinesis_event_of([event]))
+
+    assert response == {"batchItemFailures": []}
+    (sent,) = notifier_aws.sent()
+    assert sent.source == SENDER_ADDRESS
+    assert sent.to == ["user-7@example.com"]
+    assert sent.subject == "Your order confirmation: Espresso cup"
+    (request,) = harness.send_requests()
+    assert "ConfigurationSetName" not in request
+    simple = request["Content"]["Simple"]
+    text = simple["Body"]["Text"]["Data"]
+    html_body = simple["Body"]["Html"]["Data"]
+    for body in (text, html_body):
+        assert "Espresso cup (P0042)" in body
+        assert "12.99 EUR" in body
+        assert "25.98 EUR" in body
+        assert "order-1001" in body
+        assert "2023-11-14 22:13 UTC" in body
+    assert html_body == sent.html
+    assert simple["Subject"]["Charset"] == simple["Body"]["Html"]["Charset"] == "UTF-8"
+    assert notifier_aws.dlq_envelopes() == []
+    record = notifier_aws.idempotency_items()[idempotency_key("order-1001")]
+    assert record["status"] == {"S": "COMPLETED"}
+    expected_expiry = time.time() + DEFAULT_EXPIRES_AFTER_SECONDS
+    assert abs(int(record["expiration"]["N"]) - expected_expiry) < 60
+
+
+def test_configuration_set_and_expiry_come_from_the_settings(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN CONFIGURATION_SET_NAME and a one-hour idempotency expiry
+    WHEN a purchase is notified
+    THEN SendEmail names the configuration set and the record expires in about an hour.
+    """
+    harness.configure(
+        configuration_set_name="transactional", idempotency_expires_after_seconds=3600
+    )
+    event = purchase_event(eventId="order-1002")
+
+    harness.invoke(kinesis_event_of([event]))
+
+    (request,) = harness.send_requests()
+    assert request["ConfigurationSetName"] == "transactional"
+    record = notifier_aws.idempotency_items()[idempotency_key("order-1002")]
+    assert abs(int(record["expiration"]["N"]) - (time.time() + 3600)) < 60
+
+
+def test_other_event_types_are_skipped_and_counted(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a view and an add_to_cart (with addresses), which are not notified by default
+    WHEN the handler processes them (as if the ESM filter had let them through)
+    THEN no e-mail is sent, nothing is dead-lettered or retried, no idempotency record is
+    written, and RecordsSkipped counts both.
+    """
+    event = kinesis_event_of([view_event(), purchase_event(eventType="add_to_cart")])
+
+    response = harness.invoke(event)
+
+    assert response == {"batchItemFailures": []}
+    assert notifier_aws.sent() == []
+    assert notifier_aws.dlq_envelopes() == []
+    assert notifier_aws.idempotency_items() == {}
+    metrics = metric_values(capsys.readouterr().out)
+    assert metrics["RecordsSkipped"] == [2.0]
+    assert metrics["EmailsSent"] == [0.0]
+
+
+# --------------------------------------------------------------------------- exactly once
+
+
+def test_same_event_twice_in_one_batch_sends_one_email(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a batch holding the same purchase twice (the producer retried a PutRecords entry)
+    WHEN the handler processes it
+    THEN one e-mail is sent and the second copy is counted as a skipped duplicate.
+    """
+    event = purchase_event()
+
+    response = harness.invoke(kinesis_event_of([event, event]))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 1
+    metrics = metric_values(capsys.readouterr().out)
+    assert metrics["EmailsSent"] == [1.0]
+    assert metrics["EmailsSkippedDuplicate"] == [1.0]
+
+
+def test_retried_batch_sends_no_second_email(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a batch that was processed
+    WHEN the event source mapping delivers the same records again (retry, bisect), even to a
+    new execution environment (fresh dependencies)
+    THEN no second e-mail is sent.
+    """
+    event = kinesis_event_of([purchase_event(), purchase_event(email="other@example.com")])
+    harness.invoke(event)
+
+    harness.configure()
+    response = harness.invoke(event)
+
+    assert response == {"batchItemFailures": []}
+    assert sorted(mail.to[0] for mail in notifier_aws.sent()) == [
+        "other@example.com",
+        "user-7@example.com",
+    ]
+    assert harness.send_requests() == []
+
+
+def test_replayed_event_sends_no_second_email(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a purchase that was notified
+    WHEN the same event comes back as a new stream record (the replay CLI puts DLQ records back
+    with new sequence numbers, e.g. after the stream processor dead-lettered it)
+    THEN no second e-mail is sent.
+    """
+    event = purchase_event()
+    harness.invoke(kinesis_event(kinesis_record(event)))
+
+    response = harness.invoke(kinesis_event(kinesis_record(event)))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 1
+
+
+def test_event_without_event_id_is_deduplicated_by_its_payload(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a purchase without eventId, delivered twice (fields in another order the 2nd time)
+    WHEN both are processed
+    THEN one e-mail is sent: the derived id (sha256 of the canonical payload) is the key.
+    """
+    event = purchase_event(eventId=MISSING)
+    reordered = dict(reversed(list(event.items())))
+
+    harness.invoke(kinesis_event_of([event]))
+    harness.invoke(kinesis_event_of([reordered]))
+
+    assert len(notifier_aws.sent()) == 1
+
+
+def test_replay_after_the_idempotency_record_expired_sends_again(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a notified purchase whose idempotency record has expired (TTL passed)
+    WHEN the event is replayed
+    THEN it is sent again: the TTL bounds how long a replay is recognised (see README.md).
+    """
+    event = purchase_event(eventId="order-old")
+    harness.invoke(kinesis_event_of([event]))
+    notifier_aws.expire(idempotency_key("order-old"))
+
+    harness.invoke(kinesis_event_of([event]))
+
+    assert len(notifier_aws.sent()) == 2
+
+
+# --------------------------------------------------------------------------- transient errors
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("TooManyRequestsException", "SendEmail", status=429),
+        client_error("LimitExceededException", "SendEmail", status=400),
+        client_error("SendingPausedException", "SendEmail", status=400),
+        client_error("InternalFailure", "SendEmail", status=500),
+        EndpointConnectionError(endpoint_url="https://email.eu-west-1.amazonaws.com"),
+        ReadTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com"),
+    ],
+    ids=["throttled", "quota", "paused", "5xx", "connection", "timeout"],
+)
+def test_transient_ses_error_is_retried_and_the_retry_sends_exactly_one(
+    harness: NotifierHarness,
+    notifier_aws: NotifierAws,
+    capsys: pytest.CaptureFixture[str],
+    error: Exception,
+) -> None:
+    """GIVEN SES fails the first SendEmail with a transient error, then recovers
+    WHEN a batch of two purchases is processed, and the ESM retries from the failed record
+    THEN the first invocation reports only the failed record (the other is sent), nothing is
+    dead-lettered, no idempotency record blocks the retry, and the retry sends exactly the
+    missing e-mail: one e-mail per purchase in all.
+    """
+    first, second = purchase_event(email="first@example.com"), purchase_event()
+    event = kinesis_event_of([first, second])
+    harness.configure(sesv2=Intercepted(notifier_aws.sesv2, send_email=failing_first(1, error)))
+
+    failed = harness.failed_sequence_numbers(event)
+
+    assert failed == [sequence_numbers(event)[0]]
+    assert [mail.to for mail in notifier_aws.sent()] == [["user-7@example.com"]]
+    assert idempotency_key(first["eventId"]) not in notifier_aws.idempotency_items()
+    metrics = metric_values(capsys.readouterr().out)
+    assert metrics["EmailsFailed"] == [1.0]
+    assert metrics["BatchItemFailures"] == [1.0]
+
+    retried = harness.failed_sequence_numbers(event)
+
+    assert retried == []
+    assert sorted(mail.to[0] for mail in notifier_aws.sent()) == [
+        "first@example.com",
+        "user-7@example.com",
+    ]
+    assert notifier_aws.dlq_envelopes() == []
+
+
+def test_event_in_progress_elsewhere_is_retried_not_sent(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN another invocation holds the event's idempotency record (in progress, not expired)
+    WHEN the event is processed
+    THEN the record is a batch item failure and nothing is sent; once the in-progress record
+    has expired (its invocation timed out), the retry sends the e-mail once.
+    """
+    event = purchase_event(eventId="order-busy")
+    key = idempotency_key("order-busy")
+    now = int(time.time())
+    notifier_aws.put_idempotency_record(
+        key, status="INPROGRESS", in_progress_until_ms=(now + 600) * 1000, expires_at=now + 3600
+    )
+    batch = kinesis_event_of([event])
+
+    assert harness.failed_sequence_numbers(batch) == sequence_numbers(batch)
+    assert notifier_aws.sent() == []
+
+    notifier_aws.put_idempotency_record(
+        key, status="INPROGRESS", in_progress_until_ms=(now - 1) * 1000, expires_at=now + 3600
+    )
+    assert harness.failed_sequence_numbers(batch) == []
+    assert len(notifier_aws.sent()) == 1
+
+
+def test_idempotency_table_errors_are_retried_without_sending(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN the idempotency table throttles every write
+    WHEN a purchase is processed
+    THEN it is a batch item failure, and no e-mail is sent without its idempotency record.
+    """
+    throttled = Intercepted(
+        notifier_aws.dynamodb,
+        put_item=always_raise(client_error("ProvisionedThroughputExceededException", "PutItem")),
+    )
+    harness.configure(dynamodb=throttled)
+    event = kinesis_event_of([purchase_event()])
+
+    assert harness.failed_sequence_numbers(event) == sequence_numbers(event)
+    assert notifier_aws.sent() == []
+    assert notifier_aws.dlq_envelopes() == []
+
+
+def test_email_accepted_but_not_recorded_is_not_retried(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN SES accepts the e-mail but marking the idempotency record completed fails
+    WHEN the purchase is processed
+    THEN the record is settled (a retry would send the e-mail a second time) and one e-mail
+    went out.
+    """
+    broken = Intercepted(
+        notifier_aws.dynamodb,
+        update_item=always_raise(client_error("InternalServerError", "UpdateItem", status=500)),
+    )
+    harness.configure(dynamodb=broken)
+
+    response = harness.invoke(kinesis_event_of([purchase_event()]))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 1
+
+
+# --------------------------------------------------------------------------- permanent errors
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"],
+)
+def test_ses_rejection_is_dead_lettered_and_a_later_replay_sends(
+    harness: NotifierHarness, notifier_aws: NotifierAws, code: str
+) -> None:
+    """GIVEN SES permanently refuses the e-mail (rejected content, unverified MAIL FROM domain,
+    an address SES will not take)
+    WHEN the purchase is processed
+    THEN it is not retried: one NOTIFICATION_REJECTED envelope with the original bytes and SES'
+    reason goes to the DLQ, and no idempotency record is kept -- so replaying the envelope once
+    the cause is fixed sends the e-mail once.
+    """
+    event = purchase_event(eventId="order-rejected")
+    record = kinesis_record(event)
+    error = client_error(code, "SendEmail", message="refused by SES")
+    harness.configure(sesv2=Intercepted(notifier_aws.sesv2, send_email=always_raise(error)))
+
+    response = harness.invoke(kinesis_event(record))
+
+    assert response == {"batchItemFailures": []}
+    assert notifier_aws.sent() == []
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is ErrorCategory.NOTIFICATION_REJECTED
+    assert envelope.error_reason == f"SES refused the e-mail: {code}: refused by SES"
+    assert envelope.consumer == NOTIFIER_CONSUMER
+    assert envelope.sequence_number == record["kinesis"]["sequenceNumber"]
+    assert envelope.original_bytes() == encode(event)
+    assert notifier_aws.idempotency_items() == {}
+
+    harness.configure()
+    harness.invoke(kinesis_event(kinesis_record(envelope.original_bytes())))
+
+    assert len(notifier_aws.sent()) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        (MISSING, "email: Field required"),
+        (None, "email: Input should be a valid string"),
+        (42, "email: Input should be a valid string"),
+        ("", "email: Value error, not a valid e-mail address: it is empty"),
+        ("user-7.example.com", "it must have the form local-part@domain"),
+        ("user-7@localhost", "it has an invalid domain"),
+        ("user-7@-shop.example", "it has an invalid domain"),
+        ("user..7@example.com", "it has an invalid local part"),
+        ("a@b@example.com", "it has an invalid local part"),
+        ("Bob <bob@example.com>", "it contains whitespace or control characters"),
+        ("bob@example.com\r\nBcc: all@example.com", "whitespace or control characters"),
+        ("jürgen@example.com", "it must be ASCII"),
+        ("u" * 65 + "@example.com", "local part longer than 64 characters"),
+    ],
+    ids=[
+        "missing",
+        "null",
+        "number",
+        "empty",
+        "no-at",
+        "single-label-domain",
+        "hyphen-label",
+        "double-dot",
+        "two-ats",
+        "display-name",
+        "header-injection",
+        "non-ascii",
+        "long-local-part",
+    ],
+)
+def test_missing_or_invalid_address_is_dead_lettered_with_a_readable_reason(
+    harness: NotifierHarness, notifier_aws: NotifierAws, email: Any, reason: str
+) -> None:
+    """GIVEN a purchase whose email field is missing, of the wrong type or not a valid address
+    WHEN the handler processes it
+    THEN no e-mail is sent and the record is not retried: one SCHEMA_VIOLATION envelope whose
+    reason names the field and the broken rule (never the address) holds the original bytes.
+    """
+    event = purchase_event(email=email)
+
+    response = harness.invoke(kinesis_event_of([event]))
+
+    assert response == {"batchItemFailures": []}
+    assert notifier_aws.sent() == []
+    assert harness.send_requests() == []
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is ErrorCategory.SCHEMA_VIOLATION
+    assert envelope.error_reason.startswith("email: ")
+    assert reason in envelope.error_reason
+    if isinstance(email, str) and email:
+        assert email not in envelope.error_reason
+    assert envelope.original_bytes() == encode(event)
+    assert notifier_aws.idempotency_items() == {}
+
+
+def test_invalid_notification_fields_are_dead_lettered(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a purchase whose quantity is a string and currency is not an ISO code
+    WHEN processed
+    THEN a SCHEMA_VIOLATION envelope names both fields and nothing is sent.
+    """
+    harness.invoke(kinesis_event_of([purchase_event(quantity="2", currency="euro")]))
+
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is ErrorCategory.SCHEMA_VIOLATION
+    assert "quantity: " in envelope.error_reason
+    assert "currency: " in envelope.error_reason
+    assert notifier_aws.sent() == []
+
+
+def test_template_error_is_dead_lettered(
+    harness: NotifierHarness, notifier_aws: NotifierAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a purchase template referencing a placeholder that does not exist
+    WHEN a purchase is processed
+    THEN a NOTIFICATION_REJECTED envelope names the template and placeholder; nothing is sent.
+    """
+    broken = EmailTemplate(name="broken", subject="Order ${nope}", text="t", html="h")
+    monkeypatch.setitem(templates.TEMPLATES, "purchase", broken)  # type: ignore[arg-type]
+
+    response = harness.invoke(kinesis_event_of([purchase_event()]))
+
+    assert response == {"batchItemFailures": []}
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is ErrorCategory.NOTIFICATION_REJECTED
+    assert envelope.error_reason == "template 'broken' uses the unknown placeholder ${nope}"
+    assert notifier_aws.sent() == []
+
+
+@pytest.mark.parametrize(
+    ("record", "category", "reason_start"),
+    [
+        (kinesis_record(b'{"userId": "u-1", '), ErrorCategory.INVALID_JSON, "not valid JSON"),
+        (
+            kinesis_record('{"eventType": "purchase", "note": "Crème"}'.encode("latin-1")),
+            ErrorCategory.INVALID_ENCODING,
+            "not UTF-8",
+        ),
+        (kinesis_record(raw_data="%%%not-base64%%%"), ErrorCategory.DECODE_ERROR, "data is not"),
+        (kinesis_record([purchase_event()]), ErrorCategory.NOT_AN_OBJECT, "JSON value is list"),
+        (
+            kinesis_record(purchase_event(timestamp="2025-01-31")),
+            ErrorCategory.SCHEMA_VIOLATION,
+            "timestamp: ",
+        ),
+    ],
+    ids=["invalid-json", "not-utf8", "not-base64", "not-an-object", "schema"],
+)
+def test_undecodable_record_is_dead_lettered(
+    harness: NotifierHarness,
+    notifier_aws: NotifierAws,
+    record: dict[str, Any],
+    category: ErrorCategory,
+    reason_start: str,
+) -> None:
+    """GIVEN a record that is not a retail event (bad JSON, not UTF-8, not base64, not an
+    object, schema violation)
+    WHEN processed
+    THEN the shared envelope (same rules and categories as the stream processor) goes to the
+    DLQ with the record's bytes; nothing is sent or retried.
+    """
+    response = harness.invoke(kinesis_event(record))
+
+    assert response == {"batchItemFailures": []}
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is category
+    assert envelope.error_reason.startswith(reason_start)
+    assert envelope.payload_available
+    expected_format = (
+        PayloadFormat.KINESIS_DATA_FIELD
+        if category is ErrorCategory.DECODE_ERROR
+        else PayloadFormat.RAW
+    )
+    assert envelope.payload_format is expected_format
+    assert notifier_aws.sent() == []
+
+
+def test_dlq_send_failure_is_a_batch_item_failure(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN the DLQ refuses every SendMessageBatch (5xx)
+    WHEN a batch with bad JSON, a purchase without address and a good purchase is processed
+    THEN the two bad records are batch item failures (never dropped) after bounded retries,
+    and the good purchase is still sent.
+    """
+    failing_sqs = Intercepted(
+        notifier_aws.sqs,
+        send_message_batch=always_raise(
+            client_error("InternalError", "SendMessageBatch", status=500)
+        ),
+    )
+    harness.configure(sqs=failing_sqs)
+    event = kinesis_event(
+        kinesis_record(b"{oops"),
+        kinesis_record(purchase_event(email=MISSING)),
+        kinesis_record(purchase_event()),
+    )
+
+    failed = harness.failed_sequence_numbers(event)
+
+    assert failed == sequence_numbers(event)[:2]
+    assert len(harness.sleeps) == 4  # 2 retries per record
+    assert [mail.to for mail in notifier_aws.sent()] == [["user-7@example.com"]]
+    assert notifier_aws.dlq_envelopes() == []
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_markup_in_the_product_name_is_escaped_in_the_html_body(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a product name holding a script, markup, quotes and a line break
+    WHEN the purchase is notified
+    THEN the HTML body holds it escaped (no live tag), the text body holds it as text, and
+    the subject stays one line (no CR/LF to inject headers).
+    """
+    name = "<script>alert(\"x\")</script> & <b onclick='steal()'>Deal</b>\r\nBcc: all@example.com"
+    harness.invoke(kinesis_event_of([purchase_event(productName=name)]))
+
+    (request,) = harness.send_requests()
+    simple = request["Content"]["Simple"]
+    html_body = simple["Body"]["Html"]["Data"]
+    text = simple["Body"]["Text"]["Data"]
+    subject = simple["Subject"]["Data"]
+    assert "<script>" not in html_body
+    assert "<b onclick" not in html_body
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; "
+        "&lt;b onclick=&#x27;steal()&#x27;&gt;Deal&lt;/b&gt; Bcc: all@example.com"
+    ) in html_body
+    assert "<script>alert(\"x\")</script> & <b onclick='steal()'>Deal</b> Bcc:" in text
+    assert "\r" not in subject
+    assert "\n" not in subject
+    assert subject.startswith('Your order confirmation: <script>alert("x")</script>')
+    assert len(notifier_aws.sent()) == 1
+
+
+def test_long_subject_is_shortened_and_missing_price_reads_n_a() -> None:
+    """GIVEN a 250-character product name and no price
+    WHEN rendered
+    THEN the subject is at most 200 characters, ending in an ellipsis, and totals read n/a.
+    """
+    from common.retail_event import event_from_document
+    from email_notifier.models import NotificationFields
+
+    document = purchase_event(productName="x" * 250, priceCents=MISSING, currency=MISSING)
+    decoded = event_from_document(document)
+    fields = NotificationFields.model_validate(decoded.event.model_extra)
+
+    rendered = templates.render(
+        templates.ORDER_CONFIRMATION, templates.template_values(decoded, fields)
+    )
+
+    assert len(rendered.subject) == 200
+    assert rendered.subject.endswith("\N{HORIZONTAL ELLIPSIS}")
+    assert "Total:      n/a" in rendered.text
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "user-7@example.com",
+        "first.last+tag@mail.shop.example",
+        "o'brien@example.co.uk",
+        "x@xn--bcher-kva.example",
+        "UPPER@EXAMPLE.COM",
+    ],
+)
+def test_plain_addresses_are_accepted(address: str) -> None:
+    """GIVEN a plain local-part@domain address WHEN checked THEN it is returned unchanged."""
+    assert check_address(address) == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["@example.com", "user@", ".user@example.com", "user.@example.com", "user@example.123"],
+)
+def test_malformed_addresses_are_refused(address: str) -> None:
+    """GIVEN an address with an empty or dotted-out part, or a numeric top-level domain
+    WHEN checked THEN it is refused."""
+    with pytest.raises(InvalidAddressError):
+        check_address(address)
+
+
+# --------------------------------------------------------------------------- metrics, wiring
+
+
+def test_metrics_account_for_every_record(
+    harness: NotifierHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a batch: a purchase, its duplicate, a view, a purchase without address, bad JSON
+    WHEN processed
+    THEN EMF reports 1 sent, 1 duplicate, 1 skipped, 1 failed e-mail, 2 records dead-lettered
+    (by category), no batch item failures, 5 records received.
+    """
+    purchase = purchase_event()
+    event = kinesis_event(
+        kinesis_record(purchase),
+        kinesis_record(purchase),
+        kinesis_record(view_event()),
+        kinesis_record(purchase_event(email=MISSING)),
+        kinesis_record(b"not json"),
+    )
+
+    harness.invoke(event)
+
+    output = capsys.readouterr().out
+    metrics = metric_values(output)
+    assert metrics["RecordsReceived"] == [5.0]
+    assert metrics["EmailsSent"] == [1.0]
+    assert metrics["EmailsSkippedDuplicate"] == [1.0]
+    assert metrics["RecordsSkipped"] == [1.0]
+    assert metrics["EmailsFailed"] == [1.0]
+    assert metrics["RecordsSentToDlq"] == [2.0]
+    assert metrics["BatchItemFailures"] == [0.0]
+    assert sorted(
+        (dimensions["ErrorCategory"], value)
+        for value, dimensions in emf_metrics(output)["RecordsSentToDlqByCategory"]
+    ) == [("INVALID_JSON", 1.0), ("SCHEMA_VIOLATION", 1.0)]
+
+
+def test_notify_event_types_selects_what_is_sent(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN NOTIFY_EVENT_TYPES=purchase and a batch of a purchase and a view
+    WHEN processed THEN only the purchase is sent."""
+    harness.configure(notify_event_types=frozenset({"purchase"}))
+
+    harness.invoke(kinesis_event_of([view_event(), purchase_event(email="buyer@example.com")]))
+
+    assert [mail.to for mail in notifier_aws.sent()] == [["buyer@example.com"]]
+
+
+def test_records_from_another_source_fail_the_invocation(harness: NotifierHarness) -> None:
+    """GIVEN a DynamoDB stream event WHEN invoked THEN a clear wiring error, nothing sent."""
+    with pytest.raises(app.UnsupportedEventError, match="expects records from a Kinesis stream"):
+        harness.invoke(dynamodb_event(dynamodb_record(purchase_event())))
+
+
+def test_empty_batch_is_a_no_op(harness: NotifierHarness, notifier_aws: NotifierAws) -> None:
+    """GIVEN an event without records WHEN invoked THEN nothing happens and nothing fails."""
+    assert harness.invoke({"Records": []}) == {"batchItemFailures": []}
+    assert notifier_aws.sent() == []
+
+
+def test_cold_start_reads_the_environment(
+    notifier_aws: NotifierAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN the deployment's environment (SENDER_ADDRESS, IDEMPOTENCY_TABLE_NAME, DLQ_URL, ...)
+    WHEN the handler is invoked without injected dependencies
+    THEN it builds its clients from the environment and sends the purchase's e-mail.
+    """
+    monkeypatch.setenv("SENDER_ADDRESS", SENDER_IDENTITY)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("DLQ_URL", notifier_aws.queue_url)
+    monkeypatch.setenv("NOTIFY_EVENT_TYPES", "purchase")
+    monkeypatch.setenv("CONFIGURATION_SET_NAME", "")
+
+    response = app.lambda_handler(kinesis_event_of([purchase_event()]), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    (sent,) = notifier_aws.sent()
+    assert sent.source == SENDER_IDENTITY
+    settings = app.get_dependencies().settings
+    assert settings.configuration_set_name is None
+    assert settings.idempotency_expires_after_seconds == DEFAULT_EXPIRES_AFTER_SECONDS
+
+
+# --------------------------------------------------------------------------- configuration
+
+REQUIRED = {
+    "SENDER_ADDRESS": "shop@example.com",
+    "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+}
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [["SENDER_ADDRESS"], ["IDEMPOTENCY_TABLE_NAME"], ["DLQ_URL"], list(REQUIRED)],
+)
+def test_missing_required_variable_is_a_configuration_error_at_cold_start(
+    monkeypatch: pytest.MonkeyPatch, missing: list[str]
+) -> None:
+    """GIVEN a deployment without a required variable
+    WHEN the first invocation (cold start) builds its dependencies
+    THEN a ConfigurationError names every missing variable, and only those.
+    """
+    for name, value in REQUIRED.items():
+        if name not in missing:
+            monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigurationError) as caught:
+        app.lambda_handler(kinesis_event_of([purchase_event()]), FakeLambdaContext())  # type: ignore[arg-type]
+
+    message = str(caught.value)
+    assert message.startswith("email_notifier: missing required environment variable(s): ")
+    for name in REQUIRED:
+        assert (name in message) is (name in missing)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("IDEMPOTENCY_EXPIRES_AFTER_SECONDS", "0", "must be a positive integer"),
+        ("IDEMPOTENCY_EXPIRES_AFTER_SECONDS", "30d", "must be a positive integer"),
+        ("NOTIFY_EVENT_TYPES", "purchase,refund", "without an e-mail template: refund"),
+        ("SENDER_ADDRESS", "shop at example.com", "SENDER_ADDRESS must be an e-mail address"),
+        ("SENDER_ADDRESS", "shop@example.com\nBcc: x@example.com", "must be one line"),
+    ],
+)
+def test_invalid_setting_is_named(name: str, value: str, message: str) -> None:
+    """GIVEN an invalid optional setting or sender WHEN read THEN the error names it."""
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env({**REQUIRED, name: value})
+
+
+def test_settings_defaults_and_parsing() -> None:
+    """GIVEN only the required variables, then every optional one
+    WHEN read
+    THEN the defaults are purchase / 30 days / no configuration set, and the optional values
+    are parsed (comma-separated types, blanks ignored; an empty set name means none).
+    """
+    defaults = Settings.from_env({**REQUIRED, "CONFIGURATION_SET_NAME": " "})
+    assert defaults.notify_event_types == frozenset({"purchase"})
+    assert defaults.idempotency_expires_after_seconds == 2_592_000
+    assert defaults.configuration_set_name is None
+    assert defaults.consumer_name == "email_notifier"
+
+    configured = Settings.from_env(
+        {
+            **REQUIRED,
+            "SENDER_ADDRESS": " Example Shop <shop@example.com> ",
+            "CONFIGURATION_SET_NAME": "transactional",
+            "IDEMPOTENCY_EXPIRES_AFTER_SECONDS": "86400",
+            "NOTIFY_EVENT_TYPES": " purchase , ,",
+            "AWS_LAMBDA_FUNCTION_NAME": "shop-notifier",
+        }
+    )
+    assert configured.sender_address == "Example Shop <shop@example.com>"
+    assert configured.configuration_set_name == "transactional"
+    assert configured.idempotency_expires_after_seconds == 86_400
+    assert configured.notify_event_types == frozenset({"purchase"})
+    assert configured.consumer_name == "shop-notifier"
+
+
+def test_retail_event_factory_default_is_not_notified(harness: NotifierHarness) -> None:
+    """GIVEN the shared factories' default event (a view without address)
+    WHEN processed THEN it is skipped, not dead-lettered for its missing address."""
+    assert harness.invoke(kinesis_event_of([retail_event()])) == {"batchItemFailures": []}
+    assert harness.aws.dlq_envelopes() == []
