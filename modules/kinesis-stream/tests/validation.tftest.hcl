@@ -1,5 +1,10 @@
-# One failing plan per validation rule and precondition, so each rule is
-# proven to reject bad input (and a broken rule fails the suite).
+# Every validation rule and precondition is proven to reject a bad value (both
+# sides of the bounded ranges). Variable checks are independent, so one run
+# sets several variables to bad values -- each labelled with the rule it
+# proves -- and lists each in expect_failures: the run fails when any rule
+# stops rejecting its value ("Missing expected failure"), or when anything
+# else fails. A variable, and an expected failure, appear once per run, hence
+# several runs. Runs that check more than an expected failure stay on their own.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -11,56 +16,116 @@ variables {
 
 # name
 
-run "name_empty" {
+run "rejects_invalid_values_1" {
   command = plan
+
   variables {
+    # name_empty
     name = ""
-  }
-  expect_failures = [var.name]
-}
 
-run "name_invalid_characters" {
-  command = plan
-  variables {
-    name = "orders stream!"
-  }
-  expect_failures = [var.name]
-}
-
-run "name_too_long" {
-  command = plan
-  variables {
-    name = join("", [for i in range(129) : "a"])
-  }
-  expect_failures = [var.name]
-}
-
-# stream_mode and shard_count
-
-run "stream_mode_unknown" {
-  command = plan
-  variables {
+    # stream_mode and shard_count
+    # stream_mode_unknown
     stream_mode = "SERVERLESS"
+
+    # retention_period
+    # retention_period_below_24
+    retention_period = 10
+
+    # shard_level_metrics
+    # shard_level_metric_unknown
+    shard_level_metrics = ["IncomingBytes", "IncomingBites"]
+
+    # KMS
+    # kms_key_arn_alias_rejected
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/aws/kinesis"
+
+    # kms_key_deletion_window_below_7
+    kms_key_deletion_window_in_days = 6
+
+    # Principals and consumers
+    # producer_principal_wildcard
+    producer_principal_arns = ["*"]
+
+    # consumer_principal_malformed
+    consumer_principal_arns = ["arn:aws:iam::12345:role/reader"]
+
+    # consumers_more_than_20
+    consumers = { for i in range(21) : "consumer-${i}" => {} }
   }
-  expect_failures = [var.stream_mode]
+
+  expect_failures = [
+    var.name,
+    var.stream_mode,
+    var.retention_period,
+    var.shard_level_metrics,
+    var.kms_key_arn,
+    var.kms_key_deletion_window_in_days,
+    var.producer_principal_arns,
+    var.consumer_principal_arns,
+    var.consumers,
+  ]
 }
 
-run "shard_count_zero" {
+run "rejects_invalid_values_2" {
   command = plan
+
   variables {
+    # name_invalid_characters
+    name = "orders stream!"
+
+    # shard_count_zero
     stream_mode = "PROVISIONED"
     shard_count = 0
+
+    # retention_period_above_8760
+    retention_period = 9000
+
+    # kms_key_deletion_window_above_30
+    kms_key_deletion_window_in_days = 31
+
+    # consumer_name_invalid
+    consumers = {
+      "bad consumer" = {}
+    }
   }
-  expect_failures = [var.shard_count]
+
+  expect_failures = [
+    var.name,
+    var.shard_count,
+    var.retention_period,
+    var.kms_key_deletion_window_in_days,
+    var.consumers,
+  ]
 }
 
-run "shard_count_fractional" {
+run "rejects_invalid_values_3" {
   command = plan
+
   variables {
+    # name_too_long
+    name = join("", [for i in range(129) : "a"])
+
+    # shard_count_fractional
     stream_mode = "PROVISIONED"
     shard_count = 1.5
+
+    # retention_period_fractional
+    retention_period = 24.5
+
+    # consumer_principal_in_consumers_malformed
+    consumers = {
+      analytics = {
+        principal_arns = ["arn:aws:sts::111122223333:assumed-role/reader/session"]
+      }
+    }
   }
-  expect_failures = [var.shard_count]
+
+  expect_failures = [
+    var.name,
+    var.shard_count,
+    var.retention_period,
+    var.consumers,
+  ]
 }
 
 run "provisioned_without_shard_count" {
@@ -78,114 +143,4 @@ run "on_demand_with_shard_count" {
     shard_count = 2
   }
   expect_failures = [aws_kinesis_stream.this]
-}
-
-# retention_period
-
-run "retention_period_below_24" {
-  command = plan
-  variables {
-    retention_period = 10
-  }
-  expect_failures = [var.retention_period]
-}
-
-run "retention_period_above_8760" {
-  command = plan
-  variables {
-    retention_period = 9000
-  }
-  expect_failures = [var.retention_period]
-}
-
-run "retention_period_fractional" {
-  command = plan
-  variables {
-    retention_period = 24.5
-  }
-  expect_failures = [var.retention_period]
-}
-
-# shard_level_metrics
-
-run "shard_level_metric_unknown" {
-  command = plan
-  variables {
-    shard_level_metrics = ["IncomingBytes", "IncomingBites"]
-  }
-  expect_failures = [var.shard_level_metrics]
-}
-
-# KMS
-
-run "kms_key_arn_alias_rejected" {
-  command = plan
-  variables {
-    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/aws/kinesis"
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "kms_key_deletion_window_below_7" {
-  command = plan
-  variables {
-    kms_key_deletion_window_in_days = 6
-  }
-  expect_failures = [var.kms_key_deletion_window_in_days]
-}
-
-run "kms_key_deletion_window_above_30" {
-  command = plan
-  variables {
-    kms_key_deletion_window_in_days = 31
-  }
-  expect_failures = [var.kms_key_deletion_window_in_days]
-}
-
-# Principals and consumers
-
-run "producer_principal_wildcard" {
-  command = plan
-  variables {
-    producer_principal_arns = ["*"]
-  }
-  expect_failures = [var.producer_principal_arns]
-}
-
-run "consumer_principal_malformed" {
-  command = plan
-  variables {
-    consumer_principal_arns = ["arn:aws:iam::12345:role/reader"]
-  }
-  expect_failures = [var.consumer_principal_arns]
-}
-
-run "consumers_more_than_20" {
-  command = plan
-  variables {
-    consumers = { for i in range(21) : "consumer-${i}" => {} }
-  }
-  expect_failures = [var.consumers]
-}
-
-run "consumer_name_invalid" {
-  command = plan
-  variables {
-    consumers = {
-      "bad consumer" = {}
-    }
-  }
-  expect_failures = [var.consumers]
-}
-
-run "consumer_principal_in_consumers_malformed" {
-  command = plan
-  variables {
-    consumers = {
-      analytics = {
-        principal_arns = ["arn:aws:sts::111122223333:assumed-role/reader/session"]
-      }
-    }
-  }
-  expect_failures = [var.consumers]
 }

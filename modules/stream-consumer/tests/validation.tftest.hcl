@@ -1,6 +1,10 @@
-# One expect_failures run per validation rule (both sides of the key ranges)
-# and per lifecycle precondition. Each run changes one thing from a valid
-# configuration, so the expected failure is the only one.
+# Every validation rule and precondition is proven to reject a bad value (both
+# sides of the bounded ranges). Variable checks are independent, so one run
+# sets several variables to bad values -- each labelled with the rule it
+# proves -- and lists each in expect_failures: the run fails when any rule
+# stops rejecting its value ("Missing expected failure"), or when anything
+# else fails. A variable, and an expected failure, appear once per run, hence
+# several runs. Runs that check more than an expected failure stay on their own.
 #
 # The function's variables (name, handler, filename, runtime, layers, memory,
 # timeout, keys, logs, role...) are passed through to module.function, which
@@ -22,199 +26,102 @@ variables {
   on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
 }
 
-run "rejects_additional_policy_without_statement" {
+run "rejects_invalid_values_1" {
   command = plan
 
   variables {
+    # rejects_additional_policy_without_statement
     additional_policy_json = "{\"Version\":\"2012-10-17\"}"
-  }
 
-  expect_failures = [var.additional_policy_json]
-}
-
-run "rejects_batch_size_above_10000" {
-  command = plan
-
-  variables {
+    # rejects_batch_size_above_10000
     batch_size = 10001
-  }
 
-  expect_failures = [var.batch_size]
-}
-
-run "rejects_batch_size_zero" {
-  command = plan
-
-  variables {
-    batch_size = 0
-  }
-
-  expect_failures = [var.batch_size]
-}
-
-run "rejects_non_sqs_dlq" {
-  command = plan
-
-  variables {
+    # rejects_non_sqs_dlq
     dlq_arn = "arn:aws:sns:eu-west-1:111122223333:orders-dlq"
-  }
 
-  expect_failures = [var.dlq_arn]
-}
-
-run "rejects_table_stream_arn_as_table" {
-  command = plan
-
-  variables {
+    # rejects_table_stream_arn_as_table
     dynamodb_table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders/stream/2025-01-31T00:00:00.000"]
-  }
 
-  expect_failures = [var.dynamodb_table_arns]
-}
-
-run "rejects_unsupported_event_source" {
-  command = plan
-
-  variables {
+    # rejects_unsupported_event_source
     event_source_arn = "arn:aws:sqs:eu-west-1:111122223333:orders"
-  }
 
-  expect_failures = [var.event_source_arn]
-}
-
-run "rejects_more_than_10_filters" {
-  command = plan
-
-  variables {
+    # rejects_more_than_10_filters
     filter_criteria = [for i in range(11) : jsonencode({ data = { shard = [i] } })]
-  }
 
-  expect_failures = [var.filter_criteria]
-}
-
-run "rejects_filter_that_is_not_a_json_object" {
-  command = plan
-
-  variables {
-    filter_criteria = ["data.eventType = purchase"]
-  }
-
-  expect_failures = [var.filter_criteria]
-}
-
-run "rejects_key_alias_in_kms_key_arns" {
-  command = plan
-
-  variables {
+    # rejects_key_alias_in_kms_key_arns
     kms_key_arns = ["alias/orders"]
-  }
 
-  expect_failures = [var.kms_key_arns]
-}
-
-run "rejects_batching_window_above_300" {
-  command = plan
-
-  variables {
+    # rejects_batching_window_above_300
     maximum_batching_window_in_seconds = 301
-  }
 
-  expect_failures = [var.maximum_batching_window_in_seconds]
-}
-
-run "rejects_record_age_below_60" {
-  command = plan
-
-  variables {
+    # rejects_record_age_below_60
     maximum_record_age_in_seconds = 59
-  }
 
-  expect_failures = [var.maximum_record_age_in_seconds]
-}
-
-run "rejects_record_age_above_7_days" {
-  command = plan
-
-  variables {
-    maximum_record_age_in_seconds = 604801
-  }
-
-  expect_failures = [var.maximum_record_age_in_seconds]
-}
-
-run "rejects_retries_below_minus_1" {
-  command = plan
-
-  variables {
+    # rejects_retries_below_minus_1
     maximum_retry_attempts = -2
-  }
 
-  expect_failures = [var.maximum_retry_attempts]
-}
-
-run "rejects_retries_above_10000" {
-  command = plan
-
-  variables {
-    maximum_retry_attempts = 10001
-  }
-
-  expect_failures = [var.maximum_retry_attempts]
-}
-
-run "rejects_lambda_as_on_failure_destination" {
-  command = plan
-
-  variables {
+    # rejects_lambda_as_on_failure_destination
     on_failure_destination_arn = "arn:aws:lambda:eu-west-1:111122223333:function:hydrate"
-  }
 
-  expect_failures = [var.on_failure_destination_arn]
-}
-
-run "rejects_parallelization_factor_above_10" {
-  command = plan
-
-  variables {
+    # rejects_parallelization_factor_above_10
     parallelization_factor = 11
-  }
 
-  expect_failures = [var.parallelization_factor]
-}
-
-run "rejects_unknown_starting_position" {
-  command = plan
-
-  variables {
+    # rejects_unknown_starting_position
     starting_position = "EARLIEST"
+
+    # rejects_tumbling_window_above_900
+    tumbling_window_in_seconds = 901
   }
 
-  expect_failures = [var.starting_position]
+  expect_failures = [
+    var.additional_policy_json,
+    var.batch_size,
+    var.dlq_arn,
+    var.dynamodb_table_arns,
+    var.event_source_arn,
+    var.filter_criteria,
+    var.kms_key_arns,
+    var.maximum_batching_window_in_seconds,
+    var.maximum_record_age_in_seconds,
+    var.maximum_retry_attempts,
+    var.on_failure_destination_arn,
+    var.parallelization_factor,
+    var.starting_position,
+    var.tumbling_window_in_seconds,
+  ]
 }
 
-run "rejects_non_rfc3339_timestamp" {
+run "rejects_invalid_values_2" {
   command = plan
 
   variables {
+    # rejects_batch_size_zero
+    batch_size = 0
+
+    # rejects_filter_that_is_not_a_json_object
+    filter_criteria = ["data.eventType = purchase"]
+
+    # rejects_record_age_above_7_days
+    maximum_record_age_in_seconds = 604801
+
+    # rejects_retries_above_10000
+    maximum_retry_attempts = 10001
+
+    # rejects_non_rfc3339_timestamp
     starting_position           = "AT_TIMESTAMP"
     starting_position_timestamp = "31/01/2025"
   }
 
-  expect_failures = [var.starting_position_timestamp]
-}
-
-run "rejects_tumbling_window_above_900" {
-  command = plan
-
-  variables {
-    tumbling_window_in_seconds = 901
-  }
-
-  expect_failures = [var.tumbling_window_in_seconds]
+  expect_failures = [
+    var.batch_size,
+    var.filter_criteria,
+    var.maximum_record_age_in_seconds,
+    var.maximum_retry_attempts,
+    var.starting_position_timestamp,
+  ]
 }
 
 # Cross-variable rules (lifecycle preconditions).
-
 run "requires_on_failure_destination_without_opt_out" {
   command = plan
 
@@ -279,7 +186,3 @@ run "rejects_record_age_beyond_dynamodb_retention" {
 
   expect_failures = [aws_lambda_event_source_mapping.this]
 }
-
-# The function's own precondition (the public Powertools layer exists only in
-# the aws partition) fails inside module.function, which expect_failures
-# cannot name: it is tested in modules/lambda-function/tests/validation.tftest.hcl.
