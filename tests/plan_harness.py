@@ -1,11 +1,10 @@
 """Terraform plan harness (in the style of cloud-foundation-fabric).
 
-`run_plan` stages a module, example or environment in a scratch directory (see
-`tools/terraform_stage.py`), runs `terraform plan` through tftest and reduces the JSON plan to
-what an inventory asserts: planned values by resource address, resource counts by type, and
-outputs known at plan time. `run_plan_calls` does the same for several module calls planned
-together in one root (one provider start-up, init and show for all of a module's cases), and
-gives each call the summary it would have had as a root of its own.
+`run_plan_calls` stages one root that calls several modules, examples or environments (see
+`tools/terraform_stage.stage_calls`), runs `terraform plan` through tftest -- one provider
+start-up, init and show for all of them -- and reduces the JSON plan, per call, to what an
+inventory asserts: planned values by resource address, resource counts by type, and outputs
+known at plan time, as the call would have had them as a root of its own.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from tools.terraform_stage import (
     OUTPUT_SEPARATOR,
     ModuleCall,
     call_source,
-    stage,
     stage_calls,
     terraform_env,
 )
@@ -78,11 +76,6 @@ def _managed(plan: tftest.TerraformPlanOutput) -> list[tuple[str, dict[str, Any]
     return [(address, r) for address, r in _walk(root) if r.get("mode") == "managed"]
 
 
-def summarize(plan: tftest.TerraformPlanOutput) -> PlanSummary:
-    outputs = plan._raw.get("planned_values", {}).get("outputs", {})
-    return _summary(_managed(plan), outputs)
-
-
 def _relocated(value: Any, module_path: str) -> Any:
     """`path.module` of a call is its source path; as a root it would have been `.`."""
     if isinstance(value, str) and value.startswith(module_path + "/"):
@@ -125,23 +118,9 @@ def summarize_calls(
     return summaries
 
 
-def _plan(staged: Path, **options: Any) -> tftest.TerraformPlanOutput:
-    test = tftest.TerraformTest(str(staged), binary="terraform", env=terraform_env())
-    test.setup(upgrade=False)
-    return test.plan(output=True, refresh=False, **options)
-
-
-def run_plan(
-    root: Path, scratch: Path, tf_var_files: list[Path] | None = None, **tf_vars: Any
-) -> PlanSummary:
-    plan = _plan(
-        stage(root, scratch),
-        tf_var_file=[str(f) for f in tf_var_files or []],
-        tf_vars=tf_vars or None,
-    )
-    return summarize(plan)
-
-
 def run_plan_calls(calls: list[ModuleCall], scratch: Path) -> dict[str, PlanSummary]:
-    plan = _plan(stage_calls(calls, scratch))
-    return summarize_calls(plan, calls)
+    test = tftest.TerraformTest(
+        str(stage_calls(calls, scratch)), binary="terraform", env=terraform_env()
+    )
+    test.setup(upgrade=False)
+    return summarize_calls(test.plan(output=True, refresh=False), calls)

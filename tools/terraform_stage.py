@@ -132,6 +132,12 @@ def stage_calls(calls: Sequence[ModuleCall], scratch: Path, name: str = "calls")
         if not (scratch / relative).exists():
             # Environments and other roots outside modules/ (their links become copies).
             shutil.copytree(call.source, scratch / relative, ignore=_IGNORED)
+        if _DECLARES_AWS_PROVIDER.search(_tf_files_text(scratch / relative)):
+            # A called environment keeps its own provider (default tags, endpoints), with the
+            # dummy credentials merged in; its backend block is ignored in a called module.
+            (scratch / relative / "zz_test_override.tf").write_text(
+                'provider "aws" {' + _PROVIDER_BODY + "}\n"
+            )
     staged = scratch / "calls" / name
     staged.mkdir(parents=True)
     blocks = [

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from plan_harness import PlanSummary, run_plan, run_plan_calls
+from plan_harness import PlanSummary, run_plan_calls
 
 from tools.terraform_stage import REPO_ROOT, ModuleCall, roots
 
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.terraform
 @dataclass(frozen=True)
 class Case:
     group: str
-    """Cases of one group are planned together: a module's cases and examples, or one
-    environment."""
+    """Cases of one group are planned together: a module's cases and examples, or the
+    environments (each with its own provider configuration)."""
     root: Path
     """What the case plans: the module (with `tfvars`), an example or an environment."""
     tfvars: Path | None
@@ -40,12 +40,17 @@ class Case:
 
     @property
     def label(self) -> str:
+        if self.group == "environments":
+            return f"environment_{self.root.name}"
         kind = "case" if self.tfvars else "example"
         name = self.tfvars.stem if self.tfvars else self.root.name
         return f"{kind}_{name}"
 
     def call(self) -> ModuleCall:
-        return ModuleCall(self.label, self.root, self.tfvars.read_text() if self.tfvars else "")
+        """The case as a module block: a module case's tfvars, an environment's own
+        terraform.tfvars (which Terraform would load for it as a root), as its arguments."""
+        tfvars = self.tfvars or self.root / "terraform.tfvars"
+        return ModuleCall(self.label, self.root, tfvars.read_text() if tfvars.exists() else "")
 
 
 def _cases() -> list[Case]:
@@ -63,7 +68,7 @@ def _cases() -> list[Case]:
     for environment in roots():
         if environment.parent.name == "environments":
             inventory = environments_inventories / f"{environment.name}.yaml"
-            cases.append(Case(f"environments/{environment.name}", environment, None, inventory))
+            cases.append(Case("environments", environment, None, inventory))
     return cases
 
 
@@ -75,18 +80,14 @@ xdist group, so they run on the same worker)."""
 
 def _summary(case: Case, tmp_path_factory: pytest.TempPathFactory) -> PlanSummary:
     if case.group not in _PLANS:
-        scratch = tmp_path_factory.mktemp("plan")
-        if case.group.startswith("environments/"):
-            _PLANS[case.group] = {case.label: run_plan(case.root, scratch)}
-        else:
-            group = [c.call() for c in CASES if c.group == case.group]
-            _PLANS[case.group] = run_plan_calls(group, scratch)
+        group = [c.call() for c in CASES if c.group == case.group]
+        _PLANS[case.group] = run_plan_calls(group, tmp_path_factory.mktemp("plan"))
     return _PLANS[case.group][case.label]
 
 
 def _case_id(case: Case) -> str:
-    if case.group.startswith("environments/"):
-        return case.group
+    if case.group == "environments":
+        return f"environments/{case.root.name}"
     if case.tfvars:
         return f"{case.group}/{case.tfvars.stem}"
     return f"{case.group}/examples/{case.root.name}"
