@@ -12,10 +12,15 @@ with the results table and the DLQ and prints:
 - duplicates: stored items of the same event, records dead-lettered under two envelopes, records
   both stored and dead-lettered, plus DLQ messages repeated with the same ``envelope_id``
   (the DLQ is at-least-once; readers de-duplicate on it);
+- the e-mail notifier (when the stack has one): purchase events produced, e-mails sent during
+  the run (moto counts every e-mail its SES accepts: ``GetSendQuota``'s ``SentLast24Hours``,
+  read before and after), purchases the notifier dead-lettered, and duplicates (e-mails sent
+  minus distinct events to mail), which must be 0, as must the purchases left without one;
 - a sample of stored insights, and how to look around and stop the stack.
 
 The DLQ is read without consuming it (messages are made visible again). Exit status 0 when
-nothing was lost, 1 when a record is missing or duplicated, 2 when the demo could not run.
+nothing was lost, 1 when a record is missing or duplicated (or a purchase was e-mailed twice,
+or neither e-mailed nor dead-lettered), 2 when the demo could not run.
 
 Importable: :func:`reconcile` and friends (the end-to-end suite proves zero loss with them).
 """
@@ -48,7 +53,7 @@ from tools.local_stack import (
     local_region,
     relative,
 )
-from tools.producer import generate_records, produce
+from tools.producer import ProducedRecord, RecordKind, generate_records, produce
 
 cli_common.add_functions_to_path()
 
@@ -61,6 +66,10 @@ from hydrate.models import (  # noqa: E402
 )
 
 HYDRATE_FAILED: Final = "HYDRATE_FAILED"
+NOTIFIER_SUFFIX: Final = "-notifier"
+"""modules/pipeline names the e-mail notifier ``<name>-notifier``."""
+NOTIFIED_EVENT_TYPES: Final = frozenset({"purchase"})
+"""What the local environment's notifier e-mails (its NOTIFY_EVENT_TYPES default)."""
 SDK_CONFIG: Final = Config(retries={"max_attempts": 5, "mode": "standard"})
 
 
@@ -164,6 +173,23 @@ def scan_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     return items
 
 
+def emails_sent(ses: Any) -> int:
+    """E-mails the emulator's SES has accepted so far (moto counts one per recipient, and the
+    notifier sends to one): read before and after a run, the difference is the run's."""
+    return int(ses.get_send_quota()["SentLast24Hours"])
+
+
+def notified_events(records: Iterable[ProducedRecord]) -> set[str]:
+    """The ids of the valid events of a notified type (purchases): one e-mail each."""
+    ids = set()
+    for record in records:
+        if record.kind is RecordKind.VALID:
+            event = json.loads(record.data)
+            if event.get("eventType") in NOTIFIED_EVENT_TYPES:
+                ids.add(record.record_id)
+    return ids
+
+
 # --------------------------------------------------------------------------- reconciling
 
 
@@ -236,26 +262,55 @@ def _ddb_key(keys: Mapping[str, Any] | None) -> str | None:
     return json.dumps(keys, sort_keys=True) if keys else None
 
 
-def _hydrate_failure_ranges(body: str) -> list[tuple[str, int, int]]:
-    """(shard, first, last) of every batch a failed hydrate invocation was given."""
+def function_name(consumer: str) -> str:
+    """The function an envelope's ``consumer`` names: a name, or an ARN (qualifier dropped)."""
+    if ":function:" in consumer:
+        return consumer.split(":function:", 1)[1].split(":", 1)[0]
+    return consumer
+
+
+def counts_for(consumer: str, wanted: str | None) -> bool:
+    """Whether dead letters of ``consumer`` belong to the reconciliation of ``wanted`` (a
+    function name or ARN; None: every consumer but an e-mail notifier)."""
+    name = function_name(consumer)
+    if wanted is None:
+        return not (name.endswith(NOTIFIER_SUFFIX) or name == "email_notifier")
+    return name == function_name(wanted)
+
+
+def _hydrate_failure_ranges(body: str, consumer: str | None) -> list[tuple[str, int, int]]:
+    """(shard, first, last) of every batch a failed hydrate invocation was given, for the
+    consumers ``consumer`` selects (:func:`counts_for`)."""
     try:
         record = parse_async_invocation_record(body)
-        batches = [parse_on_failure_record(m.raw).batch for m in record.on_failure_messages()]
+        failures = [parse_on_failure_record(m.raw) for m in record.on_failure_messages()]
     except (MalformedAsyncInvocationRecordError, MalformedOnFailureRecordError):
         return []
-    return [(b.shard_id, int(b.start_sequence_number), int(b.end_sequence_number)) for b in batches]
+    return [
+        (f.batch.shard_id, int(f.batch.start_sequence_number), int(f.batch.end_sequence_number))
+        for f in failures
+        if counts_for(f.request_context.function_arn, consumer)
+    ]
 
 
 def reconcile(
     manifest: Sequence[ManifestEntry],
     items: Iterable[Mapping[str, Any]],
     messages: Iterable[DlqMessage],
+    *,
+    consumer: str | None = None,
 ) -> Reconciliation:
     """Match the manifest with the table's items (by eventId) and the DLQ's messages (by stream
     coordinates: shard and sequence number, or range; DynamoDB keys). Items and messages of
     other records are ignored, so scenarios sharing one stack each count only their own. A
     record dead-lettered again after a replay (new coordinates) is therefore reported lost:
-    the check errs on the side of failing."""
+    the check errs on the side of failing.
+
+    One DLQ serves every consumer of the pipeline (the envelope's ``consumer`` names the
+    function); only the dead letters of ``consumer`` (a function name or ARN) count. By default
+    those of every consumer but the e-mail notifier (``<name>-notifier``), which dead-letters
+    the purchases it cannot mail, poison records of that type included: those account for
+    e-mails, not for stored records (:func:`account_emails`)."""
     result = Reconciliation(produced=len(manifest))
     by_id: dict[str, list[ManifestEntry]] = defaultdict(list)
     by_coordinates: dict[tuple[str, int], ManifestEntry] = {}
@@ -284,12 +339,14 @@ def reconcile(
         try:
             envelope = DlqEnvelope.parse(message.body)
         except EnvelopeParseError:
-            for shard, first, last in _hydrate_failure_ranges(message.body):
+            for shard, first, last in _hydrate_failure_ranges(message.body, consumer):
                 matched += [e for seq, e in by_shard.get(shard, []) if first <= seq <= last]
             for entry in matched:
                 hits[id(entry)].append(_DlqHit(HYDRATE_FAILED, message.message_id, None))
             if matched:
                 result.messages.append(message)
+            continue
+        if not counts_for(envelope.consumer, consumer):
             continue
         if envelope.dynamodb_keys:
             found = by_ddb_key.get(_ddb_key(envelope.dynamodb_keys) or "")
@@ -339,6 +396,70 @@ def reconcile(
     return result
 
 
+@dataclass
+class EmailAccounting:
+    """The e-mail notifier's side of a run: one e-mail per notified (purchase) event."""
+
+    notified: int = 0
+    """Valid events of a notified type the stream accepted: the distinct events to mail."""
+    sent: int = 0
+    """E-mails SES accepted during the run."""
+    dead_lettered: Counter[str] = field(default_factory=Counter)
+    """Notified events the notifier dead-lettered (not mailed), by reason."""
+    other_dead_lettered: int = 0
+    """Other records the filter let through and the notifier dead-lettered: poison records
+    whose eventType is a notified one (the processor dead-letters them too)."""
+
+    @property
+    def expected(self) -> int:
+        """Distinct events that should have been mailed."""
+        return self.notified - sum(self.dead_lettered.values())
+
+    @property
+    def duplicates(self) -> int:
+        """E-mails sent minus distinct events mailed (0: no event mailed twice)."""
+        return max(0, self.sent - self.expected)
+
+    @property
+    def missing(self) -> int:
+        """Events neither mailed nor dead-lettered."""
+        return max(0, self.expected - self.sent)
+
+    @property
+    def ok(self) -> bool:
+        return self.duplicates == 0 and self.missing == 0
+
+    def problems(self) -> str:
+        lines = []
+        if self.duplicates:
+            lines.append(f"{self.duplicates} e-mails more than distinct events to mail")
+        if self.missing:
+            lines.append(f"{self.missing} events neither e-mailed nor dead-lettered")
+        return "\n".join(lines)
+
+
+def account_emails(
+    manifest: Sequence[ManifestEntry],
+    notified: Iterable[str],
+    sent: int,
+    messages: Iterable[DlqMessage],
+    notifier: str,
+) -> EmailAccounting:
+    """``sent`` e-mails against the notified events of ``manifest`` (``notified``: their ids,
+    see :func:`notified_events`), less those in the DLQ under the notifier's name."""
+    ids = set(notified)
+    entries = [entry for entry in manifest if entry.record_id in ids]
+    messages = list(messages)
+    dead = reconcile(entries, [], messages, consumer=notifier)
+    others = [entry for entry in manifest if entry.record_id not in ids]
+    return EmailAccounting(
+        notified=len(entries),
+        sent=sent,
+        dead_lettered=dead.dead_lettered,
+        other_dead_lettered=reconcile(others, [], messages, consumer=notifier).in_dlq,
+    )
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -363,6 +484,33 @@ def render(result: Reconciliation, console: Console, *, title: str = "zero-loss 
         str(result.dlq_redeliveries),
     )
     table.add_row("elsewhere than the manifest expected", str(len(result.unexpected)))
+    console.print(table)
+
+
+def render_emails(result: EmailAccounting, console: Console, *, total: int) -> None:
+    table = Table(title="e-mail notifier: one e-mail per purchase")
+    table.add_column("purchases and e-mails")
+    table.add_column("count", justify="right")
+    table.add_row("purchase events produced (valid, accepted by the stream)", str(result.notified))
+    for reason, count in sorted(result.dead_lettered.items()):
+        table.add_row(f"  dead-lettered by the notifier: {reason}", str(count))
+    table.add_row("e-mails sent (SES in the emulator, this run)", str(result.sent))
+    table.add_row(
+        "poison records of type purchase the notifier dead-lettered too",
+        str(result.other_dead_lettered),
+    )
+    table.add_section()
+    style = "bold red" if result.duplicates else "bold green"
+    table.add_row(
+        f"[{style}]duplicates: e-mails sent - distinct events[/{style}]",
+        f"[{style}]{result.duplicates}[/{style}]",
+    )
+    style = "bold red" if result.missing else "bold green"
+    table.add_row(
+        f"[{style}]purchases without an e-mail (nor in the DLQ)[/{style}]",
+        f"[{style}]{result.missing}[/{style}]",
+    )
+    table.add_row("e-mails in the emulator, every run (SentLast24Hours)", str(total))
     console.print(table)
 
 
@@ -392,6 +540,8 @@ def hints(stack: LocalStack, outputs: Mapping[str, Any]) -> str:
             f"  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test {python} -m tools.replay stats "
             f"--queue-url {outputs['dlq_url']} --endpoint-url {endpoint} --region {local_region()}",
             f'  {python} -c "import boto3; print({scan})"',
+            f'  {python} -c "import boto3; print({client.replace("dynamodb", "ses")}'
+            '.get_send_quota())"  # e-mails sent',
             f"  {python} -m tools.local_runtime status --state-dir {relative(stack.state_dir)}",
             f"  terraform -chdir={relative(stack.terraform_dir)} output",
             "Stop it: make local-down",
@@ -432,6 +582,10 @@ def main(argv: list[str] | None = None) -> int:
     dynamodb = boto3.client("dynamodb", **kwargs)
     sqs = boto3.client("sqs", **kwargs)
 
+    ses = boto3.client("ses", **kwargs)
+    notifier = outputs.get("email_notifier_function_name")
+    sent_before = emails_sent(ses) if notifier else 0
+
     seed = args.seed if args.seed is not None else int(time.time())
     manifest_path = stack.root / "demo-manifest.jsonl"
     console.print(
@@ -440,12 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     manifest_buffer = io.StringIO()
-    report = produce(
-        kinesis,
-        outputs["stream_name"],
-        generate_records(args.count, seed=seed, poison_rate=args.poison_rate),
-        manifest=manifest_buffer,
-    )
+    records = list(generate_records(args.count, seed=seed, poison_rate=args.poison_rate))
+    report = produce(kinesis, outputs["stream_name"], records, manifest=manifest_buffer)
     manifest_path.write_text(manifest_buffer.getvalue(), encoding="utf-8")
     console.print(
         f"put {report.total_sent} records in {report.elapsed_seconds:.1f} s "
@@ -458,21 +608,43 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"drained {time.monotonic() - started:.1f} s after the first put")
 
     manifest = read_manifest(manifest_buffer.getvalue())
+    messages = read_dlq(sqs, outputs["dlq_url"])
     result = reconcile(
         manifest,
         scan_items(dynamodb, outputs["results_table_name"]),
-        read_dlq(sqs, outputs["dlq_url"]),
+        messages,
+        consumer=outputs["consumer_function_name"],
     )
     render(result, console, title=f"{report.total_sent} events through the local pipeline")
     if report.total_failed:
         console.print(f"[bold red]{report.total_failed} records were refused by the stream[/]")
+    emails: EmailAccounting | None = None
+    if notifier:
+        total = emails_sent(ses)
+        emails = account_emails(
+            manifest, notified_events(records), total - sent_before, messages, notifier
+        )
+        render_emails(emails, console, total=total)
     render_sample(result.items, console)
     console.print(hints(stack, outputs), soft_wrap=True, highlight=False)
+    status = 0
     if not result.ok:
         console.print(f"[bold red]NOT zero loss[/bold red]\n{result.problems()}")
-        return 1
-    console.print("[bold green]zero loss: every record is stored once or in the DLQ[/]")
-    return 0
+        status = 1
+    else:
+        console.print("[bold green]zero loss: every record is stored once or in the DLQ[/]")
+    if emails is not None:
+        if emails.ok:
+            console.print(
+                "[bold green]one e-mail per purchase: each purchase e-mailed once "
+                "(or dead-lettered by the notifier), no duplicates[/]"
+            )
+        else:
+            console.print(
+                f"[bold red]e-mails are NOT one per purchase[/bold red]\n{emails.problems()}"
+            )
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -331,6 +331,8 @@ def describe(stack: LocalStack, outputs: dict[str, Any]) -> str:
         f"  stream_name        {outputs.get('stream_name')}",
         f"  results_table_name {outputs.get('results_table_name')}",
         f"  dlq_url            {outputs.get('dlq_url')}",
+        f"  e-mail notifier    {outputs.get('email_notifier_function_name') or '-'} "
+        "(SES in the emulator counts its e-mails: get_send_quota)",
         f"  runtime pid {stack.runtime_pid()} ({stack.pid_file}), state {stack.state_dir}",
         f"  outputs: terraform -chdir={relative(stack.terraform_dir)} output",
         "  stop it: make local-down",

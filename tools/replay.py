@@ -152,9 +152,9 @@ REPLAY_LABELS: Final = frozenset(
 """What ``--reason`` accepts."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
 BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
-"""Terraform outputs naming the failure bucket: ``bucket_name`` is what modules/hydrating-dlq
-(and its s3-destination example) output; ``failure_bucket_name`` is read first should a root
-module expose it under that name."""
+"""Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline
+and the environments output (null unless the bucket is enabled), ``bucket_name`` what
+modules/hydrating-dlq and its s3-destination example output."""
 DEFAULT_S3_PREFIX: Final = "aws/lambda/"
 """Where Lambda writes the objects of an S3 on-failure destination."""
 DYNAMODB_SKIPPED: Final = (

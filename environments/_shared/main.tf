@@ -27,4 +27,7 @@ module "pipeline" {
 
   alarm_emails    = var.alarm_emails
   alarm_overrides = var.alarm_overrides
+
+  email_notifier         = var.email_notifier
+  email_notifier_package = "${path.root}/../../build/email_notifier.zip"
 }

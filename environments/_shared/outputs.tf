@@ -20,6 +20,26 @@ output "dlq_url" {
   value       = module.pipeline.dlq_url
 }
 
+output "email_notifier_efo_consumer_arn" {
+  description = "Enhanced fan-out consumer the e-mail notifier reads the stream through (null without it)."
+  value       = module.pipeline.email_notifier_efo_consumer_arn
+}
+
+output "email_notifier_function_name" {
+  description = "Name of the email_notifier function (null without it)."
+  value       = module.pipeline.email_notifier_function_name
+}
+
+output "email_notifier_idempotency_table_name" {
+  description = "Idempotency table of the e-mail notifier (null without it)."
+  value       = module.pipeline.email_notifier_idempotency_table_name
+}
+
+output "failure_bucket_name" {
+  description = "Name of the failure bucket, null when the environment does not enable it (make replay ENV=<env> reads it)."
+  value       = module.pipeline.failure_bucket_name
+}
+
 output "hydrate_function_name" {
   description = "Name of the hydrate function."
   value       = module.pipeline.hydrate_function_name

@@ -46,6 +46,25 @@ variable "consumer_memory_size" {
   nullable    = false
 }
 
+variable "email_notifier" {
+  type = object({
+    enabled                           = optional(bool)
+    sender_address                    = optional(string)
+    create_identity                   = optional(bool)
+    identity                          = optional(string)
+    configuration_set_name            = optional(string)
+    event_types                       = optional(list(string))
+    idempotency_expires_after_seconds = optional(number)
+    batch_size                        = optional(number)
+    maximum_retry_attempts            = optional(number)
+    memory_size                       = optional(number)
+    timeout                           = optional(number)
+  })
+  description = "The e-mail notifier (modules/pipeline email_notifier, which validates it and fills unset attributes with its defaults): sender_address, and either create_identity = true or the name of an existing SES identity (the address or its domain). The default, { enabled = false }, deploys no notifier."
+  default     = { enabled = false }
+  nullable    = false
+}
+
 variable "enable_s3_failure_bucket" {
   type        = bool
   description = "Create the failure bucket for claim-checks of records too large for SQS."

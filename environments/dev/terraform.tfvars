@@ -15,3 +15,10 @@ results_table_deletion_protection = false
 alarm_overrides = {
   consumer-iterator-age = { threshold = 300000 } # 5 min of lag is normal while iterating
 }
+
+# The e-mail notifier; dev creates its own SES identity (verify it once from the e-mail SES
+# sends; the account's SES sandbox only delivers to verified recipients).
+email_notifier = {
+  sender_address  = "notifications@dev.example.com"
+  create_identity = true
+}

@@ -19,6 +19,7 @@ provider "aws" {
     lambda     = var.local_endpoint
     logs       = var.local_endpoint
     s3         = var.local_endpoint
+    sesv2      = var.local_endpoint
     sns        = var.local_endpoint
     sqs        = var.local_endpoint
     sts        = var.local_endpoint

@@ -12,3 +12,10 @@ use_enhanced_fan_out              = true
 maximum_record_age_in_seconds     = 3600
 log_retention_in_days             = 7
 results_table_deletion_protection = false
+
+# The e-mail notifier against the emulator: the identity is created there (moto verifies it
+# at once) and the e-mails it sends are recorded by moto's SES.
+email_notifier = {
+  sender_address  = "notifications@example.com"
+  create_identity = true
+}

@@ -15,3 +15,10 @@ log_retention_in_days             = 365
 results_table_deletion_protection = true
 enable_s3_failure_bucket          = true
 min_incoming_records_per_period   = 100
+
+# The e-mail notifier sends from the domain identity the account already verified (DKIM and
+# production access are managed with the domain, not here).
+email_notifier = {
+  sender_address = "notifications@example.com"
+  identity       = "example.com"
+}

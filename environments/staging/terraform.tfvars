@@ -10,3 +10,9 @@ use_enhanced_fan_out              = true
 maximum_record_age_in_seconds     = 21600
 log_retention_in_days             = 90
 results_table_deletion_protection = true
+
+# The e-mail notifier sends from the domain identity the account already verified.
+email_notifier = {
+  sender_address = "notifications@staging.example.com"
+  identity       = "staging.example.com"
+}

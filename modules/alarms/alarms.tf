@@ -137,6 +137,19 @@ locals {
       summary             = "DATA LOSS: records expired from the stream before the hydrate function could re-read them. Only their coordinates reached the DLQ."
       check_first         = "the DLQ messages for the lost sequence numbers and ask the producers to resend them; then why failed batches waited so long (iterator age, hydrate errors)."
     }
+    notifier-emails-failed = {
+      namespace           = var.metrics_namespace
+      metric_name         = var.notifier_failed_metric_name
+      statistic           = "Sum"
+      comparison_operator = "GreaterThanThreshold"
+      threshold           = 0
+      period              = 60
+      evaluation_periods  = 5
+      datapoints_to_alarm = 1
+      treat_missing_data  = "notBreaching"
+      summary             = "The e-mail notifier could not send e-mails: their records are retried, then reach the on-failure destination (the DLQ); the customers have not been notified."
+      check_first         = "the notifier's log group for the SES error (identity not verified, sandbox recipient, sending quota), then the DLQ messages whose consumer is the notifier."
+    }
     stream-incoming-records-low = {
       namespace           = "AWS/Kinesis"
       metric_name         = "IncomingRecords"
@@ -234,6 +247,7 @@ locals {
     }
     hydrate-errors              = { for name in compact([var.hydrate_function_name]) : "" => { FunctionName = name } }
     hydrate-payload-unavailable = { for service in compact([var.hydrate_service_name]) : "" => { service = service } }
+    notifier-emails-failed      = { for service in compact([var.notifier_service_name]) : "" => { service = service } }
     stream-incoming-records-low = {
       for stream in var.min_incoming_records_per_period == null ? [] : compact([var.stream_name]) : "" => { StreamName = stream }
     }

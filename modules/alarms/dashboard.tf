@@ -102,6 +102,16 @@ locals {
       ))
       thresholds = []
     },
+    {
+      include = var.notifier_service_name != null
+      title   = "Notifier: e-mails that could not be sent"
+      stat    = "Sum"
+      period  = 60
+      metrics = jsonencode([
+        for service in compact([var.notifier_service_name]) : [var.metrics_namespace, var.notifier_failed_metric_name, "service", service, { label = var.notifier_failed_metric_name }]
+      ])
+      thresholds = ["notifier-emails-failed"]
+    },
   ]
 
   metric_widgets = [for spec in local.widget_specs : spec if spec.include]

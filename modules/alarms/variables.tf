@@ -35,13 +35,14 @@ variable "alarm_overrides" {
       "efo-consumer-lag",
       "hydrate-errors",
       "hydrate-payload-unavailable",
+      "notifier-emails-failed",
       "stream-incoming-records-low",
       "stream-iterator-age",
       "stream-put-records-failed",
       "stream-read-throttled",
       "stream-write-throttled",
     ], id)])
-    error_message = "alarm_overrides keys must be alarm ids: consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
+    error_message = "alarm_overrides keys must be alarm ids: consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, notifier-emails-failed, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
   }
 
   # CloudWatch also accepts 10, 20 and 30 seconds, but only high-resolution
@@ -252,6 +253,29 @@ variable "name_prefix" {
   validation {
     condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$", var.name_prefix))
     error_message = "name_prefix must be 1-64 characters from [a-zA-Z0-9_-], starting with a letter or digit (SNS topic and dashboard names allow no other characters)."
+  }
+}
+
+variable "notifier_failed_metric_name" {
+  type        = string
+  description = "Powertools metric the e-mail notifier function emits for each e-mail it could not send (1-255 characters)."
+  default     = "EmailsFailed"
+  nullable    = false
+
+  validation {
+    condition     = length(var.notifier_failed_metric_name) >= 1 && length(var.notifier_failed_metric_name) <= 255
+    error_message = "notifier_failed_metric_name must be 1-255 characters long."
+  }
+}
+
+variable "notifier_service_name" {
+  type        = string
+  description = "POWERTOOLS_SERVICE_NAME of the e-mail notifier function (email_notifier), the value of the service dimension on its Powertools metrics. When set, notifier-emails-failed alarms on notifier_failed_metric_name. Null (the default) disables that alarm."
+  default     = null
+
+  validation {
+    condition     = var.notifier_service_name == null ? true : length(trimspace(var.notifier_service_name)) >= 1 && length(var.notifier_service_name) <= 1024
+    error_message = "notifier_service_name must be null or a non-blank string of at most 1024 characters (a CloudWatch dimension value)."
   }
 }
 

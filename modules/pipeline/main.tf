@@ -1,5 +1,6 @@
 # The whole pipeline in one call: stream -> stream_processor -> results table, poison records and
-# failed batches (re-read by the hydrate function) -> DLQ, alarms and a dashboard over all of it.
+# failed batches (re-read by the hydrate function) -> DLQ, alarms and a dashboard over all of it;
+# optionally a second consumer, the e-mail notifier (email_notifier.tf), sharing the DLQ.
 # Every environment in environments/ is this module plus a provider and a backend.
 
 locals {
@@ -17,8 +18,12 @@ module "stream" {
   shard_count         = var.shard_count
   retention_period    = var.retention_period
   shard_level_metrics = var.shard_level_metrics
-  consumers           = var.use_enhanced_fan_out ? { (local.efo_consumer_name) = {} } : {}
-  tags                = var.tags
+  # The processor's pipe when use_enhanced_fan_out; the notifier always has its own.
+  consumers = merge(
+    var.use_enhanced_fan_out ? { (local.efo_consumer_name) = {} } : {},
+    local.email_notifier_enabled ? { (local.notifier.efo_consumer_name) = {} } : {},
+  )
+  tags = var.tags
 }
 
 module "stream_processor" {
@@ -71,8 +76,12 @@ module "dlq" {
 
   source_stream_arns  = [module.stream.stream_arn]
   source_kms_key_arns = [module.stream.kms_key_arn]
-  # Only the processor's event source mapping may announce failed batches.
-  consumer_role_arns = [module.stream_processor.role_arn]
+  # Only the consumers' event source mappings may announce failed batches: one DLQ for the
+  # pipeline, whose envelopes name the consumer that failed.
+  consumer_role_arns = concat(
+    [module.stream_processor.role_arn],
+    local.email_notifier_enabled ? [module.email_notifier[0].role_arn] : [],
+  )
 
   tags = var.tags
 }
@@ -86,14 +95,21 @@ module "alarms" {
 
   stream_name                     = module.stream.stream_name
   min_incoming_records_per_period = var.min_incoming_records_per_period
-  efo_consumer_names              = var.use_enhanced_fan_out ? [local.efo_consumer_name] : []
-  consumer_function_names         = [module.stream_processor.function_name]
-  hydrate_function_name           = module.dlq.hydrate_function_name
-  dlq_name                        = module.dlq.dlq_name
+  efo_consumer_names = concat(
+    var.use_enhanced_fan_out ? [local.efo_consumer_name] : [],
+    local.email_notifier_enabled ? [local.notifier.efo_consumer_name] : [],
+  )
+  consumer_function_names = concat(
+    [module.stream_processor.function_name],
+    local.email_notifier_enabled ? [module.email_notifier[0].function_name] : [],
+  )
+  hydrate_function_name = module.dlq.hydrate_function_name
+  dlq_name              = module.dlq.dlq_name
 
   metrics_namespace     = local.metrics_namespace
   consumer_service_name = "stream_processor"
   hydrate_service_name  = "hydrate"
+  notifier_service_name = local.email_notifier_enabled ? "email_notifier" : null
 
   tags = var.tags
 }

@@ -23,9 +23,29 @@ output "dlq_url" {
   value       = try(module.dlq.dlq_url, null)
 }
 
+output "email_notifier_efo_consumer_arn" {
+  description = "ARN of the e-mail notifier's enhanced fan-out consumer; null without the notifier."
+  value       = try(module.stream.consumer_arns[local.notifier.efo_consumer_name], null)
+}
+
+output "email_notifier_function_name" {
+  description = "Name of the email_notifier function; null without the notifier."
+  value       = try(module.email_notifier[0].function_name, null)
+}
+
+output "email_notifier_idempotency_table_name" {
+  description = "Name of the e-mail notifier's idempotency table; null without the notifier."
+  value       = try(aws_dynamodb_table.notifier_idempotency[0].name, null)
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the consumer's event source mapping."
   value       = try(module.stream_processor.event_source_mapping_uuid, null)
+}
+
+output "failure_bucket_name" {
+  description = "Name of the hydrating DLQ's failure bucket (the hydrate function's claim-check objects; make replay reads it); null unless enable_s3_failure_bucket is true."
+  value       = try(module.dlq.bucket_name, null)
 }
 
 output "hydrate_function_name" {

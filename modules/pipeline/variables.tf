@@ -48,6 +48,93 @@ variable "consumer_timeout" {
   nullable    = false
 }
 
+variable "email_notifier" {
+  type = object({
+    enabled                           = optional(bool, true)
+    sender_address                    = optional(string)
+    create_identity                   = optional(bool, false)
+    identity                          = optional(string)
+    configuration_set_name            = optional(string)
+    event_types                       = optional(list(string), ["purchase"])
+    idempotency_expires_after_seconds = optional(number, 2592000)
+    batch_size                        = optional(number, 10)
+    maximum_retry_attempts            = optional(number, 5)
+    memory_size                       = optional(number, 256)
+    timeout                           = optional(number, 60)
+  })
+  description = "The e-mail notifier, a second consumer (<name>-notifier) that sends one SES e-mail per event of event_types through its own enhanced fan-out consumer. Deployed when set (enabled defaults to true); the default, { enabled = false }, deploys none. sender_address (required when enabled) is the From address; identity the SES identity that authorises it (the address, its domain or a parent domain; default the address), created when create_identity is true and otherwise an existing, verified one; configuration_set_name an existing SES configuration set (optional); event_types the eventType values that invoke the function (1-20 with an e-mail template in the function: purchase; default [\"purchase\"]); idempotency_expires_after_seconds how long a sent e-mail is remembered (86,400-34,560,000, at least the stream retention plus 14 days; default 30 days); batch_size 1-10,000 (default 10); maximum_retry_attempts 0-10,000 (default 5, bounded); memory_size 128-10,240 MB; timeout 1-900 s."
+  default     = { enabled = false }
+  nullable    = false
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : can(regex("^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$", var.email_notifier.sender_address))
+    error_message = "email_notifier.sender_address is required when the notifier is enabled and must be an e-mail address of the form name@example.com."
+  }
+
+  validation {
+    condition = !var.email_notifier.enabled || var.email_notifier.identity == null || var.email_notifier.sender_address == null ? true : try(
+      lower(var.email_notifier.identity) == lower(var.email_notifier.sender_address) ||
+      endswith(lower(var.email_notifier.sender_address), "@${lower(var.email_notifier.identity)}") ||
+      endswith(lower(var.email_notifier.sender_address), ".${lower(var.email_notifier.identity)}"),
+      false,
+    )
+    error_message = "email_notifier.identity must be null, the sender address itself, its domain (example.com for name@example.com) or a parent domain of it: SES authorises a From address only through one of those identities."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.configuration_set_name == null || can(regex("^[a-zA-Z0-9_-]{1,64}$", coalesce(var.email_notifier.configuration_set_name, "-")))
+    error_message = "email_notifier.configuration_set_name must be null or an SES configuration set name: 1-64 characters from [a-zA-Z0-9_-]."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : length(var.email_notifier.event_types) >= 1 && length(var.email_notifier.event_types) <= 20 && length(distinct(var.email_notifier.event_types)) == length(var.email_notifier.event_types)
+    error_message = "email_notifier.event_types must hold 1-20 distinct event types: an empty list would filter out every record."
+  }
+
+  # The function refuses to start with an event type it has no e-mail template for
+  # (functions/email_notifier/templates.py): keep this list in step with its TEMPLATES.
+  validation {
+    condition     = !var.email_notifier.enabled ? true : alltrue([for t in var.email_notifier.event_types : contains(["purchase"], t)])
+    error_message = "Each email_notifier.event_types entry must be an event type the email_notifier function has an e-mail template for: purchase."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.idempotency_expires_after_seconds >= 86400 && var.email_notifier.idempotency_expires_after_seconds <= 34560000 && floor(var.email_notifier.idempotency_expires_after_seconds) == var.email_notifier.idempotency_expires_after_seconds
+    error_message = "email_notifier.idempotency_expires_after_seconds must be a whole number between 86,400 (1 day) and 34,560,000 (400 days)."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.batch_size >= 1 && var.email_notifier.batch_size <= 10000 && floor(var.email_notifier.batch_size) == var.email_notifier.batch_size
+    error_message = "email_notifier.batch_size must be a whole number between 1 and 10,000."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.maximum_retry_attempts >= 0 && var.email_notifier.maximum_retry_attempts <= 10000 && floor(var.email_notifier.maximum_retry_attempts) == var.email_notifier.maximum_retry_attempts
+    error_message = "email_notifier.maximum_retry_attempts must be a whole number between 0 and 10,000 (bounded: -1, retry until the record expires, is not accepted)."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.memory_size >= 128 && var.email_notifier.memory_size <= 10240 && floor(var.email_notifier.memory_size) == var.email_notifier.memory_size
+    error_message = "email_notifier.memory_size must be a whole number of MB between 128 and 10,240."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.timeout >= 1 && var.email_notifier.timeout <= 900 && floor(var.email_notifier.timeout) == var.email_notifier.timeout
+    error_message = "email_notifier.timeout must be a whole number of seconds between 1 and 900."
+  }
+}
+
+variable "email_notifier_package" {
+  type        = string
+  description = "Path of the email_notifier function's zip built by `make package` (build/email_notifier.zip); required when email_notifier is enabled, ignored otherwise."
+  default     = null
+
+  validation {
+    condition     = var.email_notifier_package == null || endswith(coalesce(var.email_notifier_package, "-"), ".zip")
+    error_message = "email_notifier_package must be null or the path of a .zip file (build/email_notifier.zip)."
+  }
+}
+
 variable "enable_s3_failure_bucket" {
   type        = bool
   description = "Create the hydrating DLQ's failure bucket (claim-checks for records too large for an SQS message)."

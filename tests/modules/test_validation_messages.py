@@ -21,6 +21,18 @@ from tools.terraform_stage import REPO_ROOT, ModuleCall, init, stage_calls, terr
 
 pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("validation-messages")]
 
+_PIPELINE = (
+    'name = "orders"\nstream_processor_package = "../../build/stream_processor.zip"\n'
+    'hydrate_package = "../../build/hydrate.zip"\n'
+    'email_notifier_package = "../../build/email_notifier.zip"\n'
+)
+_SENDER = 'sender_address = "notifications@example.com", '
+
+
+def _notifier(attributes: str) -> str:
+    return _PIPELINE + f"email_notifier = {{ {attributes} }}"
+
+
 CASES = [
     # module, tfvars text, fragments the error must contain
     ("kinesis-stream", 'name = "s"\nretention_period = 10', ["24", "8760"]),
@@ -72,6 +84,22 @@ CASES = [
         "s3_expiration_days = 0",
         ["1 and 3650"],
     ),
+    # The e-mail notifier's settings: one object, one rule per attribute.
+    ("pipeline", _notifier('sender_address = "notifications-at-example.com"'), ["name@example"]),
+    ("pipeline", _notifier('identity = "example.com"'), ["sender_address is required"]),
+    ("pipeline", _notifier(_SENDER + 'identity = "example.org"'), ["its domain", "parent domain"]),
+    ("pipeline", _notifier(_SENDER + 'configuration_set_name = "orders mail"'), ["1-64"]),
+    ("pipeline", _notifier(_SENDER + "event_types = []"), ["1-20 distinct"]),
+    ("pipeline", _notifier(_SENDER + 'event_types = ["purchase", "view"]'), ["template"]),
+    (
+        "pipeline",
+        _notifier(_SENDER + "idempotency_expires_after_seconds = 3600"),
+        ["86,400", "34,560,000"],
+    ),
+    ("pipeline", _notifier(_SENDER + "batch_size = 0"), ["1 and 10,000"]),
+    ("pipeline", _notifier(_SENDER + "maximum_retry_attempts = -1"), ["0 and 10,000"]),
+    ("pipeline", _notifier(_SENDER + "memory_size = 64"), ["128 and 10,240"]),
+    ("pipeline", _notifier(_SENDER + "timeout = 901"), ["1 and 900"]),
     # Wrappers pass the function's inputs to lambda-function, which validates them: its message
     # must reach the user through the wrapper.
     (

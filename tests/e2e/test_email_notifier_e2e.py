@@ -1,0 +1,186 @@
+"""The e-mail notifier end to end: the real ``environments/local`` (its notifier reads its own
+enhanced fan-out consumer, filtered on ``eventType = purchase``), the real ``email_notifier``
+function, SES in the emulator (moto counts every e-mail it accepts: ``GetSendQuota``'s
+``SentLast24Hours``).
+
+Scenarios run one after the other on the session's stack and drain before they count, so the
+difference of the SES count before and after a scenario is that scenario's e-mails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from e2e_pipeline import Pipeline
+
+from tools import replay
+from tools.demo import ManifestEntry, account_emails, emails_sent, notified_events, read_dlq
+from tools.local_runtime.client import read_state
+from tools.producer import ProducedRecord, RecordKind, generate_records
+
+RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+
+
+def _event(pipeline: Pipeline, seed: int, event_type: str) -> ProducedRecord:
+    """One valid event of ``event_type`` from the producer (its schema, an ``email``)."""
+    for record in generate_records(500, seed=pipeline.seed_base + seed):
+        if record.kind is RecordKind.VALID and json.loads(record.data)["eventType"] == event_type:
+            return record
+    raise AssertionError(f"the producer made no {event_type} event")  # pragma: no cover
+
+
+class Notifier:
+    """What a scenario observes of the deployed notifier."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.name = str(pipeline.outputs["email_notifier_function_name"])
+
+    def emails_sent(self) -> int:
+        return emails_sent(self.pipeline.client("ses"))
+
+    @property
+    def mapping_uuid(self) -> str:
+        mappings = self.pipeline.client("lambda").list_event_source_mappings()
+        (mapping,) = [
+            m
+            for m in mappings["EventSourceMappings"]
+            if m["FunctionArn"].endswith(f":function:{self.name}")
+        ]
+        return str(mapping["UUID"])
+
+    def mapping_counters(self) -> dict[str, int]:
+        state = read_state(self.pipeline.stack.state_dir) or {}
+        mappings = state.get("counters", {}).get("mappings", {})
+        return dict(mappings.get(self.mapping_uuid, {}))
+
+    def invocations(self) -> int:
+        return self.pipeline.function_counters(self.name).get("invocations", 0)
+
+
+@pytest.fixture
+def notifier(pipeline: Pipeline) -> Notifier:
+    if not pipeline.outputs.get("email_notifier_function_name"):
+        pytest.fail("environments/local deploys no e-mail notifier")
+    pipeline.drain()
+    return Notifier(pipeline)
+
+
+def _not_dead_lettered_by_the_notifier(
+    pipeline: Pipeline, notifier: Notifier, manifest: list[ManifestEntry], sent: int
+) -> None:
+    messages = read_dlq(pipeline.client("sqs"), pipeline.outputs["dlq_url"])
+    ids = {entry.record_id for entry in manifest}
+    emails = account_emails(manifest, ids, sent, messages, notifier.name)
+    assert sum(emails.dead_lettered.values()) == 0, emails.dead_lettered
+    assert emails.ok, emails.problems()
+
+
+def test_the_deployed_notifier_reads_its_own_filtered_efo_consumer(notifier: Notifier) -> None:
+    """GIVEN the applied environments/local THEN the notifier's mapping reads the EFO consumer
+    the pipeline output names, filtered on purchases, with partial batch responses, bisect,
+    bounded retries and the on-failure topic the processor uses too."""
+    awslambda = notifier.pipeline.client("lambda")
+    mapping = awslambda.get_event_source_mapping(UUID=notifier.mapping_uuid)
+    processor = awslambda.get_event_source_mapping(UUID=notifier.pipeline.mapping_uuid)
+
+    assert mapping["EventSourceArn"] == notifier.pipeline.outputs["email_notifier_efo_consumer_arn"]
+    assert "/consumer/" in mapping["EventSourceArn"]
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [{"data": {"eventType": ["purchase"]}}]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10
+    assert mapping["DestinationConfig"] == processor["DestinationConfig"]
+
+
+def test_a_purchase_sends_one_email(pipeline: Pipeline, notifier: Notifier) -> None:
+    """GIVEN the deployed stack WHEN one purchase event is put THEN SES accepted exactly one
+    e-mail, the notifier dead-lettered nothing, and the processor stored the event."""
+    purchase = _event(pipeline, 201, "purchase")
+    before = notifier.emails_sent()
+
+    manifest = pipeline.put([purchase])
+    pipeline.drain()
+
+    sent = notifier.emails_sent() - before
+    assert sent == 1
+    assert notified_events([purchase]) == {purchase.record_id}
+    _not_dead_lettered_by_the_notifier(pipeline, notifier, manifest, sent)
+    stored = pipeline.reconcile(manifest)
+    assert stored.ok, stored.problems()
+    assert stored.stored == 1
+
+
+def test_a_view_never_invokes_the_notifier(pipeline: Pipeline, notifier: Notifier) -> None:
+    """GIVEN the deployed stack WHEN one view event is put THEN the notifier's mapping filters
+    it out (records_filtered_out + 1), the function is not invoked and no e-mail is sent, while
+    the processor stores the event."""
+    view = _event(pipeline, 202, "view")
+    before = notifier.emails_sent()
+    invocations = notifier.invocations()
+    filtered = notifier.mapping_counters().get("records_filtered_out", 0)
+
+    manifest = pipeline.put([view])
+    pipeline.drain()
+
+    assert notifier.emails_sent() == before
+    assert notifier.invocations() == invocations
+    assert notifier.mapping_counters().get("records_filtered_out", 0) == filtered + 1
+    stored = pipeline.reconcile(manifest)
+    assert stored.ok, stored.problems()
+    assert stored.stored == 1
+
+
+def test_a_purchase_put_twice_and_replayed_sends_one_email(
+    clean_faults: Pipeline, notifier: Notifier
+) -> None:
+    """GIVEN the processor failing every write with one retry (its batches end in the shared
+    DLQ) WHEN the same purchase is put twice THEN one e-mail is sent; WHEN the fault is fixed
+    and the DLQ replayed (both copies go back into the stream, where both consumers read them)
+    THEN the processor stores the event once and the notifier, idempotent, sends nothing more."""
+    pipeline = clean_faults
+    purchase = _event(pipeline, 203, "purchase")
+    pipeline.update_mapping(MaximumRetryAttempts=1)
+    pipeline.faults({pipeline.processor: ["throttle-dynamodb:100"]})
+    before = notifier.emails_sent()
+
+    manifest = pipeline.put([purchase]) + pipeline.put([purchase])
+    pipeline.drain()
+
+    assert notifier.emails_sent() - before == 1
+    exhausted = [dataclasses.replace(e, expected=RETRIES_EXHAUSTED) for e in manifest]
+    dead = pipeline.reconcile(exhausted, keep=True)
+    assert dead.ok, dead.problems()
+    assert dict(dead.dead_lettered) == {RETRIES_EXHAUSTED: 2}
+
+    pipeline.faults({})  # the cause, fixed
+    pipeline.update_mapping(MaximumRetryAttempts=10)
+    assert _replay(pipeline) == 0
+    pipeline.drain()
+
+    sent = notifier.emails_sent() - before
+    assert sent == 1
+    _not_dead_lettered_by_the_notifier(pipeline, notifier, manifest[:1], sent)
+    replayed = pipeline.reconcile(manifest)
+    assert replayed.ok, replayed.problems()
+    assert replayed.in_dlq == 0
+    assert [item["eventId"] for item in replayed.items] == [purchase.record_id]
+
+
+def _replay(pipeline: Pipeline) -> int:
+    arguments = [
+        "run",
+        "--queue-url",
+        pipeline.outputs["dlq_url"],
+        "--endpoint-url",
+        pipeline.stack.endpoint,
+        "--region",
+        pipeline.outputs["stream_arn"].split(":")[3],
+        "--reason",
+        RETRIES_EXHAUSTED,
+        "--no-progress",
+    ]
+    return replay.main(arguments)

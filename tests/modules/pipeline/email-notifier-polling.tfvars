@@ -1,0 +1,18 @@
+# The e-mail notifier next to a polling processor (it keeps its own EFO consumer), creating its
+# SES identity, without deletion protection (dev-like).
+name                              = "orders-dev"
+stream_processor_package          = "../../build/stream_processor.zip"
+hydrate_package                   = "../../build/hydrate.zip"
+email_notifier_package            = "../../build/email_notifier.zip"
+use_enhanced_fan_out              = false
+retention_period                  = 24
+maximum_record_age_in_seconds     = 3600
+results_table_deletion_protection = false
+
+email_notifier = {
+  sender_address                    = "notifications@dev.example.com"
+  create_identity                   = true
+  batch_size                        = 25
+  maximum_retry_attempts            = 3
+  idempotency_expires_after_seconds = 1296000
+}

@@ -1,0 +1,13 @@
+# The e-mail notifier next to an EFO processor: an existing domain identity and configuration
+# set, only purchase events.
+name                     = "orders"
+stream_processor_package = "../../build/stream_processor.zip"
+hydrate_package          = "../../build/hydrate.zip"
+email_notifier_package   = "../../build/email_notifier.zip"
+alarm_emails             = ["oncall@example.com"]
+
+email_notifier = {
+  sender_address         = "notifications@example.com"
+  identity               = "example.com"
+  configuration_set_name = "orders-mail"
+}
