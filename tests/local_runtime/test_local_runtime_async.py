@@ -68,9 +68,7 @@ def test_async_function_error_is_retried_twice_then_sent_to_the_on_failure_desti
     """
     function = aws.function(mode="fail-always")
     queue_url, queue_arn = aws.queue("async-failures")
-    aws.awslambda.put_function_event_invoke_config(
-        FunctionName=function, DestinationConfig={"OnFailure": {"Destination": queue_arn}}
-    )
+    aws.configure_async(function, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     topic, _ = _subscribe(aws, function)
 
     aws.sns.publish(TopicArn=topic, Message="boom")
@@ -115,8 +113,8 @@ def test_async_maximum_retry_attempts_from_the_event_invoke_config(aws: Aws) -> 
     """
     function = aws.function(mode="fail-always")
     queue_url, queue_arn = aws.queue("async-failures")
-    aws.awslambda.put_function_event_invoke_config(
-        FunctionName=function,
+    aws.configure_async(
+        function,
         MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )
@@ -140,9 +138,7 @@ def test_async_success_goes_to_the_on_success_destination(aws: Aws) -> None:
     """
     function = aws.function(mode="echo")
     queue_url, queue_arn = aws.queue("async-successes")
-    aws.awslambda.put_function_event_invoke_config(
-        FunctionName=function, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
-    )
+    aws.configure_async(function, DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
     topic, _ = _subscribe(aws, function)
 
     aws.sns.publish(TopicArn=topic, Message="fine")

@@ -211,8 +211,9 @@ class ShardReader:
         self.runner = runner
         self.shard_id = shard_id
         self.lanes = [Lane(runner, shard_id, index) for index in range(runner.lane_count)]
-        self._resume_after = resume_after
         self.position: str | None = resume_after
+        """The last record read (handed to a lane or filtered out); a resumed reader starts
+        from its checkpoint."""
         self.at_tip = False
         self.empty_poll_writes = -1
         self.error: str | None = None
@@ -285,8 +286,10 @@ class ShardReader:
         return str(streams.get_shard_iterator(**params)["ShardIterator"])
 
     def _start_position(self) -> tuple[str, str | None]:
-        if self._resume_after is not None:
-            return "AFTER_SEQUENCE_NUMBER", self._resume_after
+        if self.position is not None:
+            # After the last record read (a resumed runner starts with its checkpoint): a new
+            # iterator after a read error or a pause never reads a record twice.
+            return "AFTER_SEQUENCE_NUMBER", self.position
         config = self.runner.config
         if config.starting_position == "LATEST":
             creation = HUB.mapping_creations.get(config.uuid)
@@ -355,6 +358,11 @@ class ShardReader:
                 stopped.wait(max(poll, 1.0))
                 continue
             self.error = None
+            if not runner.config.enabled:
+                # Disabled while this poll was under way: its records stay for when the mapping
+                # is enabled again (a fresh iterator reads them after `position`).
+                iterator = None
+                continue
             if not records:
                 self.at_tip = True
                 self.empty_poll_writes = writes
