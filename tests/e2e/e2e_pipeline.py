@@ -93,11 +93,13 @@ class Pipeline:
 
     def update_mapping(self, **settings: Any) -> None:
         """Change the processor's mapping through the API; return once the runtime runs it."""
-        generation = int((read_state(self.stack.state_dir) or {}).get("config_generation", 0))
         self.client("lambda").update_event_source_mapping(UUID=self.mapping_uuid, **settings)
+        changed_at = time.time()
+        # A refresh that began before the change may finish after it: wait for one that began
+        # after it.
         wait_for(
             self.stack.state_dir,
-            lambda state: int(state.get("config_generation", 0)) > generation,
+            lambda state: float(state.get("config_read_at", 0)) > changed_at,
             timeout=30,
         )
 

@@ -298,16 +298,11 @@ class Aws:
         return wait_for(self.runtime.state_dir, predicate, timeout=timeout)
 
     def configure_async(self, function: str, **config: Any) -> None:
-        """put_function_event_invoke_config, then wait until the runtime has read it: its
-        configuration refresh runs beside the test, and an invocation that starts before it
-        would use the defaults."""
+        """put_function_event_invoke_config, then wait for a configuration refresh that began
+        after it: an invocation that starts earlier would use the defaults."""
         self.awslambda.put_function_event_invoke_config(FunctionName=function, **config)
-        self.wait_for(
-            lambda state: (
-                ((state.get("functions") or {}).get(function) or {}).get("async", {}).get("source")
-                == "api"
-            )
-        )
+        changed_at = time.time()
+        self.wait_for(lambda state: float(state.get("config_read_at", 0)) > changed_at)
 
     def invocations(self, function: str) -> list[dict[str, Any]]:
         path = self.runtime.probe_log_dir / f"{function}.jsonl"

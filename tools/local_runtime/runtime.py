@@ -121,6 +121,8 @@ class LocalRuntime:
         self._subscriptions: list[dict[str, Any]] = []
         self._errors: dict[str, str] = {}
         self._generation = 0
+        self._config_read_at = 0.0
+        """When the last completed refresh began reading: it reflects every change made before."""
         self._refreshing = threading.Event()
         self._threads: list[threading.Thread] = []
         self.faults = FaultBook(options.faults, options.state_dir / FAULT_FILE)
@@ -243,6 +245,7 @@ class LocalRuntime:
                 self._refreshing.clear()
 
     def refresh(self) -> None:
+        started = time.time()
         functions: dict[str, FunctionConfig] = {}
         async_configs: dict[str, AsyncConfig] = {}
         mappings: dict[str, MappingConfig] = {}
@@ -281,6 +284,7 @@ class LocalRuntime:
         for runner in list(self._runners.values()):
             runner.refresh_shards()
         self._generation += 1
+        self._config_read_at = started
 
     def _read_async_config(self, lam: Any, function: FunctionConfig) -> AsyncConfig:
         try:
@@ -398,6 +402,7 @@ class LocalRuntime:
             "stopped": self._stopped.is_set(),
             "drained": drained,
             "config_generation": self._generation,
+            "config_read_at": self._config_read_at,
             "async_pending": self.async_invoker.pending,
             "worker_pids": self.invoker.worker_pids(),
             "counters": self.stats.snapshot(),
