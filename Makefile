@@ -8,7 +8,11 @@ PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# One worker more than CPUs: the e2e worker mostly waits on the provider during its
+# `terraform apply`; loadgroup keeps each xdist_group (a module's plan cases, the e2e stack) on
+# one worker.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadgroup
 CHECKOV_ARGS ?=
 # environments/_shared holds the files every environment links; it is not an environment.
 ENVIRONMENTS := $(filter-out _%,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard environments/*/*.tf))))))
@@ -31,9 +35,11 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Environments: $(or $(ENVIRONMENTS),none yet)"
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create both virtualenvs (idempotent)
+setup: ## Create both virtualenvs (idempotent)
+	@$(MAKE) -s -j2 $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements/dev.txt
+	@echo "setup: $(VENV) from requirements/dev.txt"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
@@ -41,6 +47,7 @@ $(VENV)/.installed: requirements/dev.txt
 
 # checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@echo "setup: $(CHECKOV_VENV) from requirements/checkov.txt"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET_FILTER)

@@ -135,9 +135,15 @@ class Lane:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def put(self, record: StreamRecord) -> None:
+    def put(self, records: Sequence[StreamRecord]) -> None:
+        """Buffer the records one GetRecords page gave this lane, all at once: a batch is cut
+        from what the page held, never from part of it (as when the lane thread ran between
+        two single puts)."""
+        if not records:
+            return
+        now = time.monotonic()
         with self._condition:
-            self._buffer.append((time.monotonic(), record))
+            self._buffer.extend((now, record) for record in records)
             self._condition.notify_all()
 
     def wake(self) -> None:
@@ -369,14 +375,18 @@ class ShardReader:
                 stopped.wait(poll)
                 continue
             self.at_tip = False
+            by_lane: dict[Lane, list[StreamRecord]] = {}
             for record in records:
-                self.position = record.sequence_number
                 if runner.context.filters and not matches_any(
                     runner.context.filters, record.filter_document
                 ):
                     runner.context.stats.count("records_filtered_out", mapping=config.uuid)
                     continue
-                self._lane_for(record).put(record)
+                by_lane.setdefault(self._lane_for(record), []).append(record)
+            for lane, lane_records in by_lane.items():
+                lane.put(lane_records)
+            if records:
+                self.position = records[-1].sequence_number
             if iterator is None:  # closed shard
                 self.at_tip = True
                 self.empty_poll_writes = writes
