@@ -5,8 +5,11 @@
 - ``aws_errors``: classification of AWS SDK errors and the bounded retry policy;
 - ``claim_check``: S3 claim-check of payloads too large for an SQS message;
 - ``retail_event``: the retail event schema and the decoding of a Kinesis record into one
-  (shared by every consumer of the stream, so they accept and reject the same records).
+  (shared by every consumer of the stream, so they accept and reject the same records);
+- ``lambda_setup``: Powertools Logger/Tracer/Metrics, the SDK configuration and the cold-start
+  dependencies holder every function's ``app`` module uses.
 
 Keep this package dependency-light: standard library, pydantic and botocore (all three are in
-the Lambda runtime or the Powertools layer).
+the Lambda runtime or the Powertools layer); only ``lambda_setup`` imports Powertools, and only
+the functions' ``app`` modules import it.
 """

@@ -10,17 +10,16 @@ the shared DLQ envelope; everything else raised makes the record a batch item fa
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -30,12 +29,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from pydantic import ValidationError
 
 from common.aws_errors import RetryPolicy
 from common.dlq_envelope import KINESIS_SOURCE, DlqEnvelope, EnvelopeError, ErrorCategory
 from common.dlq_publisher import DlqPublisher
+from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from common.retail_event import (
     DecodedEvent,
     EventRejectedError,
@@ -47,23 +46,7 @@ from email_notifier.models import NotificationFields
 from email_notifier.notifier import NotificationRejectedError, Notifier, OutgoingEmail
 from email_notifier.templates import TEMPLATES, TemplateError, render, template_values
 
-DEFAULT_METRICS_NAMESPACE: Final = "StreamPipeline"
-
-logger = Logger()
-# Only botocore is patched: the AWS calls (SES, DynamoDB, SQS) are the calls worth a segment.
-tracer = Tracer(patch_modules=["botocore"])
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
-)
-
-# SDK-level retries stay short (standard mode retries throttling, including SES'
-# TooManyRequestsException/LimitExceededException, and 5xx): the event source mapping is the
-# real retry layer. Timeouts keep a hung connection from eating the invocation.
-SDK_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=3,
-    read_timeout=10,
-)
+logger, tracer, metrics = powertools()
 
 
 class UnsupportedEventError(ValueError):
@@ -119,21 +102,9 @@ class Dependencies:
         )
 
 
-_dependencies: Dependencies | None = None
-
-
-def get_dependencies() -> Dependencies:
-    """Built on first use (the cold start) and reused by later invocations."""
-    global _dependencies
-    if _dependencies is None:
-        _dependencies = Dependencies.from_env()
-    return _dependencies
-
-
-def set_dependencies(dependencies: Dependencies | None) -> None:
-    """Replace (or with ``None`` forget) the dependencies -- for tests and local runtimes."""
-    global _dependencies
-    _dependencies = dependencies
+_dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(Dependencies.from_env)
+get_dependencies = _dependencies.get
+set_dependencies = _dependencies.set
 
 
 @dataclass(slots=True)

@@ -5,43 +5,26 @@ Handler string: ``hydrate.app.lambda_handler``. See README.md next to this file.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from common.aws_errors import RetryPolicy
 from common.dlq_envelope import DlqEnvelope
 from common.dlq_publisher import DlqPublisher, PublishReport
+from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from hydrate.config import Settings
 from hydrate.hydrator import HydrationReport, Hydrator, claim_check_oversized
 from hydrate.models import extract_messages
 from hydrate.reader import ShardRangeReader, StreamKind
 
-DEFAULT_METRICS_NAMESPACE: Final = "StreamPipeline"
-"""Same default as the stream processor: one namespace for the pipeline's metrics."""
-
-logger = Logger()
-# Only botocore is patched: AWS calls are the function's only outgoing calls worth a trace
-# segment, and patching nothing else keeps cold-start work down.
-tracer = Tracer(patch_modules=["botocore"])
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
-)
-
-SDK_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=3,
-    read_timeout=10,
-)
+logger, tracer, metrics = powertools()
 
 
 class DlqSendError(RuntimeError):
@@ -88,21 +71,9 @@ class Dependencies:
         )
 
 
-_dependencies: Dependencies | None = None
-
-
-def get_dependencies() -> Dependencies:
-    """Built on first use (the cold start) and reused by later invocations."""
-    global _dependencies
-    if _dependencies is None:
-        _dependencies = Dependencies.from_env()
-    return _dependencies
-
-
-def set_dependencies(dependencies: Dependencies | None) -> None:
-    """Replace (or with ``None`` forget) the dependencies -- for tests and local runtimes."""
-    global _dependencies
-    _dependencies = dependencies
+_dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(Dependencies.from_env)
+get_dependencies = _dependencies.get
+set_dependencies = _dependencies.set
 
 
 def _emit_metrics(report: HydrationReport, *, claim_checked: int, published: PublishReport) -> None:

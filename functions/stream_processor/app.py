@@ -5,7 +5,6 @@ Handler string: ``stream_processor.app.lambda_handler``. See README.md next to t
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -23,34 +22,19 @@ from botocore.config import Config
 
 from common.aws_errors import RetryPolicy
 from common.dlq_publisher import DlqPublisher
+from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from stream_processor.config import ConfigurationError, Settings
 from stream_processor.pipeline import BatchReport, BatchSink
 from stream_processor.processor import DeferredBatchProcessor
 from stream_processor.records import Prepared, RecordPreparer
 from stream_processor.writer import DynamoBatchWriter
 
-DEFAULT_METRICS_NAMESPACE: Final = "StreamPipeline"
-
-logger = Logger()
-# Only botocore is patched: AWS calls are the function's only outgoing calls worth a trace
-# segment, and patching nothing else keeps cold-start work down.
-tracer = Tracer(patch_modules=["botocore"])
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
-)
+logger, tracer, metrics = powertools()
 
 EVENT_TYPES: Final = {
     "aws:kinesis": EventType.KinesisDataStreams,
     "aws:dynamodb": EventType.DynamoDBStreams,
 }
-
-# SDK-level retries stay short: the writer/publisher retry rounds and the event source mapping
-# are the real retry layers. Timeouts keep a hung connection from eating the invocation.
-SDK_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=3,
-    read_timeout=10,
-)
 
 
 # Items are built by this code, not by callers: botocore's parameter validation would re-check
@@ -90,21 +74,9 @@ class Dependencies:
         )
 
 
-_dependencies: Dependencies | None = None
-
-
-def get_dependencies() -> Dependencies:
-    """Built on first use (the cold start) and reused by later invocations."""
-    global _dependencies
-    if _dependencies is None:
-        _dependencies = Dependencies.from_env()
-    return _dependencies
-
-
-def set_dependencies(dependencies: Dependencies | None) -> None:
-    """Replace (or with ``None`` forget) the dependencies -- for tests and local runtimes."""
-    global _dependencies
-    _dependencies = dependencies
+_dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(Dependencies.from_env)
+get_dependencies = _dependencies.get
+set_dependencies = _dependencies.set
 
 
 def detect_event_type(records: Sequence[Any]) -> EventType:

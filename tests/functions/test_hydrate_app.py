@@ -49,7 +49,6 @@ from common.dlq_envelope import (
 )
 from hydrate import app as hydrate_app
 from hydrate.config import ConfigurationError, Settings
-from stream_processor import app as stream_processor_app
 
 REASON = "retries exhausted (RetryAttemptsExhausted) after 3 attempts: Unhandled"
 FAILED_AT = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
@@ -624,10 +623,6 @@ def test_settings_from_environment() -> None:
 
     assert settings == Settings(dlq_url="https://sqs/q", payload_bucket="b-1", function_name="h")
     assert Settings.from_env({"DLQ_URL": "u"}).payload_bucket is None
-
-
-def test_metrics_namespace_default_is_the_stream_processors() -> None:
-    assert hydrate_app.DEFAULT_METRICS_NAMESPACE == stream_processor_app.DEFAULT_METRICS_NAMESPACE
 
 
 def test_metrics_are_emitted_as_emf(

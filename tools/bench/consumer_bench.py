@@ -138,6 +138,7 @@ class _Implementation:
 
 
 def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
+    from common.lambda_setup import SDK_CONFIG
     from stream_processor import app
     from stream_processor.config import Settings
     from tools.bench.common import FakeLambdaContext
@@ -145,7 +146,7 @@ def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
     dependencies = app.Dependencies(
         settings=Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME),
         dynamodb=aws.client("dynamodb", config=app.DYNAMODB_CONFIG),
-        sqs=aws.client("sqs", config=app.SDK_CONFIG),
+        sqs=aws.client("sqs", config=SDK_CONFIG),
     )
     app.set_dependencies(dependencies)
     context: Any = FakeLambdaContext(FUNCTION_NAME)
@@ -394,7 +395,7 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
     from botocore.config import Config
 
     from common.aws_errors import RetryPolicy
-    from stream_processor import app
+    from common.lambda_setup import SDK_CONFIG
     from stream_processor.config import Settings
     from stream_processor.records import RecordPreparer, WriteCandidate
     from stream_processor.writer import DynamoBatchWriter
@@ -419,8 +420,8 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
         return lambda: batch_writer.write(items)
 
     prepare_us = _cpu_us_per_record(prepare, len(records), quick)
-    write_us = _cpu_us_per_record(writer(app.SDK_CONFIG), len(records), quick)
-    unvalidated = app.SDK_CONFIG.merge(Config(parameter_validation=False))
+    write_us = _cpu_us_per_record(writer(SDK_CONFIG), len(records), quick)
+    unvalidated = SDK_CONFIG.merge(Config(parameter_validation=False))
     write_unvalidated_us = _cpu_us_per_record(writer(unvalidated), len(records), quick)
     return {
         "measured_on": "one batch of 1,000 valid records of 100 B",

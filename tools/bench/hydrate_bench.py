@@ -168,6 +168,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
         from botocore.config import Config
         from moto import mock_aws
 
+        from common.lambda_setup import SDK_CONFIG
         from hydrate import app as hydrate_app
         from hydrate.config import Settings
 
@@ -178,14 +179,12 @@ def run(options: Options) -> tuple[Result, list[Target]]:
             hydrate_app.set_dependencies(
                 hydrate_app.Dependencies(
                     settings=Settings(dlq_url=queue_url, function_name=FUNCTION_NAME),
-                    kinesis=session.client("kinesis", config=hydrate_app.SDK_CONFIG),
+                    kinesis=session.client("kinesis", config=SDK_CONFIG),
                     dynamodbstreams=session.client(
                         "dynamodbstreams",
-                        config=hydrate_app.SDK_CONFIG.merge(
-                            Config(account_id_endpoint_mode="disabled")
-                        ),
+                        config=SDK_CONFIG.merge(Config(account_id_endpoint_mode="disabled")),
                     ),
-                    sqs=session.client("sqs", config=hydrate_app.SDK_CONFIG),
+                    sqs=session.client("sqs", config=SDK_CONFIG),
                 )
             )
             try:
