@@ -42,6 +42,7 @@ module "function" {
 
   environment_variables = var.environment_variables
 
+  create_kms_key                  = var.create_kms_key
   kms_key_arn                     = var.kms_key_arn
   kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
 

@@ -57,6 +57,13 @@ variable "code_signing_config_arn" {
   default     = null
 }
 
+variable "create_kms_key" {
+  type        = bool
+  description = "Whether the function's key is created when kms_key_arn is null (the default, true). Set it to false, with kms_key_arn, when that ARN is known only after apply (e.g. the key_arn of a kms-key module in the same configuration): passed to lambda-function, which then knows at plan time that it creates no key."
+  default     = true
+  nullable    = false
+}
+
 variable "description" {
   type        = string
   description = "Description of the Lambda function (up to 256 characters)."
@@ -146,7 +153,7 @@ variable "handler" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "ARN of an existing customer managed KMS key that encrypts the function's environment variables and its log group. When null (the default) the module creates a dedicated key with rotation, whose policy lets CloudWatch Logs use it for this log group only. A key passed here is not modified: its policy must allow logs.<region>.amazonaws.com for the log group."
+  description = "ARN of an existing customer managed KMS key that encrypts the function's environment variables and its log group. When null (the default) the module creates a dedicated key with rotation, whose policy lets CloudWatch Logs use it for this log group only. A key passed here is not modified: its policy must allow logs.<region>.amazonaws.com for the log group. When the ARN is known only after apply, set create_kms_key = false too."
   default     = null
 }
 

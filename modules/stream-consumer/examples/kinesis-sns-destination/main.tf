@@ -33,6 +33,12 @@ module "stream_processor" {
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
   kms_key_arns               = [module.stream.kms_key_arn, module.pipeline_key.key_arn]
 
+  # The function's environment and logs use the pipeline's key too. Its ARN is
+  # known only after apply, so create_kms_key = false tells the module at plan
+  # time that it creates no key of its own.
+  kms_key_arn    = module.pipeline_key.key_arn
+  create_kms_key = false
+
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
     DLQ_URL    = aws_sqs_queue.dlq.url
@@ -53,13 +59,17 @@ locals {
 }
 
 # SQS, SNS and DynamoDB use the key with their callers' credentials:
-# kms-key's account delegation is all they need. Its key_arn is known once
-# the key policy is attached, so nothing uses the key before.
+# kms-key's account delegation is all they need; CloudWatch Logs gets a grant
+# for the function's log group only. Its key_arn is known once the key policy
+# is attached, so nothing uses the key before.
 module "pipeline_key" {
   source = "../../../kms-key"
 
-  description = "Results table, dead-letter queue and on-failure topic of example-orders"
-  tags        = local.tags
+  description = "Function, results table, dead-letter queue and on-failure topic of example-orders"
+  log_groups = {
+    CloudWatchLogsForTheProcessor = "/aws/lambda/example-orders-processor"
+  }
+  tags = local.tags
 }
 
 resource "aws_dynamodb_table" "results" {
