@@ -9,6 +9,7 @@ known at plan time, as the call would have had them as a root of its own.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -123,4 +124,11 @@ def run_plan_calls(calls: list[ModuleCall], scratch: Path) -> dict[str, PlanSumm
         str(stage_calls(calls, scratch)), binary="terraform", env=terraform_env()
     )
     test.setup(upgrade=False)
-    return summarize_calls(test.plan(output=True, refresh=False), calls)
+    # tftest 1.8.8 writes the plan file with tempfile and never deletes it (about 200 KB per
+    # plan in /tmp): have it write into the scratch directory, which pytest cleans up.
+    saved, tempfile.tempdir = tempfile.tempdir, str(scratch)
+    try:
+        plan = test.plan(output=True, refresh=False)
+    finally:
+        tempfile.tempdir = saved
+    return summarize_calls(plan, calls)
