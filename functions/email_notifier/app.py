@@ -21,17 +21,14 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from common.aws_errors import RetryPolicy
+from common.deferred_batch import DeferredBatchProcessor
 from common.dlq_envelope import KINESIS_SOURCE, DlqEnvelope, EnvelopeError, ErrorCategory
 from common.dlq_publisher import DlqPublisher
 from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
@@ -135,8 +132,24 @@ def _log_keys(raw: dict[str, Any]) -> dict[str, Any]:
     return {"record_event_id": raw.get("eventID"), "sequence_number": kinesis.get("sequenceNumber")}
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record to dead-letter: sent with the batch's other dead letters (see ``settle``)."""
+
+    envelope: DlqEnvelope
+    log_keys: dict[str, Any]
+
+
+Outcome = str | DeadLetter
+"""What the record handler made of a record: ``sent``, ``duplicate``, ``skipped``, or a
+``DeadLetter`` still to send."""
+
+
 class RecordHandler:
-    """The per-record work of one invocation; raises only when the record must be retried."""
+    """The per-record work of one invocation; raises only when the record must be retried.
+
+    E-mails are sent per record (one SendEmail each); DLQ envelopes are only built here and sent
+    together by :meth:`settle`, a few SendMessageBatch requests for the whole batch."""
 
     def __init__(self, dependencies: Dependencies, report: BatchReport) -> None:
         self._deps = dependencies
@@ -150,7 +163,7 @@ class RecordHandler:
             rand=dependencies.rand,
         )
 
-    def __call__(self, record: KinesisStreamRecord) -> str:
+    def __call__(self, record: KinesisStreamRecord) -> Outcome:
         raw: dict[str, Any] = record.raw_event
         try:
             return self._handle(raw)
@@ -163,12 +176,11 @@ class RecordHandler:
             )
             raise
 
-    def _handle(self, raw: dict[str, Any]) -> str:
+    def _handle(self, raw: dict[str, Any]) -> Outcome:
         try:
             decoded = decode_kinesis_record(raw)
         except EventRejectedError as exc:
-            self._dead_letter(raw, exc.category, exc.reason)
-            return "dead-lettered"
+            return self._dead_letter(raw, exc.category, exc.reason)
         event = decoded.event
         if event.eventType not in self._settings.notify_event_types:
             self._report.skipped += 1
@@ -180,31 +192,32 @@ class RecordHandler:
         except Exception:
             self._report.failed += 1
             raise
-        if outcome == "dead-lettered":
+        if isinstance(outcome, DeadLetter):
             self._report.failed += 1
         return outcome
 
-    def _notify(self, raw: dict[str, Any], decoded: DecodedEvent, log_keys: dict[str, Any]) -> str:
+    def _notify(
+        self, raw: dict[str, Any], decoded: DecodedEvent, log_keys: dict[str, Any]
+    ) -> Outcome:
         template = TEMPLATES[decoded.event.eventType]
         try:
             fields = NotificationFields.model_validate(decoded.event.model_extra or {})
         except ValidationError as exc:
-            self._dead_letter(raw, ErrorCategory.SCHEMA_VIOLATION, describe_validation_error(exc))
-            return "dead-lettered"
+            return self._dead_letter(
+                raw, ErrorCategory.SCHEMA_VIOLATION, describe_validation_error(exc)
+            )
         try:
             rendered = render(template, template_values(decoded, fields))
         except TemplateError as exc:
-            self._dead_letter(raw, ErrorCategory.NOTIFICATION_REJECTED, str(exc))
-            return "dead-lettered"
+            return self._dead_letter(raw, ErrorCategory.NOTIFICATION_REJECTED, str(exc))
 
         email = OutgoingEmail.of(decoded.event_id, fields.email, rendered)
         try:
             result = self._deps.notifier.send(email)
         except NotificationRejectedError as exc:
-            self._dead_letter(
+            return self._dead_letter(
                 raw, ErrorCategory.NOTIFICATION_REJECTED, f"SES refused the e-mail: {exc.reason}"
             )
-            return "dead-lettered"
         except Exception as exc:
             logger.warning(
                 "e-mail not sent; reporting the record for retry",
@@ -226,7 +239,7 @@ class RecordHandler:
             logger.info("e-mail sent", extra={**log_keys, "message_id": result.message_id})
         return "sent"
 
-    def _dead_letter(self, raw: dict[str, Any], category: ErrorCategory, reason: str) -> None:
+    def _dead_letter(self, raw: dict[str, Any], category: ErrorCategory, reason: str) -> DeadLetter:
         log_keys = {**_log_keys(raw), "error_category": category.value, "reason": reason}
         try:
             envelope = DlqEnvelope.build_from_kinesis_record(
@@ -239,17 +252,29 @@ class RecordHandler:
         except EnvelopeError as exc:
             msg = f"cannot build DLQ envelope: {exc}"
             raise DlqSendFailedError(msg) from exc
-        published = self._publisher.publish([envelope])
+        return DeadLetter(envelope, log_keys)
+
+    def settle(self, outcomes: Sequence[Outcome]) -> list[BaseException | None]:
+        """Send the batch's dead letters in one publish (SendMessageBatch, 10 per request);
+        a dead letter the DLQ did not accept makes its record a batch item failure."""
+        letters = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, DeadLetter)]
+        errors: list[BaseException | None] = [None] * len(outcomes)
+        if not letters:
+            return errors
+        published = self._publisher.publish([letter.envelope for _, letter in letters])
         self._report.dlq_retries += published.retry_requests
-        failure = published.failures.get(0)
-        if failure is not None:
-            logger.warning(
-                "DLQ send failed; reporting record for retry",
-                extra={**log_keys, "dlq_error": failure},
-            )
-            raise DlqSendFailedError(failure)
-        self._report.dead_lettered[category] += 1
-        logger.warning("record sent to DLQ", extra=log_keys)
+        for position, (index, letter) in enumerate(letters):
+            failure = published.failures.get(position)
+            if failure is not None:
+                logger.warning(
+                    "DLQ send failed; reporting record for retry",
+                    extra={**letter.log_keys, "dlq_error": failure},
+                )
+                errors[index] = DlqSendFailedError(failure)
+                continue
+            self._report.dead_lettered[letter.envelope.error_category] += 1
+            logger.warning("record sent to DLQ", extra=letter.log_keys)
+        return errors
 
 
 def _emit_metrics(report: BatchReport, received: int, failures: int) -> None:
@@ -286,16 +311,10 @@ def process_batch(
     require_kinesis(records)
     dependencies.notifier.register_lambda_context(context)
 
-    # Report every failed record even when all failed: the response stays a partial batch
-    # response (the ESM retries from the lowest reported sequence number either way).
-    processor = BatchProcessor(
-        event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False
-    )
+    handler = RecordHandler(dependencies, report)
+    processor = DeferredBatchProcessor(EventType.KinesisDataStreams, handler.settle)
     response = process_partial_response(
-        event=event,
-        record_handler=RecordHandler(dependencies, report),
-        processor=processor,
-        context=context,
+        event=event, record_handler=handler, processor=processor, context=context
     )
     failures = len(response["batchItemFailures"])
     _emit_metrics(report, received=len(records), failures=failures)

@@ -21,11 +21,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from common.aws_errors import RetryPolicy
+from common.deferred_batch import DeferredBatchProcessor
 from common.dlq_publisher import DlqPublisher
 from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from stream_processor.config import ConfigurationError, Settings
 from stream_processor.pipeline import BatchReport, BatchSink
-from stream_processor.processor import DeferredBatchProcessor
 from stream_processor.records import Prepared, RecordPreparer
 from stream_processor.writer import DynamoBatchWriter
 

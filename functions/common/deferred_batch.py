@@ -1,11 +1,12 @@
 """A Powertools ``BatchProcessor`` whose side effects happen once per batch.
 
 Powertools calls the record handler once per record and immediately books the record as a
-success or a failure. To write the whole batch with a few BatchWriteItem requests instead of
-one PutItem per record, this processor runs in three phases inside ``process()``:
+success or a failure. To batch a side effect over the records (the stream processor's
+BatchWriteItem writes and DLQ sends, the e-mail notifier's DLQ sends) instead of one request per
+record, this processor runs in three phases inside ``process()``:
 
 1. *prepare* -- the record handler runs per record and returns a value without side effects
-   (here: a write candidate or a permanent rejection). A handler exception books the record as a
+   (e.g. a write candidate or a permanent rejection). A handler exception books the record as a
    failure right away, exactly as in Powertools.
 2. *settle* -- one callback receives all prepared values (in stream order) and performs the
    batched side effects, returning per record ``None`` (settled) or an exception (not settled).
