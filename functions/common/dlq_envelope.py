@@ -176,7 +176,9 @@ def _describe_validation_error(exc: ValidationError) -> str:
 class DlqEnvelope(BaseModel):
     """One undeliverable stream record, as sent to the dead-letter queue."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: the consumers build an envelope only when a record fails, so pydantic builds
+    # the validator then instead of during every cold start (about 20 ms of import time).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     envelope_version: int = ENVELOPE_VERSION
     envelope_id: str = Field(min_length=1)

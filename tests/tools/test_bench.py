@@ -134,6 +134,15 @@ def _check_stream_processor_request_counts_per_cell(quick_run: tuple[dict[str, A
             assert (ours["items_written"], ours["dlq_messages"]) == (records, 0)
             assert ours["batch_item_failures"] == 0
             assert recipe["requests"]["dynamodb.PutItem"] == records
+    breakdown = section["breakdown"]
+    for part in (
+        "prepare",
+        "batch_write",
+        "batch_write_with_parameter_validation",
+        "batch_write_with_json_dumps_body",
+        "handler_with_json_dumps_body",
+    ):
+        assert _is_number(breakdown[f"{part}_cpu_us_per_record"]), part
 
 
 def _check_cold_start_hydrate_and_producer_counts(quick_run: tuple[dict[str, Any], str]) -> None:
@@ -145,6 +154,9 @@ def _check_cold_start_hydrate_and_producer_counts(quick_run: tuple[dict[str, Any
     for entry in functions.values():
         assert entry["zip_bytes"] > 0
         assert _is_number(entry["as_deployed"]["import_ms"]["median"])
+        floor = entry["third_party_import_ms"]
+        assert _is_number(floor["median"])
+        assert floor["modules"] > 0  # at least botocore and Powertools come from site-packages
 
     batches = sections["hydrate"]["batches"]
     assert [batch["records"] for batch in batches] == [1, 100]

@@ -54,6 +54,31 @@ print(json.dumps({
 }))
 """
 
+_THIRD_PARTY_PROBE: Final = """
+import json, sys
+module = sys.argv[1]
+__import__(module + ".app")
+print(json.dumps([
+    name for name, loaded in list(sys.modules.items())
+    if "site-packages" in (getattr(loaded, "__file__", None) or "")
+]))
+"""
+"""The third-party modules (from site-packages) that importing the function loads, in order."""
+
+_FLOOR_PROBE: Final = """
+import importlib, json, sys, time
+names = json.loads(sys.stdin.read())
+wall = time.perf_counter()
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module that only imports as a side effect of another: skip it
+        pass
+print(json.dumps({"import_ms": (time.perf_counter() - wall) * 1000}))
+"""
+"""Imports those modules, in the same order, without any of the function's own code: the part
+of the import time that the function's code cannot remove."""
+
 VARIANTS: Final = {
     "as_deployed": {"LAMBDA_TASK_ROOT": "{root}"},
     "tracing_disabled": {"LAMBDA_TASK_ROOT": "{root}", "POWERTOOLS_TRACE_DISABLED": "true"},
@@ -103,6 +128,36 @@ def _run_probe(root: Path, function: str, variant: str) -> dict[str, float]:
         raise RuntimeError(msg)
     measured: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
     return measured
+
+
+def _third_party_floor_ms(root: Path, function: str, runs: int) -> dict[str, float | int]:
+    """Median import time of the third-party modules the function loads, without its code."""
+    environment = _environment(root, function, "as_deployed")
+    listed = subprocess.run(
+        [sys.executable, "-c", _THIRD_PARTY_PROBE, function],
+        env=environment,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    names = listed.stdout.strip().splitlines()[-1]
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as empty:
+        for _ in range(runs):
+            completed = subprocess.run(
+                [sys.executable, "-c", _FLOOR_PROBE],
+                input=names,
+                env={**environment, "PYTHONPATH": empty},
+                cwd=empty,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            )
+            samples.append(json.loads(completed.stdout.strip().splitlines()[-1])["import_ms"])
+    return {**_rounded(summary(samples)), "modules": len(json.loads(names))}
 
 
 def _import_time_by_package(root: Path, function: str) -> list[dict[str, Any]]:
@@ -158,6 +213,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
                     key: _rounded(summary([sample[key] for sample in samples]))
                     for key in ("import_ms", "import_cpu_ms", "clients_ms")
                 }
+            entry["third_party_import_ms"] = _third_party_floor_ms(root, function, runs)
             entry["import_time_by_package"] = (
                 [] if options.quick else _import_time_by_package(root, function)
             )
