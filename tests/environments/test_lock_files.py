@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tools.terraform_stage import REPO_ROOT
+from tools.terraform_stage import roots
 
-ENVIRONMENTS = sorted(
-    path
-    for path in (REPO_ROOT / "environments").iterdir()
-    if (path / "versions.tf").exists() and not path.name.startswith("_")  # _shared: a module
-)
+ENVIRONMENTS = [root for root in roots() if root.parent.name == "environments"]
 ZIP_HASH = re.compile(r'"zh:[0-9a-f]{64}"')
 TREE_HASH = re.compile(r'"h1:[A-Za-z0-9+/]{43}="')
 

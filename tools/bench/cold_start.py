@@ -113,51 +113,59 @@ def _environment(root: Path, function: str, variant: str) -> dict[str, str]:
     return environment
 
 
-def _run_probe(root: Path, function: str, variant: str) -> dict[str, float]:
+def _python_json(
+    code: str, *args: str, env: dict[str, str], cwd: Path, what: str, stdin: str | None = None
+) -> Any:
+    """Run ``python -c code args`` in a fresh interpreter; its last stdout line, as JSON."""
     completed = subprocess.run(
-        [sys.executable, "-c", _PROBE, function],
-        env=_environment(root, function, variant),
-        cwd=root,
+        [sys.executable, "-c", code, *args],
+        input=stdin,
+        env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
     if completed.returncode != 0:
-        msg = f"importing {function}.app failed: {completed.stderr.strip()[-2000:]}"
+        msg = f"{what} failed: {completed.stderr.strip()[-2000:]}"
         raise RuntimeError(msg)
-    measured: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _run_probe(root: Path, function: str, variant: str) -> dict[str, float]:
+    measured: dict[str, float] = _python_json(
+        _PROBE,
+        function,
+        env=_environment(root, function, variant),
+        cwd=root,
+        what=f"importing {function}.app",
+    )
     return measured
 
 
 def _third_party_floor_ms(root: Path, function: str, runs: int) -> dict[str, float | int]:
     """Median import time of the third-party modules the function loads, without its code."""
     environment = _environment(root, function, "as_deployed")
-    listed = subprocess.run(
-        [sys.executable, "-c", _THIRD_PARTY_PROBE, function],
+    names: list[str] = _python_json(
+        _THIRD_PARTY_PROBE,
+        function,
         env=environment,
         cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+        what=f"listing the third-party modules of {function}.app",
     )
-    names = listed.stdout.strip().splitlines()[-1]
-    samples = []
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as empty:
-        for _ in range(runs):
-            completed = subprocess.run(
-                [sys.executable, "-c", _FLOOR_PROBE],
-                input=names,
+        samples = [
+            _python_json(
+                _FLOOR_PROBE,
                 env={**environment, "PYTHONPATH": empty},
-                cwd=empty,
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=120,
-            )
-            samples.append(json.loads(completed.stdout.strip().splitlines()[-1])["import_ms"])
-    return {**_rounded(summary(samples)), "modules": len(json.loads(names))}
+                cwd=Path(empty),
+                what=f"importing the third-party modules of {function}.app",
+                stdin=json.dumps(names),
+            )["import_ms"]
+            for _ in range(runs)
+        ]
+    return {**_rounded(summary(samples)), "modules": len(names)}
 
 
 def _import_time_by_package(root: Path, function: str) -> list[dict[str, Any]]:
