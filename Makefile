@@ -139,6 +139,7 @@ TF_BACKEND_CONFIG = $(if $(wildcard environments/$(ENV)/backend.hcl),-backend-co
 CHECK_CREDENTIALS = $(if $(filter-out local,$(ENV)),$(BIN)/python -m tools.aws_credentials $(ENV))
 
 plan: guard-env package ## terraform plan of ENV=<environment> (writes environments/<env>/tfplan)
+	@$(BIN)/python -m tools.check_placeholders $(ENV)
 	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) plan -input=false -out=tfplan
@@ -147,6 +148,7 @@ apply: plan ## terraform apply of the plan just made for ENV=<environment>
 	$(TF_ENV) apply -input=false tfplan
 
 destroy: guard-env setup ## terraform destroy of ENV=<environment> (asks for confirmation)
+	@$(BIN)/python -m tools.check_placeholders $(ENV)
 	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) destroy

@@ -150,7 +150,7 @@ locals {
         properties = merge(
           {
             title   = spec.title
-            region  = data.aws_region.current.name
+            region  = data.aws_region.current.id
             view    = "timeSeries"
             stacked = false
             stat    = spec.stat

@@ -19,7 +19,7 @@ module "kms_key" {
       {
         test     = "ArnLike"
         variable = "aws:SourceArn"
-        values   = ["arn:{partition}:cloudwatch:${data.aws_region.current.name}:{account_id}:alarm:${var.name_prefix}-*"]
+        values   = [format("arn:{partition}:cloudwatch:%s:{account_id}:alarm:%s-*", data.aws_region.current.id, var.name_prefix)]
       },
     ]
   }]

@@ -6,7 +6,7 @@ terraform {
       source = "hashicorp/aws"
       # Nothing here needs more than long-standing CloudWatch, SNS and KMS
       # arguments; the floor follows the library-wide convention.
-      version = ">= 5.73, < 6.0"
+      version = ">= 5.73, < 7.0"
     }
   }
 }

@@ -32,7 +32,7 @@ locals {
       conditions = [{
         test     = "ArnEquals"
         variable = "aws:SourceArn"
-        values   = ["arn:{partition}:sns:${data.aws_region.current.name}:{account_id}:${local.topic_name}"]
+        values   = ["arn:{partition}:sns:${data.aws_region.current.id}:{account_id}:${local.topic_name}"]
       }]
     },
   ]

@@ -9,7 +9,7 @@ locals {
 
   # SSE requires the key in the stream's Region: the provider's Region (the key's ARN would
   # make the key policy depend on itself).
-  kinesis_via_service = "kinesis.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
+  kinesis_via_service = "kinesis.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"
 
   # EFO principals need the stream-level read actions as well (Lambda calls
   # DescribeStream and ListShards before subscribing), so they are readers too.

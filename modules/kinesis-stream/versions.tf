@@ -6,7 +6,7 @@ terraform {
       source = "hashicorp/aws"
       # The newest thing used here, aws_kinesis_resource_policy, needs 5.32;
       # the floor follows the library-wide convention.
-      version = ">= 5.73, < 6.0"
+      version = ">= 5.73, < 7.0"
     }
   }
 }

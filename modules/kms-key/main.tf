@@ -39,7 +39,7 @@ locals {
     for sid, log_group_name in var.log_groups : {
       sid            = sid
       principal_type = "Service"
-      principals     = ["logs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"]
+      principals     = ["logs.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"]
       actions = [
         "kms:Decrypt",
         "kms:DescribeKey",
@@ -52,7 +52,7 @@ locals {
       conditions = [{
         test     = "ArnEquals"
         variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:{partition}:logs:${data.aws_region.current.name}:{account_id}:log-group:${log_group_name}"]
+        values   = ["arn:{partition}:logs:${data.aws_region.current.id}:{account_id}:log-group:${log_group_name}"]
       }]
     }
   ]

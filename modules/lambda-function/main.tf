@@ -14,7 +14,7 @@ locals {
   # one account, one layer per Python version and architecture.
   powertools_layer_arn = format(
     "arn:aws:lambda:%s:017000801446:layer:AWSLambdaPowertoolsPythonV3-%s-%s:%d",
-    data.aws_region.current.name,
+    data.aws_region.current.id,
     replace(var.runtime, ".", ""),
     var.architectures[0],
     var.powertools_layer_version,

@@ -6,7 +6,7 @@ terraform {
       source = "hashicorp/aws"
       # Newest thing used here: logging_config on aws_lambda_function (5.26);
       # the floor follows the library-wide convention.
-      version = ">= 5.73, < 6.0"
+      version = ">= 5.73, < 7.0"
     }
   }
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
+
+from make_harness import fill_in, scratch_repo, without_aws_credentials
+from make_harness import make as make_in
 
 from tools.terraform_stage import REPO_ROOT, roots
 
@@ -59,23 +61,15 @@ def test_help_lists_every_documented_target() -> None:
 def test_plan_of_a_real_environment_without_credentials_is_one_clear_message(
     tmp_path: Path,
 ) -> None:
-    # GIVEN no AWS credentials anywhere (no variables, no config files, no instance metadata)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        HOME=str(tmp_path),
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    # WHEN a real environment is planned
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-s", "plan", "ENV=dev"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # GIVEN dev with its placeholders filled in (tools/check_placeholders.py stops the shipped
+    # values first), in a scratch copy of the environments
+    root = scratch_repo(tmp_path)
+    for name in ("backend.hcl", "terraform.tfvars"):
+        fill_in(root / "environments" / "dev" / name)
+    # AND no AWS credentials anywhere (no variables, no config files, no instance metadata)
+    env = without_aws_credentials(tmp_path)
+    # WHEN it is planned (packaging skipped: not what is tested here)
+    result = make_in(root, "-o", "package", "plan", "ENV=dev", env=env)
     # THEN it stops before terraform with one sentence about credentials, no stack trace
     assert result.returncode != 0
     assert "No AWS credentials found" in result.stderr

@@ -12,8 +12,7 @@ mock_data "aws_partition" {
 
 mock_data "aws_region" {
   defaults = {
-    id   = "eu-west-1"
-    name = "eu-west-1"
+    id = "eu-west-1"
   }
 }
 
