@@ -4,7 +4,11 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-PYTHON ?= python3
+# The one Python of the project: the virtualenv, the tests, the local runtime's workers and the
+# functions' Lambda runtime (tests/test_python_version.py fails when they drift). pyenv users get
+# it from .python-version; others need python3.12 on PATH.
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= python$(PYTHON_VERSION)
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
@@ -27,7 +31,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # pip prints a warning per package for index locations configured on some machines but absent.
 PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: help setup fmt lint docs test pytest checkov package produce replay inventories providers \
+.PHONY: help setup fmt lint docs test pytest checkov package layers dist produce replay inventories providers \
         plan apply destroy guard-env clean local-up local-down demo bench
 
 help: ## List the targets
@@ -38,17 +42,17 @@ help: ## List the targets
 setup: ## Create both virtualenvs (idempotent)
 	@$(MAKE) -s -j2 $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: requirements/dev.txt
-	@echo "setup: $(VENV) from requirements/dev.txt"
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: requirements/dev.txt requirements/lambda.txt .python-version
+	@echo "setup: $(VENV) (Python $(PYTHON_VERSION)) from requirements/dev.txt"
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
 	@touch $@
 
 # checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt .python-version
 	@echo "setup: $(CHECKOV_VENV) from requirements/checkov.txt"
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET_FILTER)
 	@touch $@
@@ -69,7 +73,7 @@ lint: setup ## Formatting, terraform validate of every root, ruff, mypy, README 
 	$(BIN)/python -m tools.terraform_docs --check
 	$(BIN)/python -m tools.terraform_validate
 
-pytest: setup ## Python unit tests, plan tests and native terraform tests (PYTEST_ARGS=...)
+pytest: setup layers ## Python unit tests, plan tests and native terraform tests (PYTEST_ARGS=...)
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 checkov: setup ## Policy scan of modules/ and environments/ (0 failed checks)
@@ -77,8 +81,17 @@ checkov: setup ## Policy scan of modules/ and environments/ (0 failed checks)
 
 test: lint pytest checkov ## Everything CI runs: lint, all tests, checkov
 
-package: setup ## Build build/<function>.zip for every Lambda function
+package: setup ## Build build/<function>.zip for every function and the dependencies layer
 	$(BIN)/python -m tools.package
+	$(BIN)/python -m tools.dependencies_layer --arch arm64
+
+# The layer for arm64 (what the environments deploy) and for this machine (the tests import the
+# handlers from it); rebuilt only when requirements/lambda.txt changes.
+layers: setup
+	$(BIN)/python -m tools.dependencies_layer --arch arm64 --arch $$($(BIN)/python -c 'from tools.dependencies_layer import host_architecture as a; print(a())')
+
+dist: setup ## Release artifacts in dist/: function zips, both layers, wheel, sdist, SHA256SUMS
+	$(BIN)/python -m tools.dist --out dist
 
 # REPLAY_ARGS: the CLI's arguments (default `stats`; e.g. 'run --dry-run', 'run --reason
 # RETRIES_EXHAUSTED --max 100'). With ENV=<environment>, the DLQ URL comes from that root's
@@ -154,7 +167,7 @@ destroy: guard-env setup ## terraform destroy of ENV=<environment> (asks for con
 	$(TF_ENV) destroy
 
 clean: ## Remove virtualenvs, build output and Terraform working directories
-	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build dist .pytest_cache .mypy_cache .ruff_cache
 	find . -name .terraform -type d -prune -exec rm -rf {} +
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find environments -name tfplan -delete 2>/dev/null || true

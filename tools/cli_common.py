@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TextIO, TypeVar
+from typing import Any, Final, TextIO
 
 import boto3
 from botocore.config import Config
@@ -35,8 +35,6 @@ MAX_RECORD_BYTES: Final = 1024 * 1024
 MAX_PARTITION_KEY_CHARS: Final = 256
 
 _KINESIS_ARN_REGION: Final = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):\d{12}:stream/")
-
-T = TypeVar("T")
 
 
 def add_functions_to_path() -> None:
@@ -121,7 +119,7 @@ def progress_bar(console: Console, enabled: bool) -> Progress:
 # --------------------------------------------------------------------------- PutRecords batches
 
 
-def put_records_batches(
+def put_records_batches[T](
     items: Iterable[T],
     size: Callable[[T], int],
     *,

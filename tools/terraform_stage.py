@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import package
+from tools import dependencies_layer, package
 from tools.terraform_cli_config import resolve as resolve_cli_config
 
 REPO_ROOT = package.REPO_ROOT
 BUILD_DIR = REPO_ROOT / "build"
+# The architecture the environments and examples deploy (the modules' default).
+STAGED_LAYER_ARCHITECTURE = "arm64"
 
 _PROVIDER_BODY = """
   region                      = "eu-west-1"
@@ -62,6 +64,14 @@ def _stage_modules(scratch: Path) -> None:
     # by relative path; build the zips fresh into the scratch copy.
     for name in package.function_names():
         package.build(name, scratch / "build")
+    # ...and the dependencies layer they attach, built once into the repository's build/ (it
+    # takes a pip install) and linked into each scratch copy.
+    layer = dependencies_layer.ensure(STAGED_LAYER_ARCHITECTURE, BUILD_DIR)
+    staged_layer = scratch / "build" / layer.name
+    try:
+        os.link(layer, staged_layer)
+    except OSError:  # another file system
+        shutil.copyfile(layer, staged_layer)
 
 
 def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:

@@ -8,7 +8,8 @@ module "pipeline" {
   name                     = "${var.project}-${var.environment}"
   stream_processor_package = "${path.root}/../../build/stream_processor.zip"
   hydrate_package          = "${path.root}/../../build/hydrate.zip"
-  layers                   = var.layers
+  # `make package` builds it for the functions' Python (.python-version) and architecture.
+  dependencies_layer_package = "${path.root}/../../build/dependencies-python3.12-arm64.zip"
 
   stream_mode                     = var.stream_mode
   shard_count                     = var.shard_count

@@ -83,13 +83,6 @@ variable "environment" {
   }
 }
 
-variable "layers" {
-  type        = list(string)
-  description = "Layers of the functions: [\"powertools\"] on AWS, [] against the local emulator."
-  default     = ["powertools"]
-  nullable    = false
-}
-
 variable "log_retention_in_days" {
   type        = number
   description = "Retention of the functions' log groups (a CloudWatch Logs value)."

@@ -1,9 +1,8 @@
-# local: the same composition against the emulator. Public layers do not exist there (the local
-# runtime runs the functions with this repository's virtualenv instead).
+# local: the same composition against the emulator (the local runtime runs the functions with
+# this repository's virtualenv, which holds the dependencies layer's pinned versions).
 environment  = "local"
 aws_region   = "us-east-1"
 owner        = "developer"
-layers       = []
 alarm_emails = []
 
 stream_mode                       = "ON_DEMAND"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Final, Generic, TypeVar
+from typing import Final
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.config import Config
@@ -36,10 +36,7 @@ def powertools() -> tuple[Logger, Tracer, Metrics]:
     return Logger(), Tracer(patch_modules=["botocore"]), Metrics(namespace=namespace)
 
 
-T = TypeVar("T")
-
-
-class ColdStartSingleton(Generic[T]):
+class ColdStartSingleton[T]:
     """A handler's dependencies (clients, settings): built on first use -- the cold start -- and
     reused by later invocations of the execution environment; tests replace them."""
 

@@ -13,7 +13,7 @@ variable "access_log_bucket" {
 
 variable "architectures" {
   type        = list(string)
-  description = "Instruction set of the hydrate function, as a one-element list: [\"arm64\"] (the default) or [\"x86_64\"]. Also selects the Powertools layer build."
+  description = "Instruction set of the hydrate function, as a one-element list: [\"arm64\"] (the default) or [\"x86_64\"] (the one its dependencies layer was built for)."
   default     = ["arm64"]
   nullable    = false
 }
@@ -87,8 +87,7 @@ variable "kms_key_deletion_window_in_days" {
 
 variable "layers" {
   type        = list(string)
-  description = "Lambda layer version ARNs of the hydrate function (at most 5); \"powertools\" stands for the public Powertools for AWS Lambda (Python) v3 layer of the Region, runtime and architecture. Pass [] against the local emulator, which refuses public layers."
-  default     = ["powertools"]
+  description = "Lambda layer version ARNs of the hydrate function, in order (at most 5): its dependencies layer (modules/lambda-layer, built by `make package`) first."
   nullable    = false
 }
 
@@ -141,13 +140,6 @@ variable "name" {
   }
 }
 
-variable "powertools_layer_version" {
-  type        = number
-  description = "Version of the public Powertools for AWS Lambda (Python) v3 layer that the \"powertools\" entry of layers resolves to."
-  default     = 25
-  nullable    = false
-}
-
 variable "powertools_metrics_namespace" {
   type        = string
   description = "CloudWatch namespace of the hydrate function's metrics (POWERTOOLS_METRICS_NAMESPACE); keep it the pipeline's, so the alarms find them."
@@ -187,7 +179,7 @@ variable "role_permissions_boundary_arn" {
 
 variable "runtime" {
   type        = string
-  description = "Python runtime of the hydrate function: python3.12 or python3.13."
+  description = "Python runtime of the hydrate function: python3.12 or python3.13 (the one its dependencies layer was built for)."
   default     = "python3.12"
   nullable    = false
 }

@@ -10,16 +10,6 @@ locals {
 
   source_code_hash = var.source_code_hash != null ? var.source_code_hash : filebase64sha256(var.filename)
 
-  # Public Powertools layer, published by AWS in every commercial Region under
-  # one account, one layer per Python version and architecture.
-  powertools_layer_arn = format(
-    "arn:aws:lambda:%s:017000801446:layer:AWSLambdaPowertoolsPythonV3-%s-%s:%d",
-    data.aws_region.current.id,
-    replace(var.runtime, ".", ""),
-    var.architectures[0],
-    var.powertools_layer_version,
-  )
-  layers = [for layer in var.layers : layer == "powertools" ? local.powertools_layer_arn : layer]
 
   environment_variables = merge({ POWERTOOLS_SERVICE_NAME = var.name }, var.environment_variables)
 
@@ -29,8 +19,6 @@ locals {
 }
 
 data "aws_partition" "current" {}
-
-data "aws_region" "current" {}
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The functions of this library only call AWS APIs (Kinesis/DynamoDB streams, DynamoDB, SQS, SNS, S3, KMS, X-Ray) and reach no VPC resource; attaching them to a VPC would add NAT or endpoints without reducing exposure.
@@ -45,7 +33,7 @@ resource "aws_lambda_function" "this" {
   handler          = var.handler
   runtime          = var.runtime
   architectures    = var.architectures
-  layers           = local.layers
+  layers           = var.layers
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout
@@ -80,11 +68,6 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.create_kms_key || var.kms_key_arn != null
       error_message = "kms_key_arn is required when create_kms_key is false: the function's environment variables and log group are always encrypted with a customer managed key."
-    }
-
-    precondition {
-      condition     = !contains(var.layers, "powertools") || data.aws_partition.current.partition == "aws"
-      error_message = "The \"powertools\" entry of layers resolves to the public Powertools layer of the aws partition; in ${data.aws_partition.current.partition} pass the layer version ARN published there (or your own) instead."
     }
   }
 }

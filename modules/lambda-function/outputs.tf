@@ -14,8 +14,8 @@ output "kms_key_arn" {
 }
 
 output "layers" {
-  description = "Layer version ARNs attached to the function, with \"powertools\" resolved."
-  value       = try(local.layers, null)
+  description = "Layer version ARNs attached to the function."
+  value       = var.layers
 }
 
 output "log_group_arn" {

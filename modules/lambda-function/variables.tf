@@ -12,7 +12,7 @@ variable "application_log_level" {
 
 variable "architectures" {
   type        = list(string)
-  description = "Instruction set of the function, as a one-element list: [\"arm64\"] (Graviton, the default: cheaper per GB-second) or [\"x86_64\"]. Also selects the Powertools layer build."
+  description = "Instruction set of the function, as a one-element list: [\"arm64\"] (Graviton, the default: cheaper per GB-second) or [\"x86_64\"] (the one its dependencies layer was built for)."
   default     = ["arm64"]
   nullable    = false
 
@@ -110,8 +110,7 @@ variable "kms_key_deletion_window_in_days" {
 
 variable "layers" {
   type        = list(string)
-  description = "Lambda layer version ARNs, in order (at most 5). The entry \"powertools\" stands for the public Powertools for AWS Lambda (Python) v3 layer of the function's Region, runtime and architecture, at powertools_layer_version. Pass [] for no layer, e.g. against the local emulator, which refuses public layers (dependencies are then bundled)."
-  default     = ["powertools"]
+  description = "Lambda layer version ARNs, in order (at most 5). The functions of this library need their dependencies layer (modules/lambda-layer, built by `make package`) here; [] only for a package that bundles its dependencies."
   nullable    = false
 
   validation {
@@ -120,8 +119,8 @@ variable "layers" {
   }
 
   validation {
-    condition     = alltrue([for l in var.layers : l == "powertools" || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[a-zA-Z0-9_-]{1,140}:[0-9]+$", l))])
-    error_message = "Each layers entry must be \"powertools\" or a layer version ARN of the form arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>."
+    condition     = alltrue([for l in var.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[a-zA-Z0-9_-]{1,140}:[0-9]+$", l))])
+    error_message = "Each layers entry must be a layer version ARN of the form arn:<partition>:lambda:<region>:<account>:layer:<name>:<version> (the public Powertools layer is not used: the dependencies layer carries the tested Powertools)."
   }
 }
 
@@ -183,18 +182,6 @@ variable "policy_name" {
   }
 }
 
-variable "powertools_layer_version" {
-  type        = number
-  description = "Version of the public Powertools for AWS Lambda (Python) v3 layer that the \"powertools\" entry of layers resolves to. Keep it on a layer whose Powertools release matches the one the function is tested with."
-  default     = 25
-  nullable    = false
-
-  validation {
-    condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version
-    error_message = "powertools_layer_version must be a whole number >= 1."
-  }
-}
-
 variable "reserved_concurrent_executions" {
   type        = number
   description = "Concurrency reserved for (and capping) the function: -1 for no reservation, or >= 1. A cap throttles invocations beyond it: a stream mapping then waits (up to its maximum record age), an asynchronous invocation is retried by Lambda (up to its maximum event age)."
@@ -242,7 +229,7 @@ variable "role_permissions_boundary_arn" {
 
 variable "runtime" {
   type        = string
-  description = "Python runtime of the function: python3.12 or python3.13. Also selects the Powertools layer build."
+  description = "Python runtime of the function: python3.12 or python3.13 (the one its dependencies layer was built for)."
   default     = "python3.12"
   nullable    = false
 

@@ -163,7 +163,9 @@ module "email_notifier" {
   # the idempotency table fails the plan; the fallback only keeps that the one error reported.
   filename = coalesce(var.email_notifier_package, var.stream_processor_package)
 
-  layers                = var.layers
+  layers                = local.layers
+  runtime               = local.runtime
+  architectures         = local.architectures
   memory_size           = var.email_notifier.memory_size
   timeout               = var.email_notifier.timeout
   log_retention_in_days = var.log_retention_in_days

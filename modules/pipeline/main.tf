@@ -8,6 +8,17 @@ locals {
   efo_consumer_name = "${var.name}-processor"
   event_source_arn  = var.use_enhanced_fan_out ? module.stream.consumer_arns[local.efo_consumer_name] : module.stream.stream_arn
   metrics_namespace = "StreamPipeline/${var.name}"
+  # Every function runs on the dependencies layer's Python and architecture.
+  layers        = concat([module.dependencies_layer.arn], var.layers)
+  runtime       = module.dependencies_layer.runtime
+  architectures = [module.dependencies_layer.architecture]
+}
+
+module "dependencies_layer" {
+  source = "../lambda-layer"
+
+  name     = "${var.name}-dependencies"
+  filename = var.dependencies_layer_package
 }
 
 module "stream" {
@@ -33,7 +44,9 @@ module "stream_processor" {
   handler  = "stream_processor.app.lambda_handler"
   filename = var.stream_processor_package
 
-  layers                         = var.layers
+  layers                         = local.layers
+  runtime                        = local.runtime
+  architectures                  = local.architectures
   memory_size                    = var.consumer_memory_size
   timeout                        = var.consumer_timeout
   reserved_concurrent_executions = var.consumer_reserved_concurrent_executions
@@ -69,7 +82,9 @@ module "dlq" {
   name     = var.name
   filename = var.hydrate_package
 
-  layers                       = var.layers
+  layers                       = local.layers
+  runtime                      = local.runtime
+  architectures                = local.architectures
   log_retention_in_days        = var.log_retention_in_days
   powertools_metrics_namespace = local.metrics_namespace
   enable_s3_failure_bucket     = var.enable_s3_failure_bucket

@@ -13,6 +13,11 @@ output "dashboard_name" {
   value       = try(module.alarms.dashboard_name, null)
 }
 
+output "dependencies_layer_arn" {
+  description = "ARN of the dependencies layer version every function runs on."
+  value       = module.dependencies_layer.arn
+}
+
 output "dlq_arn" {
   description = "ARN of the dead-letter queue."
   value       = try(module.dlq.dlq_arn, null)

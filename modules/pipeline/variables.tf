@@ -48,6 +48,17 @@ variable "consumer_timeout" {
   nullable    = false
 }
 
+variable "dependencies_layer_package" {
+  type        = string
+  description = "Path of the dependencies layer zip built by `make package` (build/dependencies-python3.12-arm64.zip); every function runs on its runtime and architecture."
+  nullable    = false
+
+  validation {
+    condition     = endswith(lower(var.dependencies_layer_package), ".zip")
+    error_message = "dependencies_layer_package must be the path of a .zip file (build/dependencies-python3.12-arm64.zip)."
+  }
+}
+
 variable "email_notifier" {
   type = object({
     enabled                           = optional(bool, true)
@@ -150,9 +161,14 @@ variable "hydrate_package" {
 
 variable "layers" {
   type        = list(string)
-  description = "Layers of both functions; \"powertools\" stands for the public Powertools layer. [] against the local emulator, which refuses public layers."
-  default     = ["powertools"]
+  description = "Layer version ARNs attached to every function after the dependencies layer (at most 4)."
+  default     = []
   nullable    = false
+
+  validation {
+    condition     = length(var.layers) <= 4 && !contains(var.layers, "powertools")
+    error_message = "layers holds at most 4 layer version ARNs (the dependencies layer is the fifth); \"powertools\" is no longer accepted: the dependencies layer carries the tested Powertools."
+  }
 }
 
 variable "log_retention_in_days" {

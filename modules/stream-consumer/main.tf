@@ -30,10 +30,9 @@ module "function" {
   # when it is null.
   source_code_hash = var.source_code_hash
 
-  runtime                  = var.runtime
-  architectures            = var.architectures
-  layers                   = var.layers
-  powertools_layer_version = var.powertools_layer_version
+  runtime       = var.runtime
+  architectures = var.architectures
+  layers        = var.layers
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout

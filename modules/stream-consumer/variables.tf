@@ -27,7 +27,7 @@ variable "application_log_level" {
 
 variable "architectures" {
   type        = list(string)
-  description = "Instruction set of the function, as a one-element list: [\"arm64\"] (Graviton, the default: cheaper per GB-second) or [\"x86_64\"]. Also selects the Powertools layer build."
+  description = "Instruction set of the function, as a one-element list: [\"arm64\"] (Graviton, the default: cheaper per GB-second) or [\"x86_64\"] (the one its dependencies layer was built for)."
   default     = ["arm64"]
   nullable    = false
 }
@@ -178,8 +178,7 @@ variable "kms_key_deletion_window_in_days" {
 
 variable "layers" {
   type        = list(string)
-  description = "Lambda layer version ARNs, in order (at most 5). The entry \"powertools\" stands for the public Powertools for AWS Lambda (Python) v3 layer of the function's Region, runtime and architecture, at powertools_layer_version. Pass [] for no layer, e.g. against the local emulator, which refuses public layers (dependencies are then bundled)."
-  default     = ["powertools"]
+  description = "Lambda layer version ARNs, in order (at most 5). The library's functions need their dependencies layer (modules/lambda-layer, built by `make package`); [] only for a package that bundles its dependencies."
   nullable    = false
 }
 
@@ -265,13 +264,6 @@ variable "parallelization_factor" {
   }
 }
 
-variable "powertools_layer_version" {
-  type        = number
-  description = "Version of the public Powertools for AWS Lambda (Python) v3 layer that the \"powertools\" entry of layers resolves to. Keep it on a layer whose Powertools release matches the one the function is tested with."
-  default     = 25
-  nullable    = false
-}
-
 variable "report_batch_item_failures" {
   type        = bool
   description = "Let the function report the records it failed (ReportBatchItemFailures), so only the batch from the first failed record on is retried instead of the whole batch. The function must return batchItemFailures."
@@ -300,7 +292,7 @@ variable "role_permissions_boundary_arn" {
 
 variable "runtime" {
   type        = string
-  description = "Python runtime of the function: python3.12 or python3.13. Also selects the Powertools layer build."
+  description = "Python runtime of the function: python3.12 or python3.13 (the one its dependencies layer was built for)."
   default     = "python3.12"
   nullable    = false
 }

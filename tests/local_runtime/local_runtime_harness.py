@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 
 from tools.local_runtime.client import read_state, wait_drained, wait_for
+from tools.local_runtime.invoker import WORKER_RUNTIME
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
@@ -240,13 +241,14 @@ class Aws:
         handler: str = PROBE_HANDLER,
         timeout: int = 10,
         environment: dict[str, str] | None = None,
+        runtime: str = WORKER_RUNTIME,
     ) -> str:
         name = unique(base)
         variables = {"PROBE_MODE": mode, "PROBE_LOG_DIR": str(self.runtime.probe_log_dir)}
         variables.update(environment or {})
         self.awslambda.create_function(
             FunctionName=name,
-            Runtime="python3.11",
+            Runtime=runtime,
             Role=self.role,
             Handler=handler,
             Code={"ZipFile": dummy_zip()},

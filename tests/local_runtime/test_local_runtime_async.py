@@ -11,6 +11,8 @@ import re
 import pytest
 from local_runtime_harness import ACCOUNT, REGION, Aws
 
+from tools.local_runtime.invoker import WORKER_RUNTIME
+
 
 def _subscribe(aws: Aws, function: str) -> tuple[str, str]:
     topic = aws.topic("notifications")
@@ -169,3 +171,22 @@ def test_lambda_invoke_runs_the_handler(aws: Aws, mode: str, error: str | None) 
         assert payload["event"] == {"Records": [{"x": 1}]}
     else:
         assert payload["errorMessage"] == "probe: failing as configured"
+
+
+def test_a_function_of_another_python_is_refused_not_run(aws: Aws) -> None:
+    """GIVEN a function whose runtime is not the Python the local runtime's workers run on
+    WHEN it is invoked
+    THEN the invocation fails with a reason naming both versions, and the handler never runs
+    (running it anyway would test it on another Python than it deploys on).
+    """
+    other = "python3.13" if WORKER_RUNTIME != "python3.13" else "python3.12"
+    function = aws.function(mode="echo", runtime=other)
+
+    response = aws.awslambda.invoke(FunctionName=function, Payload=b"{}")
+
+    payload = json.loads(response["Payload"].read())
+    assert response.get("FunctionError") == "Unhandled"
+    assert payload["errorType"] == "Runtime.UnsupportedRuntime"
+    assert other in payload["errorMessage"]
+    assert WORKER_RUNTIME in payload["errorMessage"]
+    assert aws.invocations(function) == []

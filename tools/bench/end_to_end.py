@@ -52,6 +52,7 @@ from tools.bench.common import (
     functions_on_path,
     percentile,
 )
+from tools.local_runtime.invoker import WORKER_RUNTIME
 
 SECTION: Final = "end_to_end"
 RECORDS: Final = 3_000
@@ -275,7 +276,7 @@ def _run(runtime: _Runtime, shards: int, records: int, options: Options) -> Resu
     function = f"bench-consumer-{suffix}"
     awslambda.create_function(
         FunctionName=function,
-        Runtime="python3.11",
+        Runtime=WORKER_RUNTIME,
         Role=role["Role"]["Arn"],
         Handler="stream_processor.app.lambda_handler",
         Code={"ZipFile": _placeholder_zip()},

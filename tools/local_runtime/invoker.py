@@ -31,6 +31,8 @@ from tools.local_runtime.stats import Stats
 LOG = logging.getLogger("local_runtime.invoker")
 
 WORKER_SCRIPT: Final = Path(__file__).with_name("worker.py")
+WORKER_RUNTIME: Final = f"python{sys.version_info.major}.{sys.version_info.minor}"
+"""The Lambda runtime the workers are: they run on this interpreter (the project's one Python)."""
 UNHANDLED: Final = "Unhandled"
 _EXITED: Final = object()
 
@@ -301,6 +303,14 @@ class Invoker:
             }
             return Invocation(request_id, UNHANDLED, error, "init-error")
         function = pool.function
+        if function.runtime and function.runtime != WORKER_RUNTIME:
+            # Running it anyway would test the function on another Python than it deploys on.
+            error = {
+                "errorMessage": f"{function.name} declares {function.runtime}; the local runtime "
+                f"runs {WORKER_RUNTIME} only (its interpreter, the project's .python-version)",
+                "errorType": "Runtime.UnsupportedRuntime",
+            }
+            return Invocation(request_id, UNHANDLED, error, "init-error")
         number = self._next_invocation(function.name)
         directive = self._faults.directive(function.name, number, batch_key)
         self._stats.invocation_started()

@@ -47,6 +47,8 @@ class FunctionConfig:
     memory: int
     role: str
     environment: dict[str, str] = field(default_factory=dict)
+    runtime: str = ""
+    """Lambda's runtime identifier, e.g. ``python3.12`` (empty when the emulator gave none)."""
     fingerprint: str = ""
     """Changes whenever anything a warm worker depends on changes (it is then replaced)."""
 
@@ -60,6 +62,7 @@ class FunctionConfig:
             "timeout": payload.get("Timeout") or DEFAULT_TIMEOUT_SECONDS,
             "memory": payload.get("MemorySize") or DEFAULT_MEMORY_MB,
             "environment": environment,
+            "runtime": payload.get("Runtime") or "",
             "code": payload.get("CodeSha256"),
             "modified": payload.get("LastModified"),
         }
@@ -73,6 +76,7 @@ class FunctionConfig:
             memory=int(config["memory"]),
             role=str(payload.get("Role") or ""),
             environment=environment,
+            runtime=str(config["runtime"]),
             fingerprint=digest[:16],
         )
 

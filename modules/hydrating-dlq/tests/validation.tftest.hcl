@@ -18,6 +18,7 @@ mock_provider "aws" {
 variables {
   name               = "orders"
   filename           = "../../build/hydrate.zip"
+  layers             = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   source_code_hash   = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
   source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]
 }

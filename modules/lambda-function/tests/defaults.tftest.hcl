@@ -12,6 +12,7 @@ variables {
   name     = "orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "../../build/stream_processor.zip"
+  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   # Given, so the package need not exist for these tests.
   source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 }
@@ -53,10 +54,10 @@ run "defaults_are_safe" {
     condition = (
       aws_lambda_function.this.runtime == "python3.12" &&
       aws_lambda_function.this.architectures == tolist(["arm64"]) &&
-      aws_lambda_function.this.layers == tolist(["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:25"]) &&
+      aws_lambda_function.this.layers == tolist(["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]) &&
       tolist(output.layers) == aws_lambda_function.this.layers
     )
-    error_message = "Defaults must be python3.12 on arm64 with the matching regional Powertools layer."
+    error_message = "Defaults must be python3.12 on arm64 with the given layers."
   }
 
   assert {
@@ -184,7 +185,7 @@ run "caller_policy_key_and_settings" {
 
   assert {
     condition     = length(aws_lambda_function.this.layers) == 0 && length(output.layers) == 0
-    error_message = "layers = [] must attach no layer (local emulator)."
+    error_message = "layers = [] must attach no layer (a package that bundles its dependencies)."
   }
 
   assert {
@@ -193,22 +194,19 @@ run "caller_policy_key_and_settings" {
   }
 }
 
-run "powertools_layer_follows_runtime_and_architecture" {
+run "layers_keep_their_order" {
   command = plan
 
   variables {
-    runtime                  = "python3.13"
-    architectures            = ["x86_64"]
-    powertools_layer_version = 24
-    layers                   = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared:3", "powertools"]
+    layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:shared:3", "arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   }
 
   assert {
     condition = aws_lambda_function.this.layers == tolist([
       "arn:aws:lambda:eu-west-1:111122223333:layer:shared:3",
-      "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:24",
+      "arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3",
     ])
-    error_message = "\"powertools\" must resolve in place to the layer of the runtime, architecture, Region and version."
+    error_message = "Layers must be attached in the order given (a later layer's files win)."
   }
 }
 

@@ -17,6 +17,7 @@ variables {
   name     = "orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "../../build/stream_processor.zip"
+  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   # Given, so the package need not exist for these tests.
   source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 }
@@ -53,7 +54,7 @@ run "rejects_invalid_values_1" {
     kms_key_deletion_window_in_days = 6
 
     # rejects_more_than_5_layers
-    layers = ["powertools", "arn:aws:lambda:eu-west-1:111122223333:layer:a:1", "arn:aws:lambda:eu-west-1:111122223333:layer:b:1", "arn:aws:lambda:eu-west-1:111122223333:layer:c:1", "arn:aws:lambda:eu-west-1:111122223333:layer:d:1", "arn:aws:lambda:eu-west-1:111122223333:layer:e:1"]
+    layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:z:1", "arn:aws:lambda:eu-west-1:111122223333:layer:a:1", "arn:aws:lambda:eu-west-1:111122223333:layer:b:1", "arn:aws:lambda:eu-west-1:111122223333:layer:c:1", "arn:aws:lambda:eu-west-1:111122223333:layer:d:1", "arn:aws:lambda:eu-west-1:111122223333:layer:e:1"]
 
     # rejects_log_retention_not_allowed_by_cloudwatch
     log_retention_in_days = 366
@@ -69,9 +70,6 @@ run "rejects_invalid_values_1" {
 
     # rejects_policy_name_own_resources
     policy_name = "own-resources"
-
-    # rejects_powertools_layer_version_zero
-    powertools_layer_version = 0
 
     # rejects_zero_reserved_concurrency
     reserved_concurrent_executions = 0
@@ -114,7 +112,6 @@ run "rejects_invalid_values_1" {
     var.name,
     var.policy_json,
     var.policy_name,
-    var.powertools_layer_version,
     var.reserved_concurrent_executions,
     var.role_description,
     var.role_name,
@@ -166,20 +163,13 @@ run "requires_kms_key_arn_without_own_key" {
   expect_failures = [aws_lambda_function.this]
 }
 
-run "rejects_public_powertools_layer_outside_aws_partition" {
+run "rejects_the_retired_powertools_keyword" {
   command = plan
 
   variables {
+    # The public Powertools layer is no longer resolved: it did not carry the tested versions.
     layers = ["powertools"]
   }
 
-  override_data {
-    target = data.aws_partition.current
-    values = {
-      partition  = "aws-cn"
-      dns_suffix = "amazonaws.com.cn"
-    }
-  }
-
-  expect_failures = [aws_lambda_function.this]
+  expect_failures = [var.layers]
 }

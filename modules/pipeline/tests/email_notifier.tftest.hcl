@@ -48,10 +48,11 @@ override_resource {
 }
 
 variables {
-  name                     = "orders"
-  stream_processor_package = "../../build/stream_processor.zip"
-  hydrate_package          = "../../build/hydrate.zip"
-  email_notifier_package   = "../../build/email_notifier.zip"
+  name                       = "orders"
+  stream_processor_package   = "../../build/stream_processor.zip"
+  hydrate_package            = "../../build/hydrate.zip"
+  dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
+  email_notifier_package     = "../../build/email_notifier.zip"
   email_notifier = {
     sender_address = "notifications@example.com"
     identity       = "example.com"

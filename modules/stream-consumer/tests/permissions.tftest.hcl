@@ -11,6 +11,7 @@ variables {
   name     = "orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "../../build/stream_processor.zip"
+  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   # Given, so the package need not exist for these tests.
   source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
@@ -171,7 +172,7 @@ run "caller_key_no_layers_x86_python313" {
 
   assert {
     condition     = length(output.layers) == 0
-    error_message = "layers = [] must attach no layer (local emulator)."
+    error_message = "layers = [] must attach no layer (a package that bundles its dependencies)."
   }
 }
 

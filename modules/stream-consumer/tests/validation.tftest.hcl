@@ -19,6 +19,7 @@ variables {
   name     = "orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "../../build/stream_processor.zip"
+  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
   # Given, so the package need not exist for these tests.
   source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 

@@ -10,7 +10,7 @@ description      = "Re-reads failed batches from the stream"
 
 runtime                        = "python3.13"
 architectures                  = ["x86_64"]
-layers                         = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-shared:7"]
+layers                         = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3", "arn:aws:lambda:eu-west-1:111122223333:layer:orders-shared:7"]
 memory_size                    = 1024
 timeout                        = 120
 reserved_concurrent_executions = 5

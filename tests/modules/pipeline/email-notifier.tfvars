@@ -3,6 +3,7 @@
 name                     = "orders"
 stream_processor_package = "../../build/stream_processor.zip"
 hydrate_package          = "../../build/hydrate.zip"
+dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
 email_notifier_package   = "../../build/email_notifier.zip"
 alarm_emails             = ["oncall@example.com"]
 

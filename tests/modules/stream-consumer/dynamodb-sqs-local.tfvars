@@ -1,6 +1,6 @@
 # DynamoDB stream consumer with an SQS on-failure destination, configured the
-# way the local emulator needs it: no public layer (dependencies bundled),
-# mapping created paused.
+# way a package that bundles its dependencies needs it: no layer, mapping
+# created paused.
 name     = "profile-changes"
 handler  = "stream_processor.app.lambda_handler"
 filename = "../../build/stream_processor.zip"

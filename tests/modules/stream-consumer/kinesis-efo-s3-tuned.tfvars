@@ -12,9 +12,8 @@ architectures                  = ["x86_64"]
 memory_size                    = 1024
 timeout                        = 120
 reserved_concurrent_executions = 20
-powertools_layer_version       = 24
 layers = [
-  "powertools",
+  "arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies-py313-x86:3",
   "arn:aws:lambda:eu-west-1:111122223333:layer:orders-shared:7",
 ]
 

@@ -27,6 +27,7 @@ module "dlq" {
 
   name     = "example-orders"
   filename = "${path.module}/../../../../build/hydrate.zip"
+  layers   = [module.dependencies_layer.arn]
 
   source_stream_arns  = [module.stream.stream_arn]
   source_kms_key_arns = [module.stream.kms_key_arn]
@@ -43,6 +44,7 @@ module "stream_processor" {
   name     = "example-orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "${path.module}/../../../../build/stream_processor.zip"
+  layers   = [module.dependencies_layer.arn]
 
   event_source_arn           = module.stream.consumer_arns["stream-processor"]
   on_failure_destination_arn = module.dlq.on_failure_destination_arn
@@ -59,6 +61,15 @@ module "stream_processor" {
   }
 
   tags = local.tags
+}
+
+# The functions' third-party dependencies, exactly as pinned in requirements/lambda.txt
+# (`make package` builds the zip for the functions' Python and architecture).
+module "dependencies_layer" {
+  source = "../../../lambda-layer"
+
+  name     = "example-dlq-dependencies"
+  filename = "${path.module}/../../../../build/dependencies-python3.12-arm64.zip"
 }
 
 locals {

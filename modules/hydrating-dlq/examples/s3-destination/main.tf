@@ -21,6 +21,7 @@ module "dlq" {
 
   name     = "example-clicks"
   filename = "${path.module}/../../../../build/hydrate.zip"
+  layers   = [module.dependencies_layer.arn]
 
   source_stream_arns  = [module.stream.stream_arn]
   source_kms_key_arns = [module.stream.kms_key_arn]
@@ -39,6 +40,7 @@ module "clicks_processor" {
   name     = "example-clicks-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "${path.module}/../../../../build/stream_processor.zip"
+  layers   = [module.dependencies_layer.arn]
 
   event_source_arn = module.stream.stream_arn
   # s3:PutObject and s3:ListBucket are granted from the bucket ARN;
@@ -55,6 +57,15 @@ module "clicks_processor" {
   }
 
   tags = local.tags
+}
+
+# The functions' third-party dependencies, exactly as pinned in requirements/lambda.txt
+# (`make package` builds the zip for the functions' Python and architecture).
+module "dependencies_layer" {
+  source = "../../../lambda-layer"
+
+  name     = "example-s3-dlq-dependencies"
+  filename = "${path.module}/../../../../build/dependencies-python3.12-arm64.zip"
 }
 
 locals {

@@ -2,7 +2,8 @@
 # package from `make package` (build/stream_processor.zip at the repository
 # root), the table and queue its code writes to, and exactly the permissions
 # that code needs, passed as a policy document. The module adds X-Ray, the log
-# group, the key of the environment and logs, and the Powertools layer.
+# group and the key of the environment and logs; the dependencies layer
+# comes from modules/lambda-layer.
 # (stream-consumer is this plus an event source mapping.)
 
 module "function" {
@@ -12,6 +13,7 @@ module "function" {
   description = "Stores stream records in a table; rejects go to a queue"
   handler     = "stream_processor.app.lambda_handler"
   filename    = "${path.module}/../../../../build/stream_processor.zip"
+  layers      = [module.dependencies_layer.arn]
 
   policy_json = data.aws_iam_policy_document.function.json
 
@@ -24,6 +26,15 @@ module "function" {
   timeout     = 30
 
   tags = local.tags
+}
+
+# The functions' third-party dependencies, exactly as pinned in requirements/lambda.txt
+# (`make package` builds the zip for the functions' Python and architecture).
+module "dependencies_layer" {
+  source = "../../../lambda-layer"
+
+  name     = "example-basic-function-dependencies"
+  filename = "${path.module}/../../../../build/dependencies-python3.12-arm64.zip"
 }
 
 locals {

@@ -13,6 +13,7 @@ module "stream_processor" {
   name     = "example-events-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "${path.module}/../../../../build/stream_processor.zip"
+  layers   = [module.dependencies_layer.arn]
 
   event_source_arn           = aws_dynamodb_table.events.stream_arn
   on_failure_destination_arn = aws_sqs_queue.on_failure.arn
@@ -30,6 +31,15 @@ module "stream_processor" {
   starting_position = "TRIM_HORIZON"
 
   tags = local.tags
+}
+
+# The functions' third-party dependencies, exactly as pinned in requirements/lambda.txt
+# (`make package` builds the zip for the functions' Python and architecture).
+module "dependencies_layer" {
+  source = "../../../lambda-layer"
+
+  name     = "example-events-dependencies"
+  filename = "${path.module}/../../../../build/dependencies-python3.12-arm64.zip"
 }
 
 locals {

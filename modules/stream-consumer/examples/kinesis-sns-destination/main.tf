@@ -26,6 +26,7 @@ module "stream_processor" {
   name     = "example-orders-processor"
   handler  = "stream_processor.app.lambda_handler"
   filename = "${path.module}/../../../../build/stream_processor.zip"
+  layers   = [module.dependencies_layer.arn]
 
   event_source_arn           = module.stream.consumer_arns["stream-processor"]
   on_failure_destination_arn = aws_sns_topic.on_failure.arn
@@ -50,6 +51,15 @@ module "stream_processor" {
   maximum_batching_window_in_seconds = 1
 
   tags = local.tags
+}
+
+# The functions' third-party dependencies, exactly as pinned in requirements/lambda.txt
+# (`make package` builds the zip for the functions' Python and architecture).
+module "dependencies_layer" {
+  source = "../../../lambda-layer"
+
+  name     = "example-stream-dependencies"
+  filename = "${path.module}/../../../../build/dependencies-python3.12-arm64.zip"
 }
 
 locals {
