@@ -31,7 +31,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # pip prints a warning per package for index locations configured on some machines but absent.
 PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: help setup fmt lint docs test pytest checkov package layers dist produce replay inventories providers \
+.PHONY: help setup fmt lint docs test pytest checkov package layers dist placeholders produce replay inventories providers \
         plan apply destroy guard-env clean local-up local-down demo bench
 
 help: ## List the targets
@@ -128,6 +128,10 @@ inventories: setup ## Regenerate every plan inventory after an intended change
 providers: setup ## Install the providers once (warms TF_PLUGIN_CACHE_DIR before parallel tests)
 	$(BIN)/python -m tools.terraform_validate modules/kinesis-stream
 
+# Before packaging, credentials and `terraform init`: the environment's files hold no placeholder.
+placeholders: setup
+	@$(BIN)/python -m tools.check_placeholders $(ENV)
+
 guard-env:
 	@if [ -z "$(ENV)" ] || [ -z "$(filter $(ENV),$(ENVIRONMENTS))" ]; then \
 	  echo "ENV='$(ENV)' is not an environment. Use ENV=<name>, one of: $(or $(ENVIRONMENTS),none yet (environments/<name>/ holds none))" >&2; \
@@ -151,8 +155,7 @@ TF_BACKEND_CONFIG = $(if $(wildcard environments/$(ENV)/backend.hcl),-backend-co
 # emulator with dummy ones.
 CHECK_CREDENTIALS = $(if $(filter-out local,$(ENV)),$(BIN)/python -m tools.aws_credentials $(ENV))
 
-plan: guard-env package ## terraform plan of ENV=<environment> (writes environments/<env>/tfplan)
-	@$(BIN)/python -m tools.check_placeholders $(ENV)
+plan: guard-env placeholders package ## terraform plan of ENV=<environment> (writes environments/<env>/tfplan)
 	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) plan -input=false -out=tfplan
@@ -160,8 +163,7 @@ plan: guard-env package ## terraform plan of ENV=<environment> (writes environme
 apply: plan ## terraform apply of the plan just made for ENV=<environment>
 	$(TF_ENV) apply -input=false tfplan
 
-destroy: guard-env setup ## terraform destroy of ENV=<environment> (asks for confirmation)
-	@$(BIN)/python -m tools.check_placeholders $(ENV)
+destroy: guard-env placeholders ## terraform destroy of ENV=<environment> (asks for confirmation)
 	@$(CHECK_CREDENTIALS)
 	$(TF_ENV) init -input=false $(TF_BACKEND_CONFIG)
 	$(TF_ENV) destroy
