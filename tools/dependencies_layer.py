@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,20 @@ def ensure(architecture: str, out_dir: Path) -> Path:
     """The layer zip for `architecture` in `out_dir`, built only when missing or stale."""
     target = layer_path(out_dir, architecture)
     return target if is_current(target) else build(architecture, out_dir)
+
+
+def link_into(directory: Path, architecture: str = "arm64") -> Path:
+    """The layer for `architecture`, built once into the repository's build/ (it takes a pip
+    install) and hard-linked (or copied) into `directory`, e.g. a scratch copy's build/."""
+    layer = ensure(architecture, REPO_ROOT / "build")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / layer.name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(layer, target)
+    except OSError:  # another file system
+        shutil.copyfile(layer, target)
+    return target
 
 
 def main(argv: list[str]) -> int:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from tools import package
+from tools import dependencies_layer, package
 from tools.local_runtime.client import read_state
 from tools.terraform_stage import REPO_ROOT, terraform_env
 
@@ -238,6 +238,7 @@ class LocalStack:
         shutil.copytree(REPO_ROOT / "modules", self.stack_dir / "modules", ignore=_COPY_IGNORED)
         for name in package.function_names():
             package.build(name, self.stack_dir / "build")
+        dependencies_layer.link_into(self.stack_dir / "build")
         # Keep .terraform (providers, backend) across re-applies; replace every other file.
         self.terraform_dir.mkdir(exist_ok=True)
         for path in self.terraform_dir.iterdir():

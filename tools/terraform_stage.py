@@ -64,14 +64,8 @@ def _stage_modules(scratch: Path) -> None:
     # by relative path; build the zips fresh into the scratch copy.
     for name in package.function_names():
         package.build(name, scratch / "build")
-    # ...and the dependencies layer they attach, built once into the repository's build/ (it
-    # takes a pip install) and linked into each scratch copy.
-    layer = dependencies_layer.ensure(STAGED_LAYER_ARCHITECTURE, BUILD_DIR)
-    staged_layer = scratch / "build" / layer.name
-    try:
-        os.link(layer, staged_layer)
-    except OSError:  # another file system
-        shutil.copyfile(layer, staged_layer)
+    # ...and the dependencies layer they attach.
+    dependencies_layer.link_into(scratch / "build", STAGED_LAYER_ARCHITECTURE)
 
 
 def stage(root: Path, scratch: Path, provider_file: bool = True) -> Path:

@@ -3,7 +3,7 @@
 name                              = "orders-dev"
 stream_processor_package          = "../../build/stream_processor.zip"
 hydrate_package                   = "../../build/hydrate.zip"
-dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
+dependencies_layer_package        = "../../build/dependencies-python3.12-arm64.zip"
 email_notifier_package            = "../../build/email_notifier.zip"
 use_enhanced_fan_out              = false
 retention_period                  = 24

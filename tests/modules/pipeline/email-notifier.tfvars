@@ -1,11 +1,11 @@
 # The e-mail notifier next to an EFO processor: an existing domain identity and configuration
 # set, only purchase events.
-name                     = "orders"
-stream_processor_package = "../../build/stream_processor.zip"
-hydrate_package          = "../../build/hydrate.zip"
+name                       = "orders"
+stream_processor_package   = "../../build/stream_processor.zip"
+hydrate_package            = "../../build/hydrate.zip"
 dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
-email_notifier_package   = "../../build/email_notifier.zip"
-alarm_emails             = ["oncall@example.com"]
+email_notifier_package     = "../../build/email_notifier.zip"
+alarm_emails               = ["oncall@example.com"]
 
 email_notifier = {
   sender_address         = "notifications@example.com"

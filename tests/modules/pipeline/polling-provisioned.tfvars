@@ -2,7 +2,7 @@
 name                              = "orders-dev"
 stream_processor_package          = "../../build/stream_processor.zip"
 hydrate_package                   = "../../build/hydrate.zip"
-dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
+dependencies_layer_package        = "../../build/dependencies-python3.12-arm64.zip"
 use_enhanced_fan_out              = false
 stream_mode                       = "PROVISIONED"
 shard_count                       = 2

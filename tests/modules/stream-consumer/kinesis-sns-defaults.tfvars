@@ -4,7 +4,7 @@
 name     = "orders-processor"
 handler  = "stream_processor.app.lambda_handler"
 filename = "../../build/stream_processor.zip"
-layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
+layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
 # A fixed stand-in (SHA-256 of empty input) keeps this inventory about the
 # module's wiring, not the package's bytes; the examples hash the real zip.
 source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="

@@ -3,7 +3,7 @@
 name             = "best-effort-metrics"
 handler          = "metrics.app.lambda_handler"
 filename         = "../../build/stream_processor.zip"
-layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
+layers           = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
 source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 event_source_arn                = "arn:aws:kinesis:eu-west-1:111122223333:stream/clickstream"
