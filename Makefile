@@ -38,11 +38,14 @@ help: ## List the targets
 setup: ## Create both virtualenvs (idempotent)
 	@$(MAKE) -s -j2 $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: requirements/dev.txt
-	@echo "setup: $(VENV) from requirements/dev.txt"
+# The project itself is installed editable (its console script `stream-pipeline` in $(BIN)),
+# without build isolation and without resolving again what requirements/dev.txt pins.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	@echo "setup: $(VENV) from requirements/dev.txt, then this project (pip install -e .)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | $(PIP_QUIET_FILTER)
 	@touch $@
 
 # checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.

@@ -57,8 +57,8 @@ from tools.producer import ProducedRecord, RecordKind, generate_records, produce
 
 cli_common.add_functions_to_path()
 
-from common.dlq_envelope import DlqEnvelope, EnvelopeParseError  # noqa: E402
-from hydrate.models import (  # noqa: E402
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError  # noqa: E402
+from stream_pipeline.runtime.hydration.models import (  # noqa: E402
     MalformedAsyncInvocationRecordError,
     MalformedOnFailureRecordError,
     parse_async_invocation_record,

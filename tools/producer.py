@@ -6,7 +6,7 @@ right), with an optional share of poison records, and account for every record.
         [--users N] [--products N] [--manifest FILE] [--max-attempts N]
         [--endpoint-url URL] [--region REGION] [--profile PROFILE] [--no-progress]
 
-Events (the schema of ``common.retail_event.RetailEvent``): ``eventId`` (uuid4),
+Events (the schema of ``stream_pipeline.runtime.retail_event.RetailEvent``): ``eventId`` (uuid4),
 ``userId``, ``sessionId``, ``eventType``, ``productId``, ``timestamp`` (epoch milliseconds),
 plus ``email`` (``<userId>@example.com``: deterministic, a reserved domain that never receives
 mail; the e-mail notifier's recipient), ``channel`` and, for carts and purchases, ``quantity``
@@ -89,7 +89,7 @@ from tools.cli_common import (
 
 cli_common.add_functions_to_path()  # `python -m tools.producer` from the repository root
 
-from common.aws_errors import (  # noqa: E402
+from stream_pipeline.runtime.aws_errors import (  # noqa: E402
     ErrorKind,
     RetryPolicy,
     classify_exception,

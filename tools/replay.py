@@ -31,7 +31,7 @@ Failed hydrate invocations (reason ``HYDRATE_FAILED``): when the hydrate functio
 (after Lambda's asynchronous retries), Lambda sends the DLQ its record of the invocation, whose
 ``requestPayload`` is the event the function was given -- the SNS event holding the consumer's
 on-failure record(s), or an on-failure record passed directly. ``run`` reads the batch(es) back
-from the stream with the hydrate function's own code (``hydrate.hydrator.Hydrator``: the same
+from the stream with the hydrate function's own code (``stream_pipeline.runtime.hydration.hydrator.Hydrator``: the same
 envelopes, so records also dead-lettered individually are put once) and puts every record; the
 message is deleted only when all of them were accepted. It stays, reported, when a part of a
 batch is no longer in the stream ("payload unavailable": nothing of it is put; invoke the hydrate
@@ -110,9 +110,9 @@ from tools.cli_common import (
 
 cli_common.add_functions_to_path()  # `python -m tools.replay` from the repository root
 
-from common.aws_errors import describe_exception  # noqa: E402
-from common.claim_check import fetch_payload  # noqa: E402
-from common.dlq_envelope import (  # noqa: E402
+from stream_pipeline.runtime.aws_errors import describe_exception  # noqa: E402
+from stream_pipeline.runtime.claim_check import fetch_payload  # noqa: E402
+from stream_pipeline.runtime.dlq_envelope import (  # noqa: E402
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
     DlqEnvelope,
@@ -122,8 +122,9 @@ from common.dlq_envelope import (  # noqa: E402
     PayloadUnavailableError,
     canonical_json,
 )
-from hydrate.hydrator import HydrationReport, Hydrator  # noqa: E402
-from hydrate.models import (  # noqa: E402
+from stream_pipeline.runtime.dynamodb_image import image_to_document  # noqa: E402
+from stream_pipeline.runtime.hydration.hydrator import HydrationReport, Hydrator  # noqa: E402
+from stream_pipeline.runtime.hydration.models import (  # noqa: E402
     MalformedAsyncInvocationRecordError,
     MalformedOnFailureRecordError,
     OnFailureRecord,
@@ -131,8 +132,7 @@ from hydrate.models import (  # noqa: E402
     parse_async_invocation_record,
     parse_on_failure_record,
 )
-from hydrate.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
-from stream_processor.records import image_to_document  # noqa: E402
+from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
 
 MAX_ENTRIES_PER_SQS_BATCH: Final = 10
 MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3

@@ -4,7 +4,7 @@ When a Kinesis or DynamoDB stream event source mapping has an S3 bucket as its o
 destination, Lambda writes one object per discarded batch, at
 ``aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>``, holding the
 on-failure record (``requestContext``, ``responseContext``, ``version``, ``timestamp``,
-``KinesisBatchInfo`` or ``DDBStreamBatchInfo``, see ``hydrate.models``) plus ``payload``: the
+``KinesisBatchInfo`` or ``DDBStreamBatchInfo``, see ``stream_pipeline.runtime.hydration.models``) plus ``payload``: the
 whole invocation event, ``{"Records": [...]}``, with the records' data.
 
 :class:`BucketReplayer` is the DLQ :class:`~tools.replay.Replayer` with a :class:`Bucket` as its
@@ -61,22 +61,22 @@ from tools.replay import (
 
 cli_common.add_functions_to_path()  # done by tools.replay already; stated for the imports below
 
-from common.aws_errors import describe_exception, error_code  # noqa: E402
-from common.dlq_envelope import (  # noqa: E402
+from stream_pipeline.runtime.aws_errors import describe_exception, error_code  # noqa: E402
+from stream_pipeline.runtime.dlq_envelope import (  # noqa: E402
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
     DlqEnvelope,
     ErrorCategory,
     PayloadFormat,
 )
-from hydrate.hydrator import HydrationReport  # noqa: E402
-from hydrate.models import (  # noqa: E402
+from stream_pipeline.runtime.hydration.hydrator import HydrationReport  # noqa: E402
+from stream_pipeline.runtime.hydration.models import (  # noqa: E402
     IncomingMessage,
     MalformedOnFailureRecordError,
     OnFailureRecord,
     parse_on_failure_record,
 )
-from hydrate.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
+from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind, StreamReadError  # noqa: E402
 
 LIST_PAGE_SIZE: Final = 1000
 """Keys per ListObjectsV2 page (the S3 maximum)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from e2e_pipeline import Pipeline
 
-from common.dlq_envelope import canonical_json
+from stream_pipeline.runtime.dlq_envelope import canonical_json
 from tools import replay
 from tools.demo import ManifestEntry, Reconciliation
 from tools.producer import ProducedRecord, RecordKind, generate_records

@@ -27,9 +27,9 @@ from factories import (
 from rich.console import Console
 from stream_harness import Aws, Harness, HydrateHarness, Streams, harness_session
 
-from common.dlq_envelope import DlqEnvelope, ErrorCategory
 from hydrate import app as hydrate_app
 from hydrate.app import DlqSendError
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
 from tools import replay
 from tools.replay import HYDRATE_FAILED, Clients, Outcome, Replayer, ReplayReport, RunOptions
 

@@ -30,10 +30,10 @@ from moto import mock_aws
 from pydantic import ValidationError
 from rich.console import Console
 
-from common.aws_errors import RetryPolicy
-from common.retail_event import RetailEvent, event_from_document
 from email_notifier.models import NotificationFields
 from email_notifier.templates import TEMPLATES, render, template_values
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.retail_event import RetailEvent, event_from_document
 from stream_processor.config import Settings
 from stream_processor.records import RecordPreparer, Rejected, WriteCandidate
 from tools import producer

@@ -139,7 +139,7 @@ class _Implementation:
 
 
 def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
-    from common.lambda_setup import SDK_CONFIG
+    from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
     from stream_processor import app
     from stream_processor.config import Settings
     from tools.bench.common import FakeLambdaContext
@@ -398,8 +398,8 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
     )
     from botocore.config import Config
 
-    from common.aws_errors import RetryPolicy
-    from common.lambda_setup import SDK_CONFIG
+    from stream_pipeline.runtime.aws_errors import RetryPolicy
+    from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
     from stream_processor.app import DYNAMODB_CONFIG
     from stream_processor.config import Settings
     from stream_processor.records import RecordPreparer, WriteCandidate

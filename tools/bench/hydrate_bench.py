@@ -168,9 +168,9 @@ def run(options: Options) -> tuple[Result, list[Target]]:
         from botocore.config import Config
         from moto import mock_aws
 
-        from common.lambda_setup import SDK_CONFIG
         from hydrate import app as hydrate_app
         from hydrate.config import Settings
+        from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 
         with mock_aws(), _quiet(hydrate_app.logger):
             session = boto3.session.Session(region_name=REGION)

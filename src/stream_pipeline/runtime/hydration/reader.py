@@ -37,14 +37,19 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from common.aws_errors import (
+from stream_pipeline.runtime.aws_errors import (
     ErrorKind,
     RetryPolicy,
     classify_exception,
     describe_client_error,
     error_code,
 )
-from common.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE, PayloadFormat, canonical_json
+from stream_pipeline.runtime.dlq_envelope import (
+    DYNAMODB_SOURCE,
+    KINESIS_SOURCE,
+    PayloadFormat,
+    canonical_json,
+)
 
 KINESIS_MAX_LIMIT: Final = 10_000
 DYNAMODB_STREAMS_MAX_LIMIT: Final = 1_000

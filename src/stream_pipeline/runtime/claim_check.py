@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
-from common.dlq_envelope import DlqEnvelope, PayloadUnavailableError
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, PayloadUnavailableError
 
 S3_SCHEME: Final = "s3://"
 

@@ -18,15 +18,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from common.claim_check import store_payload
-from common.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, ErrorCategory, PayloadFormat
-from hydrate.models import (
+from stream_pipeline.runtime.claim_check import store_payload
+from stream_pipeline.runtime.dlq_envelope import (
+    SQS_MAX_MESSAGE_BYTES,
+    DlqEnvelope,
+    ErrorCategory,
+    PayloadFormat,
+)
+from stream_pipeline.runtime.hydration.models import (
     IncomingMessage,
     MalformedOnFailureRecordError,
     OnFailureRecord,
     parse_on_failure_record,
 )
-from hydrate.reader import MissingRange, RangeRead, ShardRangeReader, StreamKind, StreamRecord
+from stream_pipeline.runtime.hydration.reader import (
+    MissingRange,
+    RangeRead,
+    ShardRangeReader,
+    StreamKind,
+    StreamRecord,
+)
 
 PAYLOAD_UNAVAILABLE_REASON: Final = "payload unavailable: expired from stream"
 NOT_HYDRATED_REASON: Final = "not hydrated"

@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from common.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
+from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
 
 SequenceNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,128}$")]
 """Kinesis and DynamoDB stream sequence numbers: decimal integers (compare them as integers)."""

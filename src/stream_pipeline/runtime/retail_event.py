@@ -32,7 +32,7 @@ from typing import Annotated, Any, Final, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from common.dlq_envelope import ErrorCategory
+from stream_pipeline.runtime.dlq_envelope import ErrorCategory
 
 __all__ = [
     "DERIVED_EVENT_ID_PREFIX",

@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from common.aws_errors import (
+from stream_pipeline.runtime.aws_errors import (
     AWS_SDK_ERRORS,
     ErrorKind,
     RetryPolicy,
     classify_exception,
     describe_exception,
 )
-from common.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
+from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
 
 MAX_ENTRIES_PER_REQUEST: Final = 10
 
