@@ -3,8 +3,9 @@
 Each zip holds the function's package (`functions/<name>/`) and the shared Lambda runtime
 (`src/stream_pipeline/__init__.py` and `src/stream_pipeline/runtime/`: the DLQ envelope and
 anything else every function uses; none of the command-line code), at the zip root, so the
-handler is `<name>.app.lambda_handler` and the functions import `stream_pipeline.runtime`. Third-party dependencies (Powertools, pydantic) come from the
-Powertools Lambda layer, not the zip. Zips are reproducible: sorted entries, fixed timestamps
+handler is `<name>.app.lambda_handler` and the functions import `stream_pipeline.runtime`.
+Third-party dependencies (Powertools, pydantic) come from the Powertools Lambda layer, not the
+zip. Zips are reproducible: sorted entries, fixed timestamps
 and permissions, so the same sources give the same `source_code_hash` and no spurious diff.
 
 Usage: python -m tools.package [--out build] [FUNCTION ...]

@@ -3,9 +3,10 @@
 Handler string: ``email_notifier.app.lambda_handler``. See README.md next to this file.
 
 Per record (Powertools ``BatchProcessor``, in stream order): decode the record with the shared
-``stream_pipeline.runtime.retail_event`` rules, skip event types that are not notified, validate the notification
-fields, render the template, send once per event (``notifier.Notifier``). Permanent errors go to
-the shared DLQ envelope; everything else raised makes the record a batch item failure.
+``stream_pipeline.runtime.retail_event`` rules, skip event types that are not notified,
+validate the notification fields, render the template, send once per event
+(``notifier.Notifier``). Permanent errors go to the shared DLQ envelope; everything else raised
+makes the record a batch item failure.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
   rewrites the same item -- the key does not depend on where the record sits in the stream;
 * the fixed-width prefix keeps ``begins_with``/``between`` time-range queries on ``eventKey``.
 
-Events without ``eventId`` get a derived one (``stream_pipeline.runtime.retail_event.derive_event_id``):
+Events without ``eventId`` get a derived one
+(``stream_pipeline.runtime.retail_event.derive_event_id``):
 ``"sha256-" + sha256(canonical JSON of the decoded payload)`` where canonical JSON = sorted keys,
 no whitespace, UTF-8. Identical payloads without an ``eventId`` are therefore treated as the same
 event (they are indistinguishable).
