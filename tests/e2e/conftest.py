@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from e2e_pipeline import Pipeline
 
-from tools.local_stack import LocalStack
+from stream_pipeline.local.stack import LocalStack
 
 FAST_RUNTIME = [
     "--poll-interval",

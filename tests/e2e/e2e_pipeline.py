@@ -23,8 +23,8 @@ from tools.demo import (
     release_messages,
     scan_items,
 )
-from tools.local_runtime.client import read_state, wait_drained, wait_for
-from tools.local_stack import LocalStack, client_kwargs
+from stream_pipeline.local.runtime.client import read_state, wait_drained, wait_for
+from stream_pipeline.local.stack import LocalStack, client_kwargs
 from tools.producer import ProducedRecord, generate_records, produce
 
 DRAIN_TIMEOUT = 90.0

@@ -17,7 +17,7 @@ from e2e_pipeline import Pipeline
 
 from tools import replay
 from tools.demo import ManifestEntry, account_emails, emails_sent, notified_events, read_dlq
-from tools.local_runtime.client import read_state
+from stream_pipeline.local.runtime.client import read_state
 from tools.producer import ProducedRecord, RecordKind, generate_records
 
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
