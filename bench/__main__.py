@@ -1,7 +1,7 @@
 """``python -m bench [--quick] [--out build/bench.json] [--markdown FILE]
 [--only SECTION ...] [--skip SECTION ...] [--seed N]``
 
-Runs the sections (see ``tools/bench/__init__.py``) one after the other, writes the JSON
+Runs the sections (see ``bench/__init__.py``) one after the other, writes the JSON
 document to ``--out`` and prints the Markdown tables on stdout; progress goes to stderr.
 Exit status: 0 when every section ran (a section may report itself skipped), 1 when a section
 raised (its error is in the JSON and the tables), 2 on a usage error. Never on a timing.

@@ -2,7 +2,8 @@
 the size of each deployment zip.
 
 Each function is packaged with ``tools.package`` (the zip Terraform deploys: the function's
-package plus ``common``; Powertools, pydantic and boto3 come from the layer / runtime) and the
+package plus ``stream_pipeline.runtime``; Powertools, pydantic and boto3 come from the layer /
+runtime) and the
 zip is extracted to a scratch directory. Every run is a new ``python`` process that imports
 ``<function>.app`` from there, timed with ``time.perf_counter`` (wall) and
 ``time.process_time`` (CPU) around the ``import`` statement alone, then times
@@ -29,8 +30,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Final
 
-from tools import package
 from bench.common import REGION, Options, Result, Target, at_most, summary
+from tools import package
 
 SECTION: Final = "cold_start"
 RUNS: Final = 7

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 import os
 import statistics
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,10 +116,15 @@ def environment(**variables: str) -> Iterator[None]:
 
 
 def functions_on_path() -> None:
-    """The Lambda functions' packages (``stream_processor``, ``hydrate``, ``common``) are
-    imported from ``functions/``, as they sit at the root of their deployment zips."""
-    if str(FUNCTIONS_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTIONS_DIR))
+    """The Lambda functions' packages (``stream_processor``, ``hydrate``) are imported from
+    ``functions/``, as they sit at the root of their deployment zips: ``make bench`` puts it on
+    ``PYTHONPATH``. Exits with a clear error when they cannot be imported."""
+    if importlib.util.find_spec("stream_processor") is None:
+        msg = (
+            f"bench: the Lambda functions' packages are not importable: put {FUNCTIONS_DIR} on "
+            "PYTHONPATH (make bench does)"
+        )
+        raise SystemExit(msg)
 
 
 @dataclass(slots=True)

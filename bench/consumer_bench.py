@@ -139,10 +139,10 @@ class _Implementation:
 
 
 def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
+    from bench.common import FakeLambdaContext
     from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
     from stream_processor import app
     from stream_processor.config import Settings
-    from bench.common import FakeLambdaContext
 
     dependencies = app.Dependencies(
         settings=Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME),
@@ -200,7 +200,7 @@ def _size_label(size: int) -> str:
 
 
 def _mixed_event(seed: int) -> tuple[dict[str, Any], int]:
-    from tools.producer import RecordKind, generate_records
+    from stream_pipeline.producer.generator import RecordKind, generate_records
 
     records = list(
         generate_records(1_000, seed=seed, poison_rate=POISON_RATE, start_ms=BASE_TIMESTAMP_MS)

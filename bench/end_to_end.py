@@ -1,5 +1,6 @@
 """Section ``end_to_end``: records put into a stream until they are stored in DynamoDB, through
-the local runtime (``python -m stream_pipeline.local.runtime serve``: moto's server plus the event source
+the local runtime (``python -m stream_pipeline.local.runtime serve``: moto's server plus the event
+source
 mapping poller and the real ``stream_processor`` handler in worker processes).
 
 The runtime is started on a free loopback port in a scratch directory with its default
@@ -8,7 +9,8 @@ intervals and stopped afterwards. For each shard count a fresh stream, table, DL
 created with boto3 against it, as the runtime's own tests do; the mapping uses the module
 defaults (batch size, batching window, parallelization factor 1, ReportBatchItemFailures).
 After a warm-up (25 records per shard put and stored, so that the workers' cold starts stay
-out), ``tools.producer.produce`` puts n valid events as fast as it can, each event's
+out), ``stream_pipeline.producer.sender.produce`` puts n valid events as fast as it can, each
+event's
 ``timestamp`` set to the wall clock as the producer hands it to PutRecords (a few ms before the
 request), and the table is counted every 0.5 s until every record is stored.
 
@@ -27,6 +29,7 @@ runtime, workers, producer) shares this machine's cores: these are local figures
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -98,8 +101,8 @@ class _Runtime:
         return state
 
     def start(self) -> None:
-        if not (REPO_ROOT / "tools" / "local_runtime" / "__main__.py").exists():
-            msg = "tools/local_runtime/__main__.py does not exist"
+        if importlib.util.find_spec("moto") is None:
+            msg = "the local runtime needs moto (the `local` extra)"
             raise RuntimeUnavailableError(msg)
         environment = {
             key: value
@@ -216,10 +219,11 @@ def _stamped(records: Iterable[Any]) -> Iterator[Any]:
 
 
 def _put(kinesis: Any, stream: str, records: list[Any], rate: float) -> tuple[int, float]:
-    """``tools.producer.produce`` the records: at once (``rate`` 0), or in slices every
+    """``stream_pipeline.producer.sender.produce`` the records: at once (``rate`` 0), or in slices
+    every
     ``PACE_SECONDS`` (``rate`` records/s) -- paced here, so that each record's timestamp is
     still taken as it goes out rather than before a rate limiter's wait."""
-    from tools.producer import produce
+    from stream_pipeline.producer.sender import produce
 
     started = time.monotonic()
     if not rate:
@@ -240,7 +244,7 @@ def _run(runtime: _Runtime, shards: int, records: int, options: Options) -> Resu
     import boto3
     from botocore.config import Config
 
-    from tools.producer import generate_records
+    from stream_pipeline.producer.generator import generate_records
 
     options.log(f"end_to_end: {records:,} records, {shards} shard(s)")
     session = boto3.session.Session(

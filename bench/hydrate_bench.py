@@ -218,7 +218,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
 def _batch(
     session: Any, counting: _Counting, hydrate_app: Any, records: int, options: Options
 ) -> Result:
-    from tools.producer import generate_records
+    from stream_pipeline.producer.generator import generate_records
 
     options.log(f"hydrate: failed batch of {records:,}")
     kinesis = session.client("kinesis")

@@ -1,4 +1,5 @@
-"""Section ``producer``: PutRecords requests per 1,000 events and events/s of ``tools.producer``
+"""Section ``producer``: PutRecords requests per 1,000 events and events/s of
+``stream_pipeline.producer``
 against the local emulator.
 
 moto's server runs on a free loopback port (``ThreadedMotoServer``, 127.0.0.1, threads of this
@@ -46,7 +47,8 @@ def run(options: Options) -> tuple[Result, list[Target]]:
     from moto.server import ThreadedMotoServer
 
     from stream_pipeline.cli_common import client_options
-    from tools.producer import generate_records, produce
+    from stream_pipeline.producer.generator import generate_records
+    from stream_pipeline.producer.sender import produce
 
     events = QUICK_EVENTS if options.quick else EVENTS
     werkzeug = logging.getLogger("werkzeug")

@@ -52,8 +52,8 @@ def build(name: str, out_dir: Path) -> Path:
     runtime = [runtime_dir.parent / "__init__.py", *_sources(runtime_dir)]
     files += [(path, path.relative_to(SOURCE_DIR)) for path in runtime]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path, name in files:
-            info = zipfile.ZipInfo(name.as_posix(), date_time=_FIXED_DATE)
+        for path, arcname in files:
+            info = zipfile.ZipInfo(arcname.as_posix(), date_time=_FIXED_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())

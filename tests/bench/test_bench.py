@@ -42,6 +42,7 @@ def _quick_run(scratch: Path) -> tuple[dict[str, Any], str]:
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "POWERTOOLS_")) and key not in ("TABLE_NAME", "DLQ_URL")
     }
+    environment["PYTHONPATH"] = str(REPO_ROOT / "functions")  # as `make bench` runs it
     process = subprocess.Popen(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out), "--markdown",
          str(markdown)],

@@ -19,6 +19,8 @@ import pytest
 from e2e_pipeline import Pipeline
 
 from stream_pipeline.local.stack import LocalStack
+from tools import package
+from tools.terraform_stage import REPO_ROOT, terraform_env
 
 FAST_RUNTIME = [
     "--poll-interval",
@@ -46,14 +48,24 @@ is left running: quicker while working on a scenario. Faults and mapping changes
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     if os.environ.get(REUSE_VARIABLE) == "1":
-        stack = LocalStack()
+        stack = LocalStack(checkout=REPO_ROOT)
         if stack.runtime_pid() is None:
             pytest.fail(f"{REUSE_VARIABLE}=1 but no local stack is running (make local-up)")
         yield Pipeline(stack, stack.outputs())
         return
     base = tmp_path_factory.mktemp("e2e")
+    for name in package.function_names():  # what `make package` leaves in build/
+        package.build(name, base / "build")
     with (base / "local-stack.log").open("w") as log:
-        stack = LocalStack(root=base / "stack", port=0, runtime_args=FAST_RUNTIME, log=log)
+        stack = LocalStack(
+            root=base / "stack",
+            port=0,
+            runtime_args=FAST_RUNTIME,
+            log=log,
+            checkout=REPO_ROOT,
+            build_dir=base / "build",
+            terraform_env=terraform_env(),
+        )
         started = time.monotonic()
         try:
             outputs = stack.up()

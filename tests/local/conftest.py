@@ -1,4 +1,5 @@
-"""One local runtime per test session (per xdist worker): ``python -m stream_pipeline.local.runtime serve``
+"""One local runtime per test session (per xdist worker): ``python -m stream_pipeline.local.runtime
+serve``
 on a free loopback port, in a scratch directory; stopped at the end, and every process it
 started must be gone by then."""
 

@@ -72,7 +72,8 @@ def processes_in(directory: Path) -> list[int]:
 
 @dataclass
 class RuntimeProcess:
-    """``python -m stream_pipeline.local.runtime serve`` on a free loopback port, in a scratch dir."""
+    """``python -m stream_pipeline.local.runtime serve`` on a free loopback port, in a scratch
+    dir."""
 
     root: Path
     extra_args: list[str] = field(default_factory=list)

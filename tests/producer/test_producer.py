@@ -32,20 +32,19 @@ from rich.console import Console
 
 from email_notifier.models import NotificationFields
 from email_notifier.templates import TEMPLATES, render, template_values
+from stream_pipeline.cli_common import MAX_BYTES_PER_PUT, put_records_batches
+from stream_pipeline.producer import cli as producer
+from stream_pipeline.producer.generator import (
+    POISON_KINDS,
+    ProducedRecord,
+    RecordKind,
+    generate_records,
+)
+from stream_pipeline.producer.sender import TokenBucket, produce
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.retail_event import RetailEvent, event_from_document
 from stream_processor.config import Settings
 from stream_processor.records import RecordPreparer, Rejected, WriteCandidate
-from tools import producer
-from stream_pipeline.cli_common import MAX_BYTES_PER_PUT, put_records_batches
-from tools.producer import (
-    POISON_KINDS,
-    ProducedRecord,
-    RecordKind,
-    TokenBucket,
-    generate_records,
-    produce,
-)
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
@@ -608,7 +607,7 @@ def test_stream_comes_from_terraform_outputs_on_stdin(kinesis: Any, tmp_path: Pa
 def test_module_runs_from_the_repository_root() -> None:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-m", "tools.producer", "--help"],
+        [str(Path(sys.executable).with_name("stream-pipeline")), "produce", "--help"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

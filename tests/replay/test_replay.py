@@ -29,9 +29,10 @@ from stream_harness import Aws, Harness, HydrateHarness, Streams, harness_sessio
 
 from hydrate import app as hydrate_app
 from hydrate.app import DlqSendError
+from stream_pipeline.replay import cli as replay
+from stream_pipeline.replay.model import HYDRATE_FAILED, Clients, Outcome, ReplayReport, RunOptions
+from stream_pipeline.replay.replayer import Replayer
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
-from tools import replay
-from tools.replay import HYDRATE_FAILED, Clients, Outcome, Replayer, ReplayReport, RunOptions
 
 
 @pytest.fixture

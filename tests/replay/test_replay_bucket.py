@@ -30,9 +30,10 @@ from rich.console import Console
 from stream_harness import FIXED_NOW, Aws, Harness, HydrateHarness, Streams, harness_session
 
 from hydrate import app as hydrate_app
-from tools import replay
 from stream_pipeline.local.runtime import events
-from tools.replay import (
+from stream_pipeline.replay import cli as replay
+from stream_pipeline.replay.bucket import BucketReplayer
+from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     INVALID_S3_OBJECT,
     S3_ON_FAILURE,
@@ -41,7 +42,6 @@ from tools.replay import (
     ReplayReport,
     RunOptions,
 )
-from tools.replay_bucket import BucketReplayer
 
 FAILURE_BUCKET = "stream-pipeline-failures"
 MAPPING_UUID = "0f6e7c3a-7d1b-4d5e-9a43-5a3c2b1e0d9f"

@@ -1,7 +1,7 @@
 """The replay CLI's surface: entry point, arguments, terraform outputs, exit codes, make target.
 
 Replay behaviour (what is put, deleted, kept) is tested against moto in
-tests/functions/test_replay.py.
+tests/replay/test_replay.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from moto import mock_aws
 from rich.console import Console
 
-from tools import replay
+from stream_pipeline.replay import cli as replay
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
@@ -48,12 +48,12 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str]:
 
 def test_module_runs_from_the_repository_root() -> None:
     """GIVEN a plain interpreter in the repository root (no pytest path setup)
-    WHEN `python -m tools.replay --help` runs
+    WHEN `stream-pipeline replay --help` runs
     THEN it lists both subcommands (the functions' packages are found by the tool itself).
     """
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-m", "tools.replay", "--help"],
+        [str(Path(sys.executable).with_name("stream-pipeline")), "replay", "--help"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -159,9 +159,9 @@ def test_make_replay_passes_replay_args_and_defaults_to_stats() -> None:
     default = _make("-n", "replay")
 
     assert explicit.returncode == 0, explicit.stderr
-    assert "-m tools.replay run --dry-run --queue-url Q" in explicit.stdout
+    assert "stream-pipeline replay run --dry-run --queue-url Q" in explicit.stdout
     assert "terraform" not in explicit.stdout
-    assert "-m tools.replay stats" in default.stdout
+    assert "stream-pipeline replay stats" in default.stdout
     assert "  replay " in _make("help").stdout
 
 
@@ -174,7 +174,7 @@ def test_make_replay_with_env_checks_the_environment_then_pipes_its_outputs() ->
     assert result.returncode == 0, result.stderr
     guard = result.stdout.index("is not an environment")
     pipe = result.stdout.index(
-        "terraform -chdir=environments/nope output -json | .venv/bin/python -m tools.replay "
+        "terraform -chdir=environments/nope output -json | .venv/bin/stream-pipeline replay "
         "run --dry-run --terraform-outputs -"
     )
     assert guard < pipe

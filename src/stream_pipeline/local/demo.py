@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     except StackError as exc:
         console.print(f"error: {exc}")
         return 2
-    kwargs = {**client_kwargs(endpoint), "config": SDK_CONFIG}
+    kwargs = {**client_kwargs(endpoint, local_region(stack.checkout)), "config": SDK_CONFIG}
     kinesis = boto3.client("kinesis", **kwargs)
     dynamodb = boto3.client("dynamodb", **kwargs)
     sqs = boto3.client("sqs", **kwargs)
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     sent_before = emails_sent(ses) if notifier else 0
 
     seed = args.seed if args.seed is not None else int(time.time())
-    manifest_path = stack.root / "demo-manifest.jsonl"
+    manifest_path = stack.base / "demo-manifest.jsonl"
     console.print(
         f"producing {args.count} events ({args.poison_rate:.0%} poison, seed {seed}) into "
         f"{outputs['stream_name']}; manifest {manifest_path}"
