@@ -42,11 +42,14 @@ help: ## List the targets
 setup: ## Create both virtualenvs (idempotent)
 	@$(MAKE) -s -j2 $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: requirements/dev.txt requirements/lambda.txt .python-version
-	@echo "setup: $(VENV) (Python $(PYTHON_VERSION)) from requirements/dev.txt"
+# The project itself is installed editable (its console script `stream-pipeline` in $(BIN)),
+# without build isolation and without resolving again what requirements/dev.txt pins.
+$(VENV)/.installed: requirements/dev.txt requirements/lambda.txt .python-version pyproject.toml
+	@echo "setup: $(VENV) (Python $(PYTHON_VERSION)) from requirements/dev.txt, then this project (pip install -e .)"
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | $(PIP_QUIET_FILTER)
 	@touch $@
 
 # checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.
@@ -98,29 +101,31 @@ dist: setup ## Release artifacts in dist/: function zips, both layers, wheel, sd
 # `terraform output -json` (output dlq_url), piped to the CLI; without ENV pass --queue-url.
 replay: setup ## Replay the DLQ into its stream(s): REPLAY_ARGS='run --dry-run' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
-	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/python -m tools.replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/stream-pipeline replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
 
 # PRODUCE_ARGS: the producer's arguments (e.g. '--count 10000 --poison-rate 0.05 --manifest
 # build/manifest.jsonl'). With ENV=<environment> the stream comes from that root's
 # `terraform output -json` (output stream_name); ENV=local also points at the emulator.
 produce: setup ## Put test events on the stream: PRODUCE_ARGS='--count 1000' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
-	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/python -m tools.producer $(PRODUCE_ARGS)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/stream-pipeline produce $(PRODUCE_ARGS)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
 
-# The local stack (tools/local_stack.py): the local runtime on 127.0.0.1:$(LOCAL_PORT) (pid in
-# build/local/runtime.pid, state in build/local/state) with environments/local applied to it
+# The local stack (`stream-pipeline local`): the local runtime on 127.0.0.1:$(LOCAL_PORT) (pid
+# in build/local/runtime.pid, state in build/local/state) with environments/local applied to it
 # from a copy in build/local/stack (Terraform state build/local/terraform.tfstate).
 local-up: package ## Start the local runtime, apply environments/local to it (LOCAL_PORT=4566)
-	$(BIN)/python -m tools.local_stack up --port $(LOCAL_PORT)
+	$(BIN)/stream-pipeline local up --port $(LOCAL_PORT)
 
 local-down: setup ## Stop the runtime local-up started and remove build/local
-	$(BIN)/python -m tools.local_stack down
+	$(BIN)/stream-pipeline local down
 
 demo: local-up ## local-up, 2,000 events (2 % poison), drain, account for every record
-	$(BIN)/python -m tools.demo
+	$(BIN)/stream-pipeline demo
 
+# bench/ imports the functions' packages (stream_processor, hydrate) as a deployment zip holds
+# them: functions/ on PYTHONPATH.
 bench: setup ## Benchmarks: build/bench.json + a table (BENCH_ARGS=--quick for a smoke run)
-	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+	PYTHONPATH=functions $(BIN)/python -m bench $(BENCH_ARGS)
 
 inventories: setup ## Regenerate every plan inventory after an intended change
 	$(BIN)/pytest -p no:cacheprovider -n auto tests/modules/test_plan_inventories.py --update-inventories
@@ -142,13 +147,13 @@ guard-env:
 LOCAL_PORT ?= 4566
 LOCAL_ENDPOINT_ARG = $(if $(filter local,$(ENV)), --endpoint-url http://127.0.0.1:$(LOCAL_PORT))
 # ...with the emulator's dummy credentials and the Region environments/local declares.
-LOCAL_AWS_ENV = $(if $(filter local,$(ENV)),AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from tools.local_stack import local_region; print(local_region())') )
+LOCAL_AWS_ENV = $(if $(filter local,$(ENV)),AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from stream_pipeline.local.stack import local_region; print(local_region())') )
 
 # A per-environment backend config (bucket, key, region) lives next to the root when it has one.
 TF_ENV = terraform -chdir=environments/$(ENV)
 # The outputs replay/produce read; environments/local is applied by `make local-up` from a copy
-# in build/local, whose outputs tools.local_stack prints.
-TF_OUTPUTS = $(if $(filter local,$(ENV)),$(BIN)/python -m tools.local_stack outputs -json,$(TF_ENV) output -json)
+# in build/local, whose outputs `stream-pipeline local outputs` prints.
+TF_OUTPUTS = $(if $(filter local,$(ENV)),$(BIN)/stream-pipeline local outputs -json,$(TF_ENV) output -json)
 TF_BACKEND_CONFIG = $(if $(wildcard environments/$(ENV)/backend.hcl),-backend-config=backend.hcl)
 
 # Real environments need credentials for the provider and the S3 backend; `local` talks to the

@@ -39,7 +39,18 @@ def build_python_distribution(out_dir: Path) -> list[Path]:
     """The wheel and the sdist of the repository's pyproject.toml."""
     before = set(out_dir.glob("*"))
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(out_dir), "."],
+        # No isolation: the pinned setuptools of requirements/dev.txt builds it, no download.
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--sdist",
+            "--wheel",
+            "--outdir",
+            str(out_dir),
+            ".",
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

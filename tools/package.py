@@ -1,9 +1,11 @@
 """Build one deployment zip per Lambda function: `build/<function>.zip`.
 
-Each zip holds the function's package (`functions/<name>/`) and the shared `common/` package
-(the DLQ envelope and anything else every function uses), at the zip root, so the handler is
-`<name>.app.lambda_handler`. Third-party dependencies (Powertools, pydantic) come from the
-Powertools Lambda layer, not the zip. Zips are reproducible: sorted entries, fixed timestamps
+Each zip holds the function's package (`functions/<name>/`) and the shared Lambda runtime
+(`src/stream_pipeline/__init__.py` and `src/stream_pipeline/runtime/`: the DLQ envelope and
+anything else every function uses; none of the command-line code), at the zip root, so the
+handler is `<name>.app.lambda_handler` and the functions import `stream_pipeline.runtime`.
+Third-party dependencies (Powertools, pydantic) come from the Powertools Lambda layer, not the
+zip. Zips are reproducible: sorted entries, fixed timestamps
 and permissions, so the same sources give the same `source_code_hash` and no spurious diff.
 
 Usage: python -m tools.package [--out build] [FUNCTION ...]
@@ -19,7 +21,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
-SHARED_PACKAGES = ("common",)
+SOURCE_DIR = REPO_ROOT / "src"
+RUNTIME_PACKAGE = ("stream_pipeline", "runtime")
+"""What of ``src/`` each zip holds: this package and its parent's ``__init__.py``."""
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -43,12 +47,13 @@ def build(name: str, out_dir: Path) -> Path:
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.zip"
-    files = _sources(package) + [
-        f for shared in SHARED_PACKAGES for f in _sources(FUNCTIONS_DIR / shared)
-    ]
+    files = [(path, path.relative_to(FUNCTIONS_DIR)) for path in _sources(package)]
+    runtime_dir = SOURCE_DIR.joinpath(*RUNTIME_PACKAGE)
+    runtime = [runtime_dir.parent / "__init__.py", *_sources(runtime_dir)]
+    files += [(path, path.relative_to(SOURCE_DIR)) for path in runtime]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(str(path.relative_to(FUNCTIONS_DIR)), date_time=_FIXED_DATE)
+        for path, arcname in files:
+            info = zipfile.ZipInfo(arcname.as_posix(), date_time=_FIXED_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())

@@ -3,9 +3,10 @@
 Handler string: ``email_notifier.app.lambda_handler``. See README.md next to this file.
 
 Per record (Powertools ``BatchProcessor``, in stream order): decode the record with the shared
-``common.retail_event`` rules, skip event types that are not notified, validate the notification
-fields, render the template, send once per event (``notifier.Notifier``). Permanent errors go to
-the shared DLQ envelope; everything else raised makes the record a batch item failure.
+``stream_pipeline.runtime.retail_event`` rules, skip event types that are not notified,
+validate the notification fields, render the template, send once per event
+(``notifier.Notifier``). Permanent errors go to the shared DLQ envelope; everything else raised
+makes the record a batch item failure.
 """
 
 from __future__ import annotations
@@ -27,21 +28,26 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from common.aws_errors import RetryPolicy
-from common.deferred_batch import DeferredBatchProcessor
-from common.dlq_envelope import KINESIS_SOURCE, DlqEnvelope, EnvelopeError, ErrorCategory
-from common.dlq_publisher import DlqPublisher
-from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
-from common.retail_event import (
+from email_notifier.config import Settings
+from email_notifier.models import NotificationFields
+from email_notifier.notifier import NotificationRejectedError, Notifier, OutgoingEmail
+from email_notifier.templates import TEMPLATES, TemplateError, render, template_values
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
+from stream_pipeline.runtime.dlq_envelope import (
+    KINESIS_SOURCE,
+    DlqEnvelope,
+    EnvelopeError,
+    ErrorCategory,
+)
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher
+from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
+from stream_pipeline.runtime.retail_event import (
     DecodedEvent,
     EventRejectedError,
     decode_kinesis_record,
     describe_validation_error,
 )
-from email_notifier.config import Settings
-from email_notifier.models import NotificationFields
-from email_notifier.notifier import NotificationRejectedError, Notifier, OutgoingEmail
-from email_notifier.templates import TEMPLATES, TemplateError, render, template_values
 
 logger, tracer, metrics = powertools()
 

@@ -4,9 +4,9 @@ The send is wrapped in Powertools' ``idempotent_function`` with a ``DynamoDBPers
 (default attributes: key ``id``, TTL ``expiration``, ``status``, ``data``,
 ``in_progress_expiration``). The idempotency key is ``email_notifier#`` + md5 of the JSON list
 ``[<event id>, <template name>]``: the event id is ``eventId`` or, without one, the id derived
-from the payload (``common.retail_event``), so an ESM retry, a second copy in the same batch
-and a replay from the DLQ all map to the same record. The key does not depend on the Lambda
-function's name or on this module's layout, so renaming either does not re-send anything.
+from the payload (``stream_pipeline.runtime.retail_event``), so an ESM retry, a second copy in
+the same batch and a replay from the DLQ all map to the same record. The key does not depend on
+the Lambda function's name or on this module's layout, so renaming either does not re-send anything.
 
 Outcomes of :meth:`Notifier.send`:
 
@@ -41,8 +41,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from common.aws_errors import describe_client_error, error_code
 from email_notifier.templates import RenderedEmail
+from stream_pipeline.runtime.aws_errors import describe_client_error, error_code
 
 IDEMPOTENCY_KEY_PREFIX: Final = "email_notifier"
 IDEMPOTENCY_KEY_JMESPATH: Final = "[event_id, template]"

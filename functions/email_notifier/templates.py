@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from string import Template
 from typing import Final
 
-from common.retail_event import DecodedEvent
 from email_notifier.models import NotificationFields
+from stream_pipeline.runtime.retail_event import DecodedEvent
 
 MAX_SUBJECT_CHARS: Final = 200
 NOT_AVAILABLE: Final = "n/a"

@@ -15,14 +15,18 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.aws_errors import RetryPolicy
-from common.dlq_envelope import DlqEnvelope
-from common.dlq_publisher import DlqPublisher, PublishReport
-from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from hydrate.config import Settings
-from hydrate.hydrator import HydrationReport, Hydrator, claim_check_oversized
-from hydrate.models import extract_messages
-from hydrate.reader import ShardRangeReader, StreamKind
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PublishReport
+from stream_pipeline.runtime.hydration.hydrator import (
+    HydrationReport,
+    Hydrator,
+    claim_check_oversized,
+)
+from stream_pipeline.runtime.hydration.models import extract_messages
+from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
+from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 
 logger, tracer, metrics = powertools()
 

@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from common.aws_errors import RetryPolicy
-from common.deferred_batch import DeferredBatchProcessor
-from common.dlq_publisher import DlqPublisher
-from common.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher
+from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from stream_processor.config import ConfigurationError, Settings
 from stream_processor.pipeline import BatchReport, BatchSink
 from stream_processor.records import Prepared, RecordPreparer

@@ -1,5 +1,5 @@
 """The enrichment rules and the stored DynamoDB item (the event schema itself is
-``common.retail_event.RetailEvent``, shared with the other consumers).
+``stream_pipeline.runtime.retail_event.RetailEvent``, shared with the other consumers).
 
 Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
 
@@ -11,7 +11,8 @@ Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
   rewrites the same item -- the key does not depend on where the record sits in the stream;
 * the fixed-width prefix keeps ``begins_with``/``between`` time-range queries on ``eventKey``.
 
-Events without ``eventId`` get a derived one (``common.retail_event.derive_event_id``):
+Events without ``eventId`` get a derived one
+(``stream_pipeline.runtime.retail_event.derive_event_id``):
 ``"sha256-" + sha256(canonical JSON of the decoded payload)`` where canonical JSON = sorted keys,
 no whitespace, UTF-8. Identical payloads without an ``eventId`` are therefore treated as the same
 event (they are indistinguishable).
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from common.retail_event import RetailEvent, derive_event_id
+from stream_pipeline.runtime.retail_event import RetailEvent, derive_event_id
 
 DYNAMODB_MAX_ITEM_BYTES: Final = 400 * 1024
 

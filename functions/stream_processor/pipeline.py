@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from common.dlq_envelope import DlqEnvelope, EnvelopeError, ErrorCategory
-from common.dlq_publisher import DlqPublisher
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeError, ErrorCategory
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher
 from stream_processor.models import Item, ItemKey
 from stream_processor.records import Prepared, Rejected, Skipped, WriteCandidate
 from stream_processor.writer import DynamoBatchWriter

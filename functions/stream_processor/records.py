@@ -7,25 +7,23 @@ batch item failure (retried by the event source mapping).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from boto3.dynamodb.types import Binary, TypeDeserializer
 
-from common.dlq_envelope import (
+from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
     DlqEnvelope,
     ErrorCategory,
     canonical_json,
 )
-from common.retail_event import (
+from stream_pipeline.runtime.dynamodb_image import image_to_document
+from stream_pipeline.runtime.retail_event import (
     EventRejectedError,
     decode_kinesis_data,
     event_from_document,
@@ -39,8 +37,6 @@ from stream_processor.models import (
     enrich,
     item_size_bytes,
 )
-
-_DESERIALIZER: Final = TypeDeserializer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,36 +96,6 @@ class Skipped:
 
 
 Prepared = WriteCandidate | Rejected | Skipped
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB-deserialised value -> JSON-compatible value (what a Kinesis producer sends)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            # TypeDeserializer turns malformed numbers ({"N": "abc"}) into NaN instead of failing.
-            msg = f"number is not finite: {value}"
-            raise ValueError(msg)
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Binary):
-        return base64.b64encode(value.value).decode("ascii")
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(member) for member in value)
-    if isinstance(value, dict):
-        return {key: _plain(member) for key, member in value.items()}
-    if isinstance(value, list):
-        return [_plain(member) for member in value]
-    return value
-
-
-def image_to_document(image: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB-JSON image (NewImage) -> the plain document the event model validates.
-
-    Public because the replay CLI converts images with exactly these rules, so a replayed
-    DynamoDB-stream record becomes the same event (and item) as the original.
-    """
-    return {name: _plain(_DESERIALIZER.deserialize(value)) for name, value in image.items()}
 
 
 class RecordPreparer:

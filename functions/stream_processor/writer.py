@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from common.aws_errors import (
+from stream_pipeline.runtime.aws_errors import (
     AWS_SDK_ERRORS,
     ErrorKind,
     RetryPolicy,

@@ -1,7 +1,7 @@
 """One local stack per test session (per pytest-xdist worker that runs e2e tests): the local
 runtime on a free loopback port in a scratch directory, with the real ``environments/local``
-applied to it by ``terraform apply`` (tools/local_stack.py). Stopped at the end; no process it
-started may outlive it.
+applied to it by ``terraform apply`` (stream_pipeline.local.stack). Stopped at the end; no
+process it started may outlive it.
 
 Scenarios share the stack: each produces its own records (its own seed, so its own eventIds),
 counts only its own manifest, deletes its own DLQ messages and undoes its faults and mapping
@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from e2e_pipeline import Pipeline
 
-from tools.local_stack import LocalStack
+from stream_pipeline.local.stack import LocalStack
+from tools import package
+from tools.terraform_stage import REPO_ROOT, terraform_env
 
 FAST_RUNTIME = [
     "--poll-interval",
@@ -46,14 +48,24 @@ is left running: quicker while working on a scenario. Faults and mapping changes
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     if os.environ.get(REUSE_VARIABLE) == "1":
-        stack = LocalStack()
+        stack = LocalStack(checkout=REPO_ROOT)
         if stack.runtime_pid() is None:
             pytest.fail(f"{REUSE_VARIABLE}=1 but no local stack is running (make local-up)")
         yield Pipeline(stack, stack.outputs())
         return
     base = tmp_path_factory.mktemp("e2e")
+    for name in package.function_names():  # what `make package` leaves in build/
+        package.build(name, base / "build")
     with (base / "local-stack.log").open("w") as log:
-        stack = LocalStack(root=base / "stack", port=0, runtime_args=FAST_RUNTIME, log=log)
+        stack = LocalStack(
+            root=base / "stack",
+            port=0,
+            runtime_args=FAST_RUNTIME,
+            log=log,
+            checkout=REPO_ROOT,
+            build_dir=base / "build",
+            terraform_env=terraform_env(),
+        )
         started = time.monotonic()
         try:
             outputs = stack.up()

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tools.demo import (
+from stream_pipeline.local.accounting import (
     ManifestEntry,
     Reconciliation,
     delete_messages,
@@ -23,9 +23,10 @@ from tools.demo import (
     release_messages,
     scan_items,
 )
-from tools.local_runtime.client import read_state, wait_drained, wait_for
-from tools.local_stack import LocalStack, client_kwargs
-from tools.producer import ProducedRecord, generate_records, produce
+from stream_pipeline.local.runtime.client import read_state, wait_drained, wait_for
+from stream_pipeline.local.stack import LocalStack, client_kwargs
+from stream_pipeline.producer.generator import ProducedRecord, generate_records
+from stream_pipeline.producer.sender import produce
 
 DRAIN_TIMEOUT = 90.0
 

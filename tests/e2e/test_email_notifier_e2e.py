@@ -15,10 +15,16 @@ import json
 import pytest
 from e2e_pipeline import Pipeline
 
-from tools import replay
-from tools.demo import ManifestEntry, account_emails, emails_sent, notified_events, read_dlq
-from tools.local_runtime.client import read_state
-from tools.producer import ProducedRecord, RecordKind, generate_records
+from stream_pipeline.local.accounting import (
+    ManifestEntry,
+    account_emails,
+    emails_sent,
+    notified_events,
+    read_dlq,
+)
+from stream_pipeline.local.runtime.client import read_state
+from stream_pipeline.producer.generator import ProducedRecord, RecordKind, generate_records
+from stream_pipeline.replay import cli as replay
 
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
 

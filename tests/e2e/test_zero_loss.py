@@ -2,7 +2,8 @@
 runtime), real functions, faults injected only through the runtime's configuration.
 
 For every scenario, every record the producer put is stored exactly once, or sits in the DLQ
-with its original bytes: lost = 0, duplicates = 0 (``tools.demo.reconcile`` against the
+with its original bytes: lost = 0, duplicates = 0 (``stream_pipeline.local.accounting.reconcile``
+against the
 producer's manifest; DLQ messages repeating one ``envelope_id`` are the DLQ's documented
 at-least-once delivery, which readers de-duplicate, and are not counted as duplicates).
 """
@@ -20,10 +21,10 @@ from typing import Any
 
 from e2e_pipeline import Pipeline
 
-from common.dlq_envelope import canonical_json
-from tools import replay
-from tools.demo import ManifestEntry, Reconciliation
-from tools.producer import ProducedRecord, RecordKind, generate_records
+from stream_pipeline.local.accounting import ManifestEntry, Reconciliation
+from stream_pipeline.producer.generator import ProducedRecord, RecordKind, generate_records
+from stream_pipeline.replay import cli as replay
+from stream_pipeline.runtime.dlq_envelope import canonical_json
 
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
 

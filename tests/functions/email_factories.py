@@ -15,11 +15,11 @@ import boto3
 from factories import ACCOUNT, REGION, FakeLambdaContext, Intercepted, retail_event
 from moto.ses.models import ses_backends
 
-from common.aws_errors import RetryPolicy
-from common.dlq_envelope import DlqEnvelope
 from email_notifier import app
 from email_notifier.config import Settings
 from email_notifier.notifier import IDEMPOTENCY_KEY_PREFIX
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 
 SENDER_IDENTITY = "orders@shop.example"
 SENDER_ADDRESS = f"Example Shop <{SENDER_IDENTITY}>"

@@ -14,10 +14,10 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from factories import REGION, FakeLambdaContext, typed
 
-from common.aws_errors import RetryPolicy
-from common.dlq_envelope import DlqEnvelope
 from hydrate import app as hydrate_app
 from hydrate.config import Settings as HydrateSettings
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 from stream_processor import app
 from stream_processor.config import Settings
 

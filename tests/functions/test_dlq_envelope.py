@@ -20,7 +20,7 @@ from factories import (
 )
 from pydantic import ValidationError
 
-from common.dlq_envelope import (
+from stream_pipeline.runtime.dlq_envelope import (
     ENVELOPE_VERSION,
     MAX_REASON_CHARS,
     SQS_MAX_MESSAGE_BYTES,

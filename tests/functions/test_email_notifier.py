@@ -46,11 +46,11 @@ from factories import (
 from moto import mock_aws
 from stream_harness import emf_metrics
 
-from common.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 from email_notifier import app, templates
 from email_notifier.config import DEFAULT_EXPIRES_AFTER_SECONDS, ConfigurationError, Settings
 from email_notifier.models import InvalidAddressError, check_address
 from email_notifier.templates import EmailTemplate
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 
 
 @pytest.fixture(autouse=True)
@@ -625,8 +625,8 @@ def test_long_subject_is_shortened_and_missing_price_reads_n_a() -> None:
     WHEN rendered
     THEN the subject is at most 200 characters, ending in an ellipsis, and totals read n/a.
     """
-    from common.retail_event import event_from_document
     from email_notifier.models import NotificationFields
+    from stream_pipeline.runtime.retail_event import event_from_document
 
     document = purchase_event(productName="x" * 250, priceCents=MISSING, currency=MISSING)
     decoded = event_from_document(document)

@@ -39,16 +39,16 @@ from stream_harness import (
     harness_session,
 )
 
-from common.claim_check import fetch_payload, parse_s3_uri
-from common.dlq_envelope import (
+from hydrate import app as hydrate_app
+from hydrate.config import ConfigurationError, Settings
+from stream_pipeline.runtime.claim_check import fetch_payload, parse_s3_uri
+from stream_pipeline.runtime.dlq_envelope import (
     SQS_MAX_MESSAGE_BYTES,
     DlqEnvelope,
     ErrorCategory,
     PayloadFormat,
     canonical_json,
 )
-from hydrate import app as hydrate_app
-from hydrate.config import ConfigurationError, Settings
 
 REASON = "retries exhausted (RetryAttemptsExhausted) after 3 attempts: Unhandled"
 FAILED_AT = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from factories import KINESIS_STREAM_ARN, SHARD_ID
 
-from common.claim_check import fetch_payload, parse_s3_uri, s3_uri, store_payload
-from common.dlq_envelope import (
+from stream_pipeline.runtime.claim_check import fetch_payload, parse_s3_uri, s3_uri, store_payload
+from stream_pipeline.runtime.dlq_envelope import (
     DlqEnvelope,
     EnvelopeError,
     EnvelopeParseError,

@@ -15,7 +15,7 @@ from factories import (
     sns_event,
 )
 
-from hydrate.models import (
+from stream_pipeline.runtime.hydration.models import (
     MalformedOnFailureRecordError,
     extract_messages,
     parse_on_failure_record,

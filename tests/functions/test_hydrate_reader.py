@@ -22,10 +22,10 @@ from factories import (
 )
 from stream_harness import Aws, HydrateHarness, Streams, emf_metrics, harness_session
 
-from common.aws_errors import RetryPolicy
-from common.dlq_envelope import ErrorCategory
 from hydrate import app as hydrate_app
-from hydrate.reader import (
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.dlq_envelope import ErrorCategory
+from stream_pipeline.runtime.hydration.reader import (
     MissingRange,
     RangeRead,
     ShardRangeReader,

@@ -30,7 +30,7 @@ from factories import (
 )
 from stream_harness import CONSUMER, FIXED_NOW, Aws, Harness, emf_metrics
 
-from common.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 from stream_processor import app
 from stream_processor.config import ConfigurationError
 

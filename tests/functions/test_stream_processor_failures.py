@@ -27,8 +27,8 @@ from factories import (
 )
 from stream_harness import Aws, Harness, emf_metrics
 
-from common.aws_errors import RetryPolicy
-from common.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
 
 # With rand() == 0.5 the delay before retry n is 0.75 * min(2.0, 0.1 * 2 ** (n - 1)).
 EXPECTED_WRITE_SLEEPS = [0.075, 0.15, 0.3, 0.6]

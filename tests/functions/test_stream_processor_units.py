@@ -18,9 +18,14 @@ from botocore.exceptions import (
 from factories import FakeLambdaContext, client_error, kinesis_event_of, retail_event
 from pydantic import ValidationError
 
-from common.aws_errors import ErrorKind, RetryPolicy, classify_exception
-from common.deferred_batch import DeferredBatchProcessor
-from common.retail_event import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, RetailEvent, derive_event_id
+from stream_pipeline.runtime.aws_errors import ErrorKind, RetryPolicy, classify_exception
+from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
+from stream_pipeline.runtime.retail_event import (
+    MAX_TIMESTAMP_MS,
+    MIN_TIMESTAMP_MS,
+    RetailEvent,
+    derive_event_id,
+)
 from stream_processor.config import KINESIS_MAX_RECORD_BYTES, ConfigurationError, Settings
 from stream_processor.models import enrich, enrichment_for, event_key, item_size_bytes
 

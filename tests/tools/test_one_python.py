@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stream_pipeline.local.runtime.invoker import WORKER_RUNTIME
 from tools import dependencies_layer, terraform_docs
-from tools.local_runtime.invoker import WORKER_RUNTIME
 from tools.terraform_stage import REPO_ROOT
 
 VERSION = dependencies_layer.python_version()

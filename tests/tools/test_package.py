@@ -1,4 +1,4 @@
-"""Deployment zips: function package + shared package, reproducible."""
+"""Deployment zips: function package + the shared Lambda runtime, reproducible."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ def functions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "demo" / "__init__.py").write_text("")
     (root / "demo" / "app.py").write_text("def lambda_handler(event, context):\n    return {}\n")
     (root / "demo" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
-    (root / "common").mkdir()
-    (root / "common" / "__init__.py").write_text("")
-    (root / "common" / "dlq_envelope.py").write_text("VERSION = 1\n")
+    source = tmp_path / "src"
+    (source / "stream_pipeline" / "runtime").mkdir(parents=True)
+    (source / "stream_pipeline" / "__init__.py").write_text("")
+    (source / "stream_pipeline" / "cli.py").write_text("import rich\n")
+    (source / "stream_pipeline" / "runtime" / "__init__.py").write_text("")
+    (source / "stream_pipeline" / "runtime" / "dlq_envelope.py").write_text("VERSION = 1\n")
     monkeypatch.setattr(package, "FUNCTIONS_DIR", root)
+    monkeypatch.setattr(package, "SOURCE_DIR", source)
     return root
 
 
@@ -28,13 +32,15 @@ def test_zip_holds_the_function_and_the_shared_package(functions_dir: Path, tmp_
     # GIVEN a function package and the shared package
     # WHEN it is packaged
     target = package.build("demo", tmp_path / "out")
-    # THEN both sit at the zip root (handler demo.app.lambda_handler) and bytecode is left out
+    # THEN both sit at the zip root (handler demo.app.lambda_handler) and bytecode is left out,
+    # and so is the command-line code next to the runtime
     with zipfile.ZipFile(target) as archive:
         assert sorted(archive.namelist()) == [
-            "common/__init__.py",
-            "common/dlq_envelope.py",
             "demo/__init__.py",
             "demo/app.py",
+            "stream_pipeline/__init__.py",
+            "stream_pipeline/runtime/__init__.py",
+            "stream_pipeline/runtime/dlq_envelope.py",
         ]
 
 

@@ -1,0 +1,18 @@
+"""``python -m bench``: what the pipeline's code costs, measured on this machine.
+
+Sections (each one a module of this package; ``docs/performance.md`` explains every figure):
+
+``stream_processor``  AWS requests per 1,000 records by API, and CPU microseconds per record
+                      of the real handler with the AWS HTTP layer stubbed (botocore still
+                      validates, serialises, signs and parses), next to a re-implementation of
+                      the recipe's handler (``recipe_baseline``) in the same harness.
+``cold_start``        import time of each function's module in a fresh interpreter, from its
+                      deployment zip (``tools.package``), and the zip sizes.
+``hydrate``           requests and wall time per failed batch of n records, against moto.
+``producer``          PutRecords requests per 1,000 events and events/s against moto's server.
+``end_to_end``        put -> stored through the local runtime (``stream_pipeline.local.runtime``).
+
+Results go to ``build/bench.json`` (machine facts included) and a Markdown table on stdout.
+Nothing is hard-coded and nothing fails on a timing: targets are printed next to the
+measured values with "met" / "not met".
+"""

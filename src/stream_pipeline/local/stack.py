@@ -1,0 +1,532 @@
+"""``stream-pipeline local up|down|status|outputs``: the local runtime with a checkout's
+``environments/local`` applied to it by Terraform (see docs/local.md).
+
+Importable: :class:`LocalStack` (the end-to-end suite starts one per session on a free port).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from stream_pipeline.local.runtime.client import read_state
+
+ENVIRONMENT: Final = Path("environments") / "local"
+"""The local environment, relative to a checkout of the repository."""
+DEFAULT_ROOT: Final = Path("build") / "local"
+"""Pid, state, Terraform working copy and state: relative to the checkout."""
+DEFAULT_BUILD_DIR: Final = Path("build")
+"""The function zips (``make package``): relative to the checkout."""
+RUNTIME_MODULE: Final = "stream_pipeline.local.runtime"
+DEFAULT_PORT: Final = 4566
+RUNTIME_START_TIMEOUT: Final = 60.0
+RUNTIME_STOP_TIMEOUT: Final = 30.0
+PORT_IN_USE_EXIT: Final = 3
+"""``python -m stream_pipeline.local.runtime serve`` exits with this status when the port is
+taken."""
+DUMMY_CREDENTIALS: Final = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+}
+_COPY_IGNORED = shutil.ignore_patterns(
+    ".terraform", "*.tfstate", "*.tfstate.*", "tfplan", "__pycache__", "tests"
+)
+
+
+class StackError(RuntimeError):
+    """The stack could not be brought up (or down); ``str()`` says why and what to do."""
+
+
+def require_checkout(checkout: Path) -> Path:
+    """``checkout`` when it holds the repository's environments/local, modules/ and
+    functions/; else StackError saying so."""
+    missing = [
+        str(part)
+        for part in (ENVIRONMENT / "terraform.tfvars", Path("modules"), Path("functions"))
+        if not (checkout / part).exists()
+    ]
+    if missing:
+        msg = (
+            f"{checkout} is not a checkout of terraform-aws-stream-pipeline (no "
+            f"{', '.join(missing)}): run this from the repository's root, or pass --checkout DIR"
+        )
+        raise StackError(msg)
+    return checkout
+
+
+def local_region(checkout: Path | None = None) -> str:
+    """``aws_region`` of environments/local/terraform.tfvars (the runtime reads that region)."""
+    tfvars = (checkout or Path.cwd()) / ENVIRONMENT / "terraform.tfvars"
+    try:
+        text = tfvars.read_text(encoding="utf-8")
+    except OSError:
+        return "us-east-1"
+    match = re.search(r'^\s*aws_region\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return match.group(1) if match else "us-east-1"
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+def _process_is_runtime(pid: int) -> bool:
+    """``pid`` is alive and is a local runtime (not a recycled pid of something else)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError, IndexError):
+        if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False  # a zombie child of ours: it has exited
+    return RUNTIME_MODULE.encode() in cmdline and b"serve" in cmdline
+
+
+def _runtime_environment() -> dict[str, str]:
+    """The caller's environment without AWS settings that could point the runtime elsewhere."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in ("PYTHONPATH", "TABLE_NAME", "DLQ_URL")
+    }
+    environment.update(PYTHONDONTWRITEBYTECODE="1")
+    return environment
+
+
+def terraform_environment(checkout: Path) -> dict[str, str]:
+    """The caller's environment for Terraform, non-interactive; the provider installation of
+    ``build/terraform.rc`` (written by the Makefile) unless TF_CLI_CONFIG_FILE is set."""
+    environment = dict(os.environ)
+    environment.update(
+        TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1", AWS_EC2_METADATA_DISABLED="true"
+    )
+    environment.pop("TF_LOG", None)
+    cli_config = checkout / "build" / "terraform.rc"
+    if "TF_CLI_CONFIG_FILE" not in environment and cli_config.is_file():
+        environment["TF_CLI_CONFIG_FILE"] = str(cli_config)
+    return environment
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link (the layer zip is tens of MB), or copy across file systems."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+@dataclass
+class LocalStack:
+    """The local runtime plus ``environments/local`` applied to it, all under ``root``.
+
+    ``checkout``: the repository (environments/local, modules/, functions/; default the working
+    directory); ``root`` defaults to its build/local, ``build_dir`` (the function zips of
+    ``make package``) to its build/."""
+
+    root: Path | None = None
+    port: int = DEFAULT_PORT
+    """Requested loopback port; 0 picks a free one (``endpoint`` tells which)."""
+    runtime_args: list[str] = field(default_factory=list)
+    """Extra ``serve`` options (e.g. ``--poll-interval 0.05`` in tests)."""
+    log: TextIO | None = None
+    """Where Terraform's output goes (None: this process's stdout)."""
+    checkout: Path = field(default_factory=Path.cwd)
+    build_dir: Path | None = None
+    terraform_env: dict[str, str] | None = None
+    """Terraform's environment (default: :func:`terraform_environment`)."""
+    _process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.checkout = self.checkout.resolve()
+        self.root = (self.root or self.checkout / DEFAULT_ROOT).resolve()
+        self.build_dir = (self.build_dir or self.checkout / DEFAULT_BUILD_DIR).resolve()
+
+    @property
+    def base(self) -> Path:
+        assert self.root is not None  # set by __post_init__
+        return self.root
+
+    # ------------------------------------------------------------------ layout
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base / "runtime.pid"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.base / "state"
+
+    @property
+    def stack_dir(self) -> Path:
+        return self.base / "stack"
+
+    @property
+    def terraform_dir(self) -> Path:
+        return self.stack_dir / "environments" / "local"
+
+    @property
+    def tfstate(self) -> Path:
+        return self.base / "terraform.tfstate"
+
+    # ------------------------------------------------------------------ runtime
+
+    def runtime_pid(self) -> int | None:
+        """The recorded runtime's pid when that process is alive, else None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _process_is_runtime(pid) else None
+
+    @property
+    def endpoint(self) -> str:
+        state = read_state(self.state_dir)
+        if state is None or not state.get("port"):
+            msg = (
+                f"no local runtime state in {self.state_dir}: run `stream-pipeline local up` first"
+            )
+            raise StackError(msg)
+        return f"http://127.0.0.1:{state['port']}"
+
+    def start_runtime(self) -> bool:
+        """Start the runtime unless the recorded one is alive; True when it was started."""
+        if self.runtime_pid() is not None:
+            return False
+        require_checkout(self.checkout)
+        self.base.mkdir(parents=True, exist_ok=True)
+        # A new runtime starts empty: the old state (runtime and Terraform) describes nothing.
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.tfstate.unlink(missing_ok=True)
+        self.tfstate.with_suffix(".tfstate.backup").unlink(missing_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            RUNTIME_MODULE,
+            "serve",
+            "--port",
+            str(self.port),
+            "--state-dir",
+            str(self.state_dir),
+            "--functions-dir",
+            str(self.checkout / "functions"),
+            "--region",
+            local_region(self.checkout),
+            *self.runtime_args,
+        ]
+        stderr_path = self.base / "runtime.err"
+        with (self.base / "runtime.out").open("wb") as out, stderr_path.open("wb") as err:
+            self._process = subprocess.Popen(
+                command,
+                cwd=self.checkout,
+                env=_runtime_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # survives `make local-up` and its terminal's Ctrl-C
+            )
+        self.pid_file.write_text(f"{self._process.pid}\n")
+        deadline = time.monotonic() + RUNTIME_START_TIMEOUT
+        while time.monotonic() < deadline:
+            status = self._process.poll()
+            if status is not None:
+                self.pid_file.unlink(missing_ok=True)
+                message = stderr_path.read_text(errors="replace").strip()
+                if status == PORT_IN_USE_EXIT:
+                    raise StackError(f"{message}\n(set LOCAL_PORT=<another port>)")
+                msg = f"the local runtime exited with status {status}:\n{message}"
+                raise StackError(msg)
+            state = read_state(self.state_dir)
+            if state is not None and state.get("config_generation", 0) >= 1:
+                return True
+            time.sleep(0.05)
+        self.stop_runtime()
+        msg = f"the local runtime did not start within {RUNTIME_START_TIMEOUT:.0f} s"
+        raise StackError(msg)
+
+    def stop_runtime(self) -> bool:
+        """SIGTERM the recorded runtime and wait for it; True when one was running."""
+        pid = self.runtime_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + RUNTIME_STOP_TIMEOUT
+        while self._alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self._alive(pid):
+            os.kill(pid, signal.SIGKILL)  # its workers exit on their own once it is gone
+            while self._alive(pid):
+                time.sleep(0.1)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def _alive(self, pid: int) -> bool:
+        if self._process is not None and self._process.pid == pid:
+            return self._process.poll() is None  # our child: reap it
+        return _process_is_runtime(pid)
+
+    def worker_pids(self) -> list[int]:
+        state = read_state(self.state_dir) or {}
+        return [int(pid) for pid in state.get("worker_pids") or []]
+
+    # ------------------------------------------------------------------ terraform
+
+    def stage(self) -> Path:
+        """Copy environments/local, modules/ and the function zips under ``stack/`` (Terraform's
+        working dir)."""
+        checkout = require_checkout(self.checkout)
+        assert self.build_dir is not None  # set by __post_init__
+        names = sorted(p.parent.name for p in (checkout / "functions").glob("*/app.py"))
+        missing = [name for name in names if not (self.build_dir / f"{name}.zip").is_file()]
+        # The functions' dependencies layer (make package builds it next to the zips).
+        layers = sorted(self.build_dir.glob("dependencies-*.zip"))
+        if not layers:
+            missing.append("dependencies-<runtime>-<arch>")
+        if missing:
+            msg = (
+                f"no {', '.join(f'{name}.zip' for name in missing)} in {self.build_dir}: "
+                "run `make package` (or pass --build-dir DIR)"
+            )
+            raise StackError(msg)
+        (self.stack_dir / "environments").mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.stack_dir / "modules", ignore_errors=True)
+        shutil.copytree(checkout / "modules", self.stack_dir / "modules", ignore=_COPY_IGNORED)
+        (self.stack_dir / "build").mkdir(exist_ok=True)
+        for zip_name in [f"{name}.zip" for name in names] + [p.name for p in layers]:
+            _link_or_copy(self.build_dir / zip_name, self.stack_dir / "build" / zip_name)
+        # Keep .terraform (providers, backend) across re-applies; replace every other file.
+        self.terraform_dir.mkdir(exist_ok=True)
+        for path in self.terraform_dir.iterdir():
+            if path.is_file():
+                path.unlink()
+        for source in (checkout / ENVIRONMENT).iterdir():
+            wanted = source.suffix in (".tf", ".tfvars") or source.name == ".terraform.lock.hcl"
+            if source.is_file() and wanted:
+                shutil.copyfile(source.resolve(), self.terraform_dir / source.name)
+        (self.terraform_dir / "backend_local.tf").write_text(
+            "# Written by stream-pipeline local up: the state lives outside this copy.\n"
+            'terraform {\n  backend "local" {\n'
+            f"    path = {json.dumps(str(self.tfstate))}\n"
+            "  }\n}\n"
+        )
+        return self.terraform_dir
+
+    def terraform(self, *args: str, capture: bool = False) -> str:
+        command = ["terraform", f"-chdir={self.terraform_dir}", *args]
+        stdout: Any = subprocess.PIPE if capture else (self.log or None)
+        result = subprocess.run(
+            command,
+            env=self.terraform_env or terraform_environment(self.checkout),
+            stdout=stdout,
+            stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            detail = result.stderr if capture else "(see its output above)"
+            msg = f"{' '.join(command)} failed (exit {result.returncode}) {detail}"
+            raise StackError(msg)
+        return result.stdout if capture else ""
+
+    def apply(self) -> None:
+        self.stage()
+        self.terraform("init", "-input=false", "-no-color")
+        self.terraform(
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            "-no-color",
+            "-compact-warnings",
+            f"-var=local_endpoint={self.endpoint}",
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        if not self.tfstate.exists():
+            msg = f"no Terraform state in {self.tfstate}: run `stream-pipeline local up` first"
+            raise StackError(msg)
+        document = json.loads(self.terraform("output", "-json", capture=True))
+        return {name: value["value"] for name, value in document.items()}
+
+    # ------------------------------------------------------------------ up / down
+
+    def up(self) -> dict[str, Any]:
+        started = self.start_runtime()
+        how = "started" if started else "already running"
+        self._say(f"local runtime {how} (pid {self.runtime_pid()}) at {self.endpoint}")
+        try:
+            self.apply()
+        except BaseException:
+            if started:
+                self.stop_runtime()
+            raise
+        return self.outputs()
+
+    def down(self) -> bool:
+        stopped = self.stop_runtime()
+        shutil.rmtree(self.base, ignore_errors=True)
+        return stopped
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.log or sys.stdout, flush=True)
+
+
+def client_kwargs(endpoint: str, region: str | None = None) -> dict[str, Any]:
+    """boto3 ``client(...)`` keyword arguments for the local stack (dummy credentials)."""
+    return {
+        "endpoint_url": endpoint,
+        "region_name": region or local_region(),
+        "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def describe(stack: LocalStack, outputs: dict[str, Any]) -> str:
+    endpoint = stack.endpoint
+    lines = [
+        f"local stack up: endpoint {endpoint} (dummy credentials, region "
+        f"{local_region(stack.checkout)})",
+        f"  stream_name        {outputs.get('stream_name')}",
+        f"  results_table_name {outputs.get('results_table_name')}",
+        f"  dlq_url            {outputs.get('dlq_url')}",
+        f"  e-mail notifier    {outputs.get('email_notifier_function_name') or '-'} "
+        "(SES in the emulator counts its e-mails: get_send_quota)",
+        f"  runtime pid {stack.runtime_pid()} ({stack.pid_file}), state {stack.state_dir}",
+        f"  outputs: terraform -chdir={relative(stack.terraform_dir)} output",
+        "  stop it: stream-pipeline local down (make local-down)",
+    ]
+    return "\n".join(lines)
+
+
+def relative(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it."""
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--checkout``, ``--root``, ``--build-dir``: where the stack's parts are."""
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=None,
+        help="checkout of the repository: environments/local, modules/, functions/ "
+        "(default: the working directory)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="where the runtime's pid and state and the Terraform copy live "
+        f"(default: <checkout>/{DEFAULT_ROOT})",
+    )
+    parser.add_argument(
+        "--build-dir",
+        type=Path,
+        default=None,
+        help=f"the function zips of `make package` (default: <checkout>/{DEFAULT_BUILD_DIR})",
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """The ``local`` command's subcommands, on ``parser``."""
+    commands = parser.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
+    up = commands.add_parser(
+        "up",
+        help="start the runtime (unless running) and apply environments/local to it",
+        description="Start the local runtime (unless running) and apply environments/local to "
+        "it with Terraform. Idempotent.",
+    )
+    add_arguments(up)
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help="loopback port (0: any)")
+    for name, text in (
+        ("down", "stop the runtime started by `up`, remove the root"),
+        ("status", "is it up; endpoint, outputs, counters (exit 1 when down)"),
+        ("outputs", "terraform output of the local stack"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        add_arguments(sub)
+        if name == "outputs":
+            sub.add_argument("-json", dest="as_json", action="store_true", help="as JSON")
+
+
+def stack_from(args: argparse.Namespace) -> LocalStack:
+    checkout = (args.checkout or Path.cwd()).resolve()
+    return LocalStack(
+        root=args.root,
+        port=getattr(args, "port", DEFAULT_PORT),
+        checkout=checkout,
+        build_dir=args.build_dir,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs ``stream-pipeline local <command>``: 0 ok, 1 the stack failed or is down, 2 not
+    a checkout."""
+    stack = stack_from(args)
+    command = args.local_command
+    try:
+        if command == "up":
+            started = time.monotonic()
+            outputs = stack.up()
+            print(describe(stack, outputs))
+            print(f"  (local up took {time.monotonic() - started:.0f} s)")
+        elif command == "down":
+            stopped = stack.down()
+            print("local runtime stopped" if stopped else "no local runtime was running")
+            print(f"removed {relative(stack.base)}")
+        elif command == "status":
+            pid = stack.runtime_pid()
+            if pid is None:
+                print("local stack is down (stream-pipeline local up)")
+                return 1
+            print(describe(stack, stack.outputs()))
+            state = read_state(stack.state_dir) or {}
+            print(f"  drained: {state.get('drained')}")
+            print(f"  counters: {json.dumps(state.get('counters', {}).get('global', {}))}")
+        elif command == "outputs":
+            outputs = stack.outputs()
+            if args.as_json:
+                print(json.dumps({k: {"value": v} for k, v in outputs.items()}, indent=2))
+            else:
+                for name, value in sorted(outputs.items()):
+                    print(f"{name} = {json.dumps(value)}")
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if "not a checkout" in str(exc) else 1
+    return 0
+
+
+EXIT_STATUS: Final = """exit status:
+  0  done (status: the stack is up)
+  1  the stack could not be brought up or down (status: it is down)
+  2  usage error, or not run from a checkout of the repository"""
+
+
+def parser() -> argparse.ArgumentParser:
+    local = argparse.ArgumentParser(
+        prog="stream-pipeline local",
+        description="The pipeline on this machine: the local runtime (moto's server plus the "
+        "event source mappings and Lambda execution it lacks) with a checkout's "
+        "environments/local applied to it by Terraform. Needs the `local` extra (moto) and "
+        "terraform. Manual: docs/local.md.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure_parser(local)
+    return local
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser().parse_args(argv))

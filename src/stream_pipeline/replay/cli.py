@@ -1,0 +1,250 @@
+"""stream-pipeline replay: the command line of the replay (see docs/replay.md)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from stream_pipeline.cli_common import (
+    add_aws_arguments,
+    first_output,
+    progress_bar,
+    read_terraform_outputs,
+)
+from stream_pipeline.replay import bucket as replay_bucket
+from stream_pipeline.replay.model import (
+    BUCKET_OUTPUTS,
+    DEFAULT_S3_PREFIX,
+    QUEUE_URL_OUTPUTS,
+    REPLAY_LABELS,
+    Clients,
+    ReplayReport,
+    RunOptions,
+)
+from stream_pipeline.replay.render import (
+    DLQ_TEXT,
+    ReportText,
+    bucket_report_text,
+    render_bucket_stats,
+    render_replay,
+    render_stats,
+)
+from stream_pipeline.replay.replayer import Replayer
+from stream_pipeline.replay.sqs import Queue, collect_stats
+from stream_pipeline.runtime.aws_errors import describe_exception
+from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
+
+EXIT_STATUS: Final = """exit status:
+  0  every message or object considered was replayed (or would be, with --dry-run)
+  1  some stay in the queue or the bucket (listed, with why)
+  2  usage or configuration error; the queue or the bucket could not be reached"""
+_SQS_URL_REGION: Final = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--queue-url", help="URL of the DLQ (SQS)")
+    common.add_argument(
+        "--bucket",
+        help="failure bucket of an S3 on-failure destination: its objects too (with or "
+        "without --queue-url)",
+    )
+    common.add_argument(
+        "--prefix",
+        default=DEFAULT_S3_PREFIX,
+        help=f"key prefix of the on-failure objects in --bucket (default {DEFAULT_S3_PREFIX})",
+    )
+    common.add_argument(
+        "--terraform-outputs",
+        metavar="FILE",
+        help="`terraform output -json` of an environment ('-': stdin); gives dlq_url "
+        "(and the bucket: failure_bucket_name or bucket_name, when not null)",
+    )
+    add_aws_arguments(
+        common, region_help="AWS region (default: from the queue URL, else the AWS config)"
+    )
+    common.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="how long received messages stay invisible while being handled (default 300)",
+    )
+    common.add_argument(
+        "--wait-seconds",
+        type=int,
+        default=2,
+        choices=range(21),
+        metavar="0-20",
+        help="long-poll wait of each ReceiveMessage (default 2)",
+    )
+    common.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    parser = argparse.ArgumentParser(
+        prog="stream-pipeline replay",
+        description="Replay the dead-letter queue (--queue-url) and the objects of an S3 "
+        "on-failure destination (--bucket) into the stream(s) the records came from. "
+        "Manual: docs/replay.md.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="put DLQ records back into their stream, delete them",
+        description="Put the records of the DLQ (and of --bucket) back into their stream; "
+        "delete a message or object only once all of its records were accepted.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--target", help="put every record into this Kinesis stream (name or ARN)")
+    run.add_argument("--dry-run", action="store_true", help="report only: put/delete nothing")
+    run.add_argument(
+        "--max",
+        type=int,
+        dest="max_messages",
+        help="handle at most N messages (and at most N objects of --bucket)",
+    )
+    run.add_argument(
+        "--reason",
+        action="append",
+        default=[],
+        metavar="CATEGORY",
+        help="only messages of this reason (repeatable, or comma-separated): "
+        + ", ".join(sorted(REPLAY_LABELS)),
+    )
+    commands.add_parser(
+        "stats",
+        parents=[common],
+        help="count DLQ messages (and failure bucket objects) per reason; changes nothing",
+        description="Count the DLQ's messages (and the failure bucket's objects) per reason; "
+        "changes nothing.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _region(explicit: str | None, queue_url: str) -> str | None:
+    if explicit:
+        return explicit
+    match = _SQS_URL_REGION.match(queue_url)
+    return match.group(1) if match else None
+
+
+def _reasons(values: Sequence[str]) -> frozenset[str]:
+    reasons = {part.strip().upper() for value in values for part in value.split(",") if part}
+    unknown = sorted(reasons - REPLAY_LABELS)
+    if unknown:
+        known = ", ".join(sorted(REPLAY_LABELS))
+        msg = f"unknown --reason {', '.join(unknown)}; choose from {known}"
+        raise ValueError(msg)
+    return frozenset(reasons)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clients: Clients | None = None,
+    console: Console | None = None,
+    error_console: Console | None = None,
+    stdin: TextIO | None = None,
+    reader: Callable[[StreamKind], ShardRangeReader] | None = None,
+) -> int:
+    args = _parser().parse_args(argv)
+    out = console or Console()
+    err = error_console or Console(stderr=True)
+    try:
+        outputs = (
+            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
+            if args.terraform_outputs
+            else {}
+        )
+        queue_url = args.queue_url or first_output(outputs, QUEUE_URL_OUTPUTS)
+        bucket = args.bucket or first_output(outputs, BUCKET_OUTPUTS)
+        if not queue_url and not bucket:
+            msg = (
+                "no queue: pass --queue-url URL, or ENV=<environment> (output dlq_url); "
+                "and no bucket: pass --bucket NAME to replay the objects of an S3 on-failure "
+                f"destination (outputs {' / '.join(BUCKET_OUTPUTS)})"
+            )
+            raise ValueError(msg)
+        reasons = _reasons(getattr(args, "reason", []))
+        if getattr(args, "max_messages", None) is not None and args.max_messages < 1:
+            msg = "--max must be at least 1"
+            raise ValueError(msg)
+    except (OSError, ValueError) as exc:
+        err.print(f"error: {exc}")
+        return 2
+
+    show_progress = not args.no_progress and err.is_terminal
+    done: list[tuple[ReplayReport, ReportText]] = []
+    try:
+        clients = clients or Clients.create(
+            region=_region(args.region, queue_url or ""),
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+        )
+        if args.command == "stats":
+            if queue_url:
+                queue = Queue(
+                    clients.sqs,
+                    queue_url,
+                    visibility_timeout=args.visibility_timeout,
+                    wait_seconds=args.wait_seconds,
+                )
+                with progress_bar(err, show_progress) as progress:
+                    task = progress.add_task("reading the DLQ", total=queue.approximate_size())
+                    stats = collect_stats(queue, lambda: progress.advance(task))
+                render_stats(stats, out)
+            if bucket:
+                source = replay_bucket.Bucket(clients.s3, bucket, args.prefix)
+                with progress_bar(err, show_progress) as progress:
+                    task = progress.add_task("reading the failure bucket", total=None)
+                    stats = replay_bucket.collect_stats(source, lambda: progress.advance(task))
+                render_bucket_stats(stats, source, out)
+            return 0
+
+        options = RunOptions(
+            queue_url=queue_url,
+            bucket=bucket,
+            prefix=args.prefix,
+            target=args.target,
+            dry_run=args.dry_run,
+            max_messages=args.max_messages,
+            reasons=reasons,
+            visibility_timeout=args.visibility_timeout,
+            wait_seconds=args.wait_seconds,
+        )
+        if queue_url:
+            with progress_bar(err, show_progress) as progress:
+                task = progress.add_task("replaying the DLQ")
+                replayer = Replayer(
+                    clients, options, reader=reader, on_message=lambda: progress.advance(task)
+                )
+                progress.update(
+                    task, total=options.max_messages or replayer.source.approximate_size()
+                )
+                done.append((replayer.run(), DLQ_TEXT))
+        if bucket:
+            with progress_bar(err, show_progress) as progress:
+                task = progress.add_task("replaying the failure bucket", total=args.max_messages)
+                objects = replay_bucket.BucketReplayer(
+                    clients, options, reader=reader, on_message=lambda: progress.advance(task)
+                )
+                done.append((objects.run(), bucket_report_text(objects.bucket)))
+    except (ClientError, BotoCoreError) as exc:
+        for report, text in done:  # the DLQ was replayed; the bucket could not be
+            render_replay(report, out, text)
+        err.print(f"error: {describe_exception(exc)}")
+        return 2
+    for report, text in done:
+        render_replay(report, out, text)
+    return 1 if any(report.kept for report, _ in done) else 0

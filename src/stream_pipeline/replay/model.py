@@ -1,0 +1,201 @@
+"""What the replay works with, whatever its source: the items (DLQ messages or failure-bucket
+objects), the plan of what goes back into which stream, the run's options and report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+from stream_pipeline.cli_common import aws_session, client_options
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
+
+MAX_ENTRIES_PER_SQS_BATCH: Final = 10
+MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3
+INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
+"""Table label of messages whose body is neither a valid envelope nor a record of a failed
+hydrate invocation."""
+HYDRATE_FAILED: Final = "HYDRATE_FAILED"
+"""Table label (and ``--reason``) of Lambda's records of failed hydrate invocations."""
+S3_ON_FAILURE: Final = "S3_ON_FAILURE"
+"""Table label (and ``--reason``) of the objects of an S3 on-failure destination
+(``stream_pipeline.replay.bucket``)."""
+INVALID_S3_OBJECT: Final = "INVALID_S3_OBJECT"
+"""Table label of objects under the prefix that are not readable on-failure records."""
+REPLAY_LABELS: Final = frozenset(
+    {*(category.value for category in ErrorCategory), HYDRATE_FAILED, S3_ON_FAILURE}
+)
+"""What ``--reason`` accepts."""
+QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
+BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
+"""Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline
+and the environments output (null unless the bucket is enabled), ``bucket_name`` what
+modules/hydrating-dlq and its s3-destination example output."""
+DEFAULT_S3_PREFIX: Final = "aws/lambda/"
+"""Where Lambda writes the objects of an S3 on-failure destination."""
+DYNAMODB_SKIPPED: Final = (
+    "skipped: a DynamoDB stream record cannot be put back into its stream; "
+    "pass --target STREAM to put it into a Kinesis stream"
+)
+
+
+class Outcome(StrEnum):
+    REPLAYED = "replayed"
+    WOULD_REPLAY = "would replay"
+    KEPT = "kept"
+    FILTERED = "filtered out"
+
+
+class NotReplayableError(Exception):
+    """This message's record cannot be put back now; ``str()`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One DLQ message -- or one object of an S3 on-failure destination (``message_id``: its
+    key; ``receipt_handle`` and ``body`` unused: the object is read when it is handled)."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+class Source(Protocol):
+    """Where the replayed items come from and go when replayed: the DLQ (:class:`Queue`) or a
+    failure bucket (``stream_pipeline.replay.bucket.Bucket``)."""
+
+    def batches(self, limit: int | None) -> Iterator[list[Message]]:
+        """Items not handled yet in this run, a batch at a time, at most ``limit`` in all."""
+        ...
+
+    def approximate_size(self) -> int | None: ...
+
+    def delete(self, messages: Sequence[Message]) -> dict[str, str]:
+        """Deletes; returns message id -> why it was not deleted."""
+        ...
+
+    def release(self, messages: Sequence[Message]) -> None:
+        """Makes kept items available again at once (best effort)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PutEntry:
+    data: bytes
+    partition_key: str
+
+
+@dataclass(slots=True)
+class Planned:
+    """The records of one envelope (several for a range pointer) and its message(s): the first
+    one and any duplicate (same ``envelope_id``) received in this run."""
+
+    envelope: DlqEnvelope
+    stream: str
+    entries: list[PutEntry]
+    messages: list[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedGroup:
+    """A message that stands for several envelopes (a record of a failed hydrate invocation:
+    every record of its failed batch). It is deleted only when all of them were put."""
+
+    message: Message
+    label: str
+    envelope_ids: tuple[str, ...]
+
+
+class _NoLog:
+    """The Hydrator's log, silenced: the replay reports in its own table."""
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class KeptMessage:
+    message_id: str
+    envelope_id: str | None
+    label: str
+    why: str
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    dry_run: bool = False
+    counts: dict[str, Counter[Outcome]] = field(default_factory=dict)
+    kept: list[KeptMessage] = field(default_factory=list)
+    records_put: int = 0
+    put_requests: int = 0
+    duplicates: int = 0
+
+    def add(self, label: str, outcome: Outcome, count: int = 1) -> None:
+        self.counts.setdefault(label, Counter())[outcome] += count
+
+    def total(self, outcome: Outcome) -> int:
+        return sum(counter[outcome] for counter in self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    queue_url: str | None = None
+    bucket: str | None = None
+    """Failure bucket (S3 on-failure destination) replayed by ``stream_pipeline.replay.bucket``."""
+    prefix: str = DEFAULT_S3_PREFIX
+    target: str | None = None
+    dry_run: bool = False
+    max_messages: int | None = None
+    reasons: frozenset[str] = frozenset()
+    visibility_timeout: int = 300
+    wait_seconds: int = 2
+
+
+@dataclass(slots=True)
+class Clients:
+    sqs: Any
+    kinesis: Any
+    dynamodbstreams: Any
+    s3: Any
+
+    @classmethod
+    def create(
+        cls, *, region: str | None, endpoint_url: str | None, profile: str | None = None
+    ) -> Clients:
+        session = aws_session(region=region, profile=profile)
+        extra = client_options(endpoint_url)
+        return cls(
+            sqs=session.client("sqs", **extra),
+            kinesis=session.client("kinesis", **extra),
+            dynamodbstreams=session.client("dynamodbstreams", **extra),
+            s3=session.client("s3", **extra),
+        )
+
+
+def is_async_invocation_record(body: str) -> bool:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return looks_like_async_invocation_record(document)
+
+
+@dataclass(slots=True)
+class StatsReport:
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    oldest: dict[str, datetime] = field(default_factory=dict)
+    streams: Counter[str] = field(default_factory=Counter)
+
+
+STATS_COLUMNS: Final = ("messages", "payload in message", "payload in S3", "pointer only", "other")

@@ -1,0 +1,23 @@
+"""Code shared by every Lambda function of the pipeline (bundled into each deployment zip as
+``stream_pipeline/runtime/``), and reused by the operator commands.
+
+- ``dlq_envelope``: the dead-letter envelope every function writes and the replay CLI reads;
+- ``dlq_publisher``: SendMessageBatch of envelopes (10 per request, bounded retries);
+- ``aws_errors``: classification of AWS SDK errors and the bounded retry policy;
+- ``claim_check``: S3 claim-check of payloads too large for an SQS message;
+- ``retail_event``: the retail event schema and the decoding of a Kinesis record into one
+  (shared by every consumer of the stream, so they accept and reject the same records);
+- ``lambda_setup``: Powertools Logger/Tracer/Metrics, the SDK configuration and the cold-start
+  dependencies holder every function's ``app`` module uses;
+- ``deferred_batch``: a Powertools ``BatchProcessor`` whose side effects happen once per batch
+  (batched DynamoDB writes, batched DLQ sends);
+- ``dynamodb_image``: a DynamoDB stream record's NewImage -> the plain JSON document;
+- ``hydration``: on-failure records (``models``), the stream reader that reads a failed batch
+  back (``reader``) and the hydrator that turns it into envelopes (``hydrator``): the hydrate
+  function's core, which the replay reuses.
+
+Keep this package dependency-light: standard library, pydantic, boto3/botocore and Powertools
+(all in the Lambda runtime or the Powertools layer), never the operator commands' dependencies
+(rich, moto). Only ``lambda_setup`` and ``deferred_batch`` import Powertools, and only the
+functions' ``app`` modules import them.
+"""

@@ -1,0 +1,80 @@
+"""S3 claim-check for payloads that do not fit in an SQS message.
+
+The hydrate function writes the record's original bytes to ``s3://<bucket>/<envelope_id>`` and
+sends the envelope without payload, pointing at that object (``payload_location``). The key is
+the envelope id, which is derived from the record's coordinates: writing the same record twice
+(a retried invocation) overwrites the same object with the same bytes. The replay CLI reads the
+object back and checks it against the envelope's sha256 and length.
+
+Objects are never deleted by this code: the bucket's lifecycle rule expires them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, PayloadUnavailableError
+
+S3_SCHEME: Final = "s3://"
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"{S3_SCHEME}{bucket}/{key}"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``; ValueError for anything else."""
+    if not uri.startswith(S3_SCHEME):
+        msg = f"not an s3:// URI: {uri!r}"
+        raise ValueError(msg)
+    bucket, _, key = uri[len(S3_SCHEME) :].partition("/")
+    if not bucket or not key:
+        msg = f"s3 URI needs a bucket and a key: {uri!r}"
+        raise ValueError(msg)
+    return bucket, key
+
+
+def store_payload(client: Any, bucket: str, envelope: DlqEnvelope) -> DlqEnvelope:
+    """PutObject of the envelope's payload; returns the pointer envelope (payload left out).
+
+    Errors from S3 propagate: the caller must not send the pointer without the object.
+    """
+    payload = envelope.original_bytes()
+    key = envelope.envelope_id
+    client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=payload,
+        ContentType="application/octet-stream",
+        Metadata={
+            "envelope-id": envelope.envelope_id,
+            "payload-sha256": str(envelope.payload_sha256),
+        },
+    )
+    return envelope.with_payload_location(s3_uri(bucket, key))
+
+
+def fetch_payload(client: Any, envelope: DlqEnvelope) -> bytes:
+    """The claim-checked bytes, verified; PayloadUnavailableError if they do not match.
+
+    S3 errors (missing object, access denied) propagate as botocore exceptions.
+    """
+    if envelope.payload_location is None:
+        msg = f"envelope {envelope.envelope_id} has no payload_location"
+        raise PayloadUnavailableError(msg)
+    bucket, key = parse_s3_uri(envelope.payload_location)
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        payload: bytes = body.read()
+    finally:
+        body.close()
+    if len(payload) != envelope.payload_length or (
+        hashlib.sha256(payload).hexdigest() != envelope.payload_sha256
+    ):
+        msg = (
+            f"{envelope.payload_location} does not hold the payload of envelope "
+            f"{envelope.envelope_id} (length or sha256 differ)"
+        )
+        raise PayloadUnavailableError(msg)
+    return payload

@@ -1,0 +1,141 @@
+"""SendMessageBatch of DLQ envelopes: 10 entries / 256 KiB per request, bounded retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from stream_pipeline.runtime.aws_errors import (
+    AWS_SDK_ERRORS,
+    ErrorKind,
+    RetryPolicy,
+    classify_exception,
+    describe_exception,
+)
+from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
+
+MAX_ENTRIES_PER_REQUEST: Final = 10
+
+
+@dataclass(slots=True)
+class PublishReport:
+    failures: dict[int, str] = field(default_factory=dict)
+    """Index in the published sequence -> why it was not sent (the record must be retried)."""
+    requests: int = 0
+    retry_requests: int = 0
+    truncated: int = 0
+    """Envelopes sent without payload because they did not fit in one SQS message."""
+
+
+class DlqPublisher:
+    """Sends envelopes; every envelope is either accepted by SQS or listed in ``failures``."""
+
+    def __init__(
+        self,
+        client: Any,
+        queue_url: str,
+        *,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        rand: Callable[[], float],
+        max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
+        max_request_bytes: int = SQS_MAX_MESSAGE_BYTES,
+    ) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._policy = policy
+        self._sleep = sleep
+        self._rand = rand
+        self._max_message_bytes = max_message_bytes
+        self._max_request_bytes = max_request_bytes
+
+    def publish(self, envelopes: Sequence[DlqEnvelope]) -> PublishReport:
+        report = PublishReport()
+        pending: dict[int, str] = {}
+        for index, envelope in enumerate(envelopes):
+            try:
+                fitted = envelope.fit_to_size(self._max_message_bytes)
+            except EnvelopeError as exc:
+                report.failures[index] = str(exc)
+                continue
+            if fitted is not envelope:
+                report.truncated += 1
+            pending[index] = fitted.to_json()
+
+        reasons: dict[int, str] = {}
+        for attempt in range(1, self._policy.max_attempts + 1):
+            if not pending:
+                break
+            if attempt > 1:
+                self._sleep(self._policy.delay(attempt - 1, self._rand))
+            retry: dict[int, str] = {}
+            for batch in self._pack(pending):
+                self._send(batch, retry, reasons, report, is_retry=attempt > 1)
+            pending = retry
+        for index in pending:
+            report.failures[index] = (
+                f"not sent after {self._policy.max_attempts} attempts; "
+                f"last error: {reasons.get(index, 'unknown')}"
+            )
+        return report
+
+    def _pack(self, bodies: dict[int, str]) -> Iterator[dict[int, str]]:
+        """Greedy, in order: at most 10 entries and ``max_request_bytes`` of bodies per request."""
+        batch: dict[int, str] = {}
+        size = 0
+        for index, body in bodies.items():
+            body_size = len(body)  # envelopes are ASCII JSON
+            if batch and (
+                len(batch) == MAX_ENTRIES_PER_REQUEST or size + body_size > self._max_request_bytes
+            ):
+                yield batch
+                batch, size = {}, 0
+            batch[index] = body
+            size += body_size
+        if batch:
+            yield batch
+
+    def _send(
+        self,
+        batch: dict[int, str],
+        retry: dict[int, str],
+        reasons: dict[int, str],
+        report: PublishReport,
+        *,
+        is_retry: bool,
+    ) -> None:
+        report.requests += 1
+        if is_retry:
+            report.retry_requests += 1
+        try:
+            response = self._client.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(index), "MessageBody": body} for index, body in batch.items()],
+            )
+        except AWS_SDK_ERRORS as exc:
+            reason = describe_exception(exc)
+            if classify_exception(exc) is ErrorKind.RETRYABLE:
+                retry.update(batch)
+                reasons.update(dict.fromkeys(batch, reason))
+            else:
+                for index in batch:
+                    report.failures[index] = reason
+            return
+
+        succeeded = {str(entry.get("Id")) for entry in response.get("Successful") or []}
+        failed = {str(entry.get("Id")): entry for entry in response.get("Failed") or []}
+        for index, body in batch.items():
+            entry_id = str(index)
+            if entry_id in succeeded and entry_id not in failed:
+                continue
+            entry = failed.get(entry_id)
+            if entry is None:
+                reason = "SQS reported neither success nor failure for the entry"
+            else:
+                reason = f"{entry.get('Code', 'Unknown')}: {entry.get('Message', '')}".strip()
+            if entry is not None and entry.get("SenderFault"):
+                report.failures[index] = reason
+            else:
+                retry[index] = body
+                reasons[index] = reason
