@@ -1,7 +1,7 @@
 """The replay CLI's S3 source against moto: objects of an S3 on-failure destination (built with
 the local emulator's event factory, stream_pipeline/local/runtime/events.py, from records really
-put into the moto stream) -> PutRecords into the stream -> the stream processor stores them; an object is
-deleted only when all of its records were accepted."""
+put into the moto stream) -> PutRecords into the stream -> the stream processor stores them; an
+object is deleted only when all of its records were accepted."""
 
 from __future__ import annotations
 
