@@ -16,6 +16,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _LINKED = (
     "Makefile",
+    ".python-version",
     "pyproject.toml",
     "tools",
     "functions",

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("validation-message
 _PIPELINE = (
     'name = "orders"\nstream_processor_package = "../../build/stream_processor.zip"\n'
     'hydrate_package = "../../build/hydrate.zip"\n'
+    'dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"\n'
     'email_notifier_package = "../../build/email_notifier.zip"\n'
 )
 _SENDER = 'sender_address = "notifications@example.com", '
@@ -66,6 +67,7 @@ CASES = [
     (
         "hydrating-dlq",
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
         "maximum_retry_attempts = 3",
         ["between 0 and 2"],
@@ -73,6 +75,7 @@ CASES = [
     (
         "hydrating-dlq",
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
         "maximum_event_age_in_seconds = 30",
         ["60", "21,600"],
@@ -80,6 +83,7 @@ CASES = [
     (
         "hydrating-dlq",
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
         "s3_expiration_days = 0",
         ["1 and 3650"],
@@ -106,6 +110,7 @@ CASES = [
         "stream-consumer",
         'name = "orders-processor"\nhandler = "stream_processor.app.lambda_handler"\n'
         'filename = "../../build/stream_processor.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
         'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n'
         "memory_size = 64",
@@ -114,6 +119,7 @@ CASES = [
     (
         "hydrating-dlq",
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
         "timeout = 901",
         ["timeout", "1 and 900"],
