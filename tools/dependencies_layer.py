@@ -112,6 +112,9 @@ def build(architecture: str, out_dir: Path, requirements: Path = LAMBDA_REQUIREM
     with tempfile.TemporaryDirectory(prefix="layer-", dir=out_dir) as scratch:
         site = Path(scratch) / "python"
         _pip_install(site, architecture, requirements)
+        # Console scripts: nothing in Lambda runs them, and their shebang names this machine's
+        # interpreter (the zip would differ per checkout).
+        shutil.rmtree(site / "bin", ignore_errors=True)
         partial = Path(scratch) / target.name
         write_zip(site, partial)
         # Parallel builders (test workers) each write a whole file; the last rename wins.

@@ -75,6 +75,10 @@ def test_layer_holds_exactly_the_pinned_versions(architecture: str) -> None:
     layer = dependencies_layer.ensure(architecture, BUILD_DIR)
 
     assert _layer_versions(layer) == dependencies_layer.pinned()
+    with zipfile.ZipFile(layer) as archive:
+        assert [name for name in archive.namelist() if not name.startswith("python/")] == []
+        # No console script: its shebang would name the building machine's interpreter.
+        assert [name for name in archive.namelist() if name.startswith("python/bin/")] == []
 
 
 def test_layer_wheels_are_built_for_the_architecture_and_python() -> None:
