@@ -8,6 +8,7 @@ file and which value to change, never a backend or provider error.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,9 @@ PLAN_DEV = ("-o", "package", "plan", "ENV=dev")
 
 
 def sentences(result: subprocess.CompletedProcess[str]) -> list[str]:
-    """What the check printed: stderr without make's own `make: *** [...] Error 2` line."""
-    return [line for line in result.stderr.splitlines() if not line.startswith("make: ")]
+    """What the check printed: stderr without make's own `make: *** [...] Error 2` line (or
+    `make[N]: ...` when the tests themselves run under make, as in `make test`)."""
+    return [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)]
 
 
 def terraform_ran(result: subprocess.CompletedProcess[str]) -> bool:
