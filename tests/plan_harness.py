@@ -3,8 +3,9 @@
 `run_plan_calls` stages one root that calls several modules, examples or environments (see
 `tools/terraform_stage.stage_calls`), runs `terraform plan` through tftest -- one provider
 start-up, init and show for all of them -- and reduces the JSON plan, per call, to what an
-inventory asserts: planned values by resource address, resource counts by type, and outputs
-known at plan time, as the call would have had them as a root of its own.
+inventory may assert: planned values by resource address (attributes known only after apply
+marked as such), resource counts by type, and outputs, as the call would have had them as a
+root of its own. What an inventory keeps of it is `tests/inventory.py`'s business.
 """
 
 from __future__ import annotations
@@ -39,9 +40,6 @@ class PlanSummary:
     counts: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
-    def as_inventory(self) -> dict[str, Any]:
-        return {"values": self.values, "counts": self.counts, "outputs": self.outputs}
-
 
 def _walk(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(module address, resource) for every resource, the root module's address being ""."""
@@ -58,6 +56,31 @@ def _without_package_hashes(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _any_unknown(unknown: Any) -> bool:
+    if isinstance(unknown, dict):
+        return any(_any_unknown(u) for u in unknown.values())
+    if isinstance(unknown, list):
+        return any(_any_unknown(u) for u in unknown)
+    return unknown is True
+
+
+def _with_unknowns(values: Any, unknown: Any) -> Any:
+    """`values` with every attribute the plan knows only after apply (`after_unknown`) set to
+    UNKNOWN, so that an inventory can assert that it is set."""
+    if unknown is True:
+        return UNKNOWN
+    if not _any_unknown(unknown):
+        return values
+    if isinstance(unknown, dict):
+        values = dict(values) if isinstance(values, dict) else {}
+        for key, nested in unknown.items():
+            values[key] = _with_unknowns(values.get(key), nested)
+        return values
+    if isinstance(unknown, list) and isinstance(values, list) and len(unknown) == len(values):
+        return [_with_unknowns(v, u) for v, u in zip(values, unknown, strict=True)]
+    return values
+
+
 def _summary(
     managed: list[tuple[str, dict[str, Any]]], outputs: dict[str, dict[str, Any]]
 ) -> PlanSummary:
@@ -66,15 +89,30 @@ def _summary(
     counts["resources"] = len(resources)
     counts["modules"] = len({address for address, _ in managed if address})
     return PlanSummary(
-        values={r["address"]: _without_package_hashes(r.get("values", {})) for r in resources},
+        values={
+            r["address"]: _without_package_hashes(
+                _with_unknowns(r.get("values", {}), r.get("after_unknown", {}))
+            )
+            for r in resources
+        },
         counts=dict(sorted(counts.items())),
         outputs={name: outputs[name].get("value", UNKNOWN) for name in sorted(outputs)},
     )
 
 
 def _managed(plan: tftest.TerraformPlanOutput) -> list[tuple[str, dict[str, Any]]]:
+    """Managed resources of the planned values, each with its `after_unknown` from the
+    resource changes."""
     root = plan._raw.get("planned_values", {}).get("root_module", {})
-    return [(address, r) for address, r in _walk(root) if r.get("mode") == "managed"]
+    unknown = {
+        change["address"]: change.get("change", {}).get("after_unknown", {})
+        for change in plan._raw.get("resource_changes", [])
+    }
+    return [
+        (address, dict(r, after_unknown=unknown.get(r["address"], {})))
+        for address, r in _walk(root)
+        if r.get("mode") == "managed"
+    ]
 
 
 def _relocated(value: Any, module_path: str) -> Any:

@@ -7,19 +7,20 @@ Cases are discovered, not listed:
 - `tests/environments/<env>.yaml` plans `environments/<env>` with its own terraform.tfvars (the
   S3 backend swapped for a local one), and every environment must have one.
 
-An inventory asserts a subset of the plan: the listed attributes of the listed resources, the
-resource counts and the outputs known at plan time. Regenerate one after an intended change
-with the command a mismatch prints (`--update-inventories`).
+An inventory says what its case proves (`proves:`) and which resources, attributes and outputs
+prove it (`keep:`, see `tests/inventory.py`); the test asserts exactly those values and the
+resource counts, and fails on a keep entry that no longer matches the plan. After an intended
+change, `make inventories` (`--update-inventories`) rewrites the values from the plan, keeping
+only what each keep list names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import inventory
 import pytest
-import yaml
 from plan_harness import PlanSummary, run_plan_calls
 
 from tools.terraform_stage import REPO_ROOT, ModuleCall, roots
@@ -93,26 +94,14 @@ def _case_id(case: Case) -> str:
     return f"{case.group}/examples/{case.root.name}"
 
 
-def _mismatches(expected: Any, actual: Any, path: str) -> list[str]:
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            return [f"{path}: expected a map, plan has {actual!r}"]
-        problems = []
-        for key, value in expected.items():
-            if key not in actual:
-                problems.append(f"{path}.{key}: missing from the plan")
-            else:
-                problems += _mismatches(value, actual[key], f"{path}.{key}")
-        return problems
-    if isinstance(expected, list):
-        if not isinstance(actual, list) or len(actual) != len(expected):
-            return [f"{path}: expected {expected!r}, plan has {actual!r}"]
-        return [
-            p
-            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-            for p in _mismatches(e, a, f"{path}[{i}]")
-        ]
-    return [] if expected == actual else [f"{path}: expected {expected!r}, plan has {actual!r}"]
+def _described_by(case: Case) -> Path:
+    """Where the case says what it is about: its tfvars, the example's or environment's files."""
+    if case.tfvars:
+        return case.tfvars
+    for name in ("terraform.tfvars", "main.tf"):
+        if (case.root / name).exists():
+            return case.root / name
+    return case.root / "main.tf"
 
 
 @pytest.mark.parametrize(
@@ -125,28 +114,26 @@ def test_plan_matches_inventory(
     # GIVEN a Terraform root and, for module cases, its tfvars
     # WHEN it is planned offline against dummy credentials (with the other cases of its group)
     summary = _summary(case, tmp_path_factory)
-    inventory = case.inventory
-
-    if request.config.getoption("--update-inventories"):
-        inventory.parent.mkdir(parents=True, exist_ok=True)
-        inventory.write_text(yaml.safe_dump(summary.as_inventory(), sort_keys=True, width=100))
-        return
-
-    # THEN the plan holds everything its inventory lists
+    path = case.inventory
     regenerate = (
         f"  .venv/bin/pytest 'tests/modules/test_plan_inventories.py::"
         f"test_plan_matches_inventory[{request.node.callspec.id}]' --update-inventories"
     )
-    assert inventory.exists(), (
-        f"no inventory {inventory.relative_to(REPO_ROOT)}; create it with:\n{regenerate}"
+
+    if request.config.getoption("--update-inventories"):
+        problems = inventory.update(path, summary, _described_by(case))
+        assert not problems, f"{path.relative_to(REPO_ROOT)} not written:\n" + "\n".join(problems)
+        return
+
+    # THEN the plan holds exactly what its inventory keeps, and every keep entry matches
+    assert path.exists(), (
+        f"no inventory {path.relative_to(REPO_ROOT)}; create it with:\n{regenerate}"
     )
-    expected = yaml.safe_load(inventory.read_text()) or {}
-    problems = _mismatches(expected.get("values", {}), summary.values, "values")
-    problems += _mismatches(expected.get("counts", {}), summary.counts, "counts")
-    problems += _mismatches(expected.get("outputs", {}), summary.outputs, "outputs")
+    problems = inventory.compare(inventory.load(path), summary)
     assert not problems, (
         f"plan of {case.root.relative_to(REPO_ROOT)} differs from "
-        f"{inventory.relative_to(REPO_ROOT)}:\n  "
-        + "\n  ".join(problems)
-        + f"\nIf the change is intended, regenerate the inventory with:\n{regenerate}"
+        f"{path.relative_to(REPO_ROOT)}:\n"
+        + "\n".join(problems)
+        + f"\nIf the change is intended, fix the keep list or regenerate the inventory with:\n"
+        f"{regenerate}"
     )
