@@ -1,7 +1,7 @@
 """BASELINE FOR COMPARISON ONLY -- not shipped, not deployed, not used by any module.
 
-A faithful re-implementation of the handler of the recipe this project started from
-(``/work/shared/seeds/02-recipe-kinesis-lambda-dynamodb.md``, step 5, ``lambda_function.py``):
+A faithful re-implementation of the handler of the recipe this project started from (the
+Kinesis -> Lambda -> DynamoDB recipe, step 5, its ``lambda_function.py``):
 per record base64 + JSON decode, the same enrichment, one DynamoDB ``PutItem`` through the
 boto3 *resource* layer; one ``SendMessage`` per failed record; one CloudWatch
 ``PutMetricData`` per batch. The logic is the recipe's, line for line; the only change is that

@@ -2,8 +2,9 @@
 
 `make plan|apply|destroy ENV=<env>` reads `environments/<env>/` relative to the Makefile; a
 test that edits an environment's files (to plant or remove a placeholder) runs make in a
-scratch root instead: the Makefile, tools, functions, modules, requirements and virtualenvs
-are links to this repository, `environments/` is a copy the test may change.
+scratch root instead: the Makefile, .python-version, src, tools, functions, modules,
+requirements and virtualenvs are links to this repository, `environments/` is a copy the
+test may change.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _LINKED = (
     "Makefile",
     ".python-version",
     "pyproject.toml",
+    ".python-version",
+    "src",
     "tools",
     "functions",
     "modules",

@@ -1,7 +1,7 @@
 """Find what the hashicorp/aws 6.0 upgrade guide removes, renames or deprecates in our HCL.
 
-The library allows `hashicorp/aws >= 5.73, < 7.0`, but only 5.100.0 is planned and validated
-here (the offline mirror holds no 6.x). So 6.x is checked against the upgrade guide instead:
+The library allows `hashicorp/aws >= 5.73, < 7.0`, but the tests plan and validate only 5.100.0,
+the version the lock files pin. So 6.x is checked against the upgrade guide instead:
 `tests/data/aws_provider_v6_removed.yaml` lists each removal, rename, deprecation and nested
 block that became a list, with the guide's section, and this module reports every use of one
 in the `.tf` files under `modules/` and `environments/`:

@@ -1,8 +1,8 @@
 """Generate (or check) the Inputs/Outputs tables of every module README, and the conventions
 the tables rely on.
 
-terraform-docs and tflint cannot be installed here, so this reads `variables.tf` and
-`outputs.tf` with python-hcl2 and writes the tables between the markers
+It needs nothing beyond the project's virtualenv (no terraform-docs, no tflint): it reads
+`variables.tf` and `outputs.tf` with python-hcl2 and writes the tables between the markers
 
     <!-- BEGIN_TF_DOCS -->
     <!-- END_TF_DOCS -->

@@ -56,7 +56,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     base = tmp_path_factory.mktemp("e2e")
     for name in package.function_names():  # what `make package` leaves in build/
         package.build(name, base / "build")
-    dependencies_layer.link_into(base / "build")
+    dependencies_layer.link_into(base / "build")  # and the functions' dependencies layer
     with (base / "local-stack.log").open("w") as log:
         stack = LocalStack(
             root=base / "stack",

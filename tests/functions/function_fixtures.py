@@ -1,5 +1,6 @@
-"""Fixtures of the tests that run the Lambda functions (tests/functions, tests/replay): isolated
-AWS environment, moto resources, harness. Each of those folders' conftest.py imports them."""
+"""Fixtures of the tests that run the Lambda functions and their shared runtime
+(tests/functions, tests/runtime, tests/replay): isolated AWS environment, moto resources,
+harness. Each of those folders' conftest.py imports the ones it uses."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Hydrate function, end to end through ``lambda_handler`` against moto Kinesis, DynamoDB
 streams, SQS and S3. Paths moto cannot produce (expired iterators, throttling, trimming, closed
-shards) are in ``test_hydrate_reader.py`` with botocore's Stubber."""
+shards) are in ``test_hydrate_stream_errors.py`` (the function) and
+tests/runtime/test_hydration_reader.py (the reader), with botocore's Stubber."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def prepare(record: ProducedRecord) -> Any:
 
 def test_valid_events_are_realistic_and_match_the_consumer_schema() -> None:
     """GIVEN 3,000 generated events (no poison)
-    WHEN validated with common.retail_event.RetailEvent and the consumer's preparation
+    WHEN validated with the shared runtime's RetailEvent and the consumer's preparation
     THEN every one is valid and stored; eventId is a uuid4; the partition key is the userId;
     timestamps are epoch ms from the start, never going back; the mix is about 70/20/10; there
     are hundreds of users and sessions of several events; carts and purchases name products.

@@ -80,7 +80,7 @@ class Worker:
         self._replies: queue.Queue[Any] = queue.Queue()
         threading.Thread(target=self._read, name=f"worker-{self.process.pid}", daemon=True).start()
         self._send(
-            {"type": "init", "handler": function.handler, "paths": list(options.functions_dirs)}
+            {"type": "init", "handler": function.handler}
             | ({"seed": options.seed} if options.seed is not None else {})
         )
 

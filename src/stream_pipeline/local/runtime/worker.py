@@ -2,11 +2,11 @@
 for every invocation the runtime sends (standard library only, until the handler is imported).
 
 Launched by ``invoker.py`` as ``python -P worker.py`` with the functions directories on
-``PYTHONPATH``, as the Lambda runtime puts the task root on the import path.
-Protocol: one JSON document per line on
-stdin (``init`` first, then ``invoke``), one answer per line on the *original* stdout, which is
-kept as a private pipe; file descriptor 1 is pointed at stderr (the function's log file), so the
-handler's prints and Powertools' log lines never mix with the protocol.
+``PYTHONPATH``, as the Lambda runtime puts the task root on the import path. Protocol: one JSON
+document per line on stdin (``init`` with the handler and an optional seed first, then
+``invoke``), one answer per line on the *original* stdout, which is kept as a private pipe; file
+descriptor 1 is pointed at stderr (the function's log file), so the handler's prints and
+Powertools' log lines never mix with the protocol.
 
 The process ends when stdin closes, and on its own when its parent (the runtime) disappears.
 """

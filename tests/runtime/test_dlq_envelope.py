@@ -1,4 +1,5 @@
-"""The shared DLQ envelope: construction, round trip, size fitting and strict parsing."""
+"""The shared DLQ envelope: construction, round trip, size fitting, strict parsing, and the fields
+added for the hydrate function (range pointers, the not-hydrated format, older envelopes)."""
 
 from __future__ import annotations
 
@@ -346,3 +347,107 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 
     assert envelope.original_bytes() == b"abc"
     assert not hasattr(envelope, "added_later")
+
+
+# ----------------------------------------------------------------- fields added for hydrate
+
+
+def _hydrated(payload: bytes = b"abc", **kwargs: Any) -> DlqEnvelope:
+    return DlqEnvelope.create(
+        event_source="aws:kinesis",
+        event_source_arn=KINESIS_STREAM_ARN,
+        shard_id=SHARD_ID,
+        sequence_number="42",
+        partition_key="pk",
+        error_category=ErrorCategory.RETRIES_EXHAUSTED,
+        error_reason="retries exhausted",
+        consumer="arn:aws:lambda:eu-west-1:123456789012:function:f",
+        payload=payload,
+        hydrated=True,
+        **kwargs,
+    )
+
+
+def _document(**changes: Any) -> str:
+    document: dict[str, Any] = json.loads(_hydrated().to_json())
+    document.update(changes)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"payload_location": "s3://b/k"}, "payload_location is only valid"),
+        (
+            {
+                "payload_b64": None,
+                "payload_available": False,
+                "payload_truncated": True,
+                "payload_location": "https://b/k",
+            },
+            "must be an s3:// URI",
+        ),
+        ({"after_sequence_number": True}, "after_sequence_number is only valid on a range"),
+        ({"missing_count": -1}, "missing_count"),
+    ],
+    ids=["location-with-payload", "location-not-s3", "after-without-range", "negative-count"],
+)
+def test_inconsistent_new_fields_are_rejected(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(EnvelopeParseError, match=message):
+        DlqEnvelope.parse(_document(**changes))
+
+
+def test_range_pointer_round_trip() -> None:
+    """GIVEN a range pointer (after a record, up to the end, 2 missing)
+    WHEN serialised and parsed THEN every coordinate survives and it is a range."""
+    pointer = DlqEnvelope.create(
+        event_source="aws:kinesis",
+        event_source_arn=KINESIS_STREAM_ARN,
+        shard_id=SHARD_ID,
+        sequence_number="10",
+        end_sequence_number="12",
+        after_sequence_number=True,
+        missing_count=2,
+        error_category=ErrorCategory.PAYLOAD_UNAVAILABLE,
+        error_reason="payload unavailable: expired from stream",
+        consumer="c",
+        payload=None,
+        hydrated=True,
+    )
+
+    parsed = DlqEnvelope.parse(pointer.to_json())
+
+    assert parsed == pointer
+    assert parsed.is_range
+    assert (parsed.after_sequence_number, parsed.missing_count) == (True, 2)
+    assert not _hydrated().is_range
+
+
+def test_envelope_written_before_the_new_fields_still_parses() -> None:
+    """GIVEN an envelope JSON without the fields added for hydrate (an older writer)
+    WHEN parsed THEN it reads with their defaults."""
+    document = json.loads(_hydrated().to_json())
+    for name in ("after_sequence_number", "missing_count", "payload_location"):
+        del document[name]
+
+    parsed = DlqEnvelope.parse(json.dumps(document))
+
+    assert (parsed.after_sequence_number, parsed.missing_count) == (False, None)
+    assert parsed.payload_location is None
+
+
+def test_not_hydrated_format_round_trips() -> None:
+    envelope = DlqEnvelope.create(
+        event_source="aws:sns",
+        sequence_number="sha256-00",
+        error_category=ErrorCategory.MALFORMED_ON_FAILURE_RECORD,
+        error_reason="not hydrated: on-failure record is not valid JSON",
+        consumer="hydrate",
+        payload=b"{broken",
+        payload_format=PayloadFormat.ON_FAILURE_RECORD,
+    )
+
+    parsed = DlqEnvelope.parse(envelope.to_json())
+
+    assert parsed.payload_format is PayloadFormat.ON_FAILURE_RECORD
+    assert parsed.original_bytes() == b"{broken"
