@@ -17,7 +17,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _LINKED = (
     "Makefile",
-    ".python-version",
     "pyproject.toml",
     ".python-version",
     "src",
