@@ -42,22 +42,24 @@ help: ## List the targets
 setup: ## Create both virtualenvs (idempotent)
 	@$(MAKE) -s -j2 $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
-# The project itself is installed editable (its console script `stream-pipeline` in $(BIN)),
-# without build isolation and without resolving again what requirements/dev.txt pins.
-$(VENV)/.installed: requirements/dev.txt requirements/lambda.txt .python-version pyproject.toml
+# uv (pinned in requirements/bootstrap.txt, installed by pip) installs the exact pins several
+# times faster than pip. The project itself is installed editable (its console script
+# `stream-pipeline` in $(BIN)), without build isolation and without resolving again what
+# requirements/dev.txt pins.
+$(VENV)/.installed: requirements/dev.txt requirements/lambda.txt requirements/bootstrap.txt .python-version pyproject.toml
 	@echo "setup: $(VENV) (Python $(PYTHON_VERSION)) from requirements/dev.txt, then this project (pip install -e .)"
 	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt 2>&1 | $(PIP_QUIET_FILTER)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/python -m pip install --quiet -r requirements/bootstrap.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
 # checkov pins boto3==1.35.49 exactly: it cannot share the functions' virtualenv.
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt .python-version
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt requirements/bootstrap.txt .python-version
 	@echo "setup: $(CHECKOV_VENV) from requirements/checkov.txt"
 	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET_FILTER)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/bootstrap.txt 2>&1 | $(PIP_QUIET_FILTER)
+	$(CHECKOV_VENV)/bin/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements/checkov.txt
 	@touch $@
 
 fmt: setup ## Format Terraform and Python in place
@@ -82,7 +84,11 @@ pytest: setup layers ## Python unit tests, plan tests and native terraform tests
 checkov: setup ## Policy scan of modules/ and environments/ (0 failed checks)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yml $(CHECKOV_ARGS)
 
-test: lint pytest checkov ## Everything CI runs: lint, all tests, checkov
+# lint, checkov and the layer builds are single-threaded or wait on I/O: they share the cores;
+# pytest then takes them all.
+test: setup ## Everything CI runs: lint, all tests, checkov
+	@$(MAKE) -j3 --output-sync=target lint checkov layers
+	@$(MAKE) pytest
 
 package: setup ## Build build/<function>.zip for every function and the dependencies layer
 	$(BIN)/python -m tools.package

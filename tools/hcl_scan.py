@@ -8,6 +8,7 @@ expressions a reference can hide in), and the Terraform files of a tree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,19 @@ def tf_files(*trees: Path) -> list[Path]:
 
 
 def parse(path: Path) -> Body:
-    """The parsed file; a syntax error names the file."""
+    """The parsed file (read-only: parses are cached by content); a syntax error names the
+    file."""
     try:
-        parsed: Body = hcl2.loads(path.read_text())
+        return _loads(path.read_text())
     except Exception as error:
         raise ValueError(f"{path}: cannot be parsed as HCL: {error}") from error
+
+
+@functools.lru_cache(maxsize=512)
+def _loads(text: str) -> Body:
+    # python-hcl2 is slow (seconds for the repository): the checks that scan every file share
+    # one parse per file content.
+    parsed: Body = hcl2.loads(text)
     return parsed
 
 

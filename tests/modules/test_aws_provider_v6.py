@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tools import aws_provider_v6
 from tools.hcl_scan import REPO_ROOT, SHIPPED_TREES, blocks, parse, tf_files
+
+# Both scans of every .tf file share a worker, and so its cache of parsed files.
+pytestmark = pytest.mark.xdist_group("hcl-scan")
 
 
 def test_no_module_or_environment_uses_what_provider_6_removes() -> None:

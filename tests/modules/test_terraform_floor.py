@@ -15,6 +15,9 @@ import pytest
 from tools import terraform_floor
 from tools.hcl_scan import REPO_ROOT
 
+# Both scans of every .tf file share a worker, and so its cache of parsed files.
+pytestmark = pytest.mark.xdist_group("hcl-scan")
+
 
 def test_every_module_and_environment_floor_covers_what_it_uses() -> None:
     # GIVEN every directory of .tf files under modules/ and environments/

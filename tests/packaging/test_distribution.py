@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tools import release_notes
 from tools.terraform_stage import REPO_ROOT
+
+# One worker builds and installs the wheel once for every test that needs it.
+pytestmark = pytest.mark.xdist_group("packaging")
 
 PACKAGE_DIR = REPO_ROOT / "src" / "stream_pipeline"
 MAX_LINES = 600
@@ -144,7 +148,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert build.returncode == 0, build.stderr
-    wheels = list((scratch / "dist").glob("terraform_aws_stream_pipeline-0.1.0-*.whl"))
+    version = release_notes.project_version()
+    wheels = list((scratch / "dist").glob(f"terraform_aws_stream_pipeline-{version}-*.whl"))
     assert len(wheels) == 1, wheels
     venv = scratch / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
