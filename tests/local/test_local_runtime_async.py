@@ -190,3 +190,20 @@ def test_a_function_of_another_python_is_refused_not_run(aws: Aws) -> None:
     assert other in payload["errorMessage"]
     assert WORKER_RUNTIME in payload["errorMessage"]
     assert aws.invocations(function) == []
+
+
+def test_a_slow_init_does_not_count_against_the_function_timeout(aws: Aws) -> None:
+    """AWS (lambda-runtime-environment): the Init phase "is limited to 10 seconds"; the
+    function's timeout applies to the Invoke phase.
+
+    GIVEN a function with a 1 s timeout whose handler module takes 2 s to import
+    WHEN it is invoked on a cold worker
+    THEN the invocation succeeds: the import ran before the timeout started.
+    """
+    function = aws.function(mode="echo", timeout=1, environment={"PROBE_IMPORT_SLEEP": "2"})
+
+    response = aws.awslambda.invoke(FunctionName=function, Payload=b'{"Records": []}')
+
+    assert response.get("FunctionError") is None, response["Payload"].read()
+    assert json.loads(response["Payload"].read())["records"] == 0
+

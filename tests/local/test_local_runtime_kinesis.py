@@ -190,11 +190,12 @@ def test_parallelization_factor_runs_lanes_concurrently_keeping_partition_key_or
     processing at the partition-key level."
 
     GIVEN ParallelizationFactor 3 and records of six partition keys in one shard
-    WHEN the handler takes a while per batch
+    WHEN the handler waits until two of its invocations are in flight together (a rendezvous,
+    not a sleep: it holds under any load)
     THEN batches run concurrently, every batch holds records of one lane in stream order, and
     each partition key's records are delivered in the order they were put.
     """
-    function = aws.function(environment={"PROBE_SLEEP": "0.2"})
+    function = aws.function(environment={"PROBE_RENDEZVOUS": "2"})
     stream = aws.stream()
     put: dict[str, list[str]] = {}
     for round_ in range(3):

@@ -35,6 +35,8 @@ WORKER_RUNTIME: Final = f"python{sys.version_info.major}.{sys.version_info.minor
 """The Lambda runtime the workers are: they run on this interpreter (the project's one Python)."""
 UNHANDLED: Final = "Unhandled"
 _EXITED: Final = object()
+INIT_TIMEOUT_SECONDS: Final = 10.0
+"""Lambda's limit on a function's Init phase; its timeout applies to the invocation after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,21 @@ class Worker:
         except (BrokenPipeError, OSError):
             return False
         return True
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait for the end of the worker's Init phase (its ``ready``); False after ``timeout``
+        or when it exited (then the invocation that follows sees the exit)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return False
+            if reply is _EXITED:
+                self._replies.put(_EXITED)
+                return False
+            if isinstance(reply, dict) and reply.get("type") == "ready":
+                return True
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | str:
         """The worker's answer, or ``"timeout"`` / ``"exit"``."""
@@ -338,6 +355,10 @@ class Invoker:
             return Invocation(request_id, UNHANDLED, error, "crash")
         if cold:
             self._stats.count("worker_starts", function=name)
+            # As in Lambda, the function's timeout starts after the Init phase (the handler's
+            # imports), which has a limit of its own; an Init that outlasts it goes on inside
+            # the invocation, as Lambda then re-runs it there.
+            worker.wait_ready(INIT_TIMEOUT_SECONDS)
         self._stats.count("invocations", function=name)
         deadline = time.time() + function.timeout
         request = {

@@ -4,7 +4,8 @@ for every invocation the runtime sends (standard library only, until the handler
 Launched by ``invoker.py`` as ``python -P worker.py`` with the functions directories on
 ``PYTHONPATH``, as the Lambda runtime puts the task root on the import path. Protocol: one JSON
 document per line on stdin (``init`` with the handler and an optional seed first, then
-``invoke``), one answer per line on the *original* stdout, which is kept as a private pipe; file
+``invoke``), a ``ready`` line once the handler is imported, then one answer per invocation, on
+the *original* stdout, which is kept as a private pipe; file
 descriptor 1 is pointed at stderr (the function's log file), so the handler's prints and
 Powertools' log lines never mix with the protocol.
 
@@ -177,6 +178,9 @@ def main() -> int:
         _random.seed(init["seed"])
     _install_botocore_hook()
     handler, init_error = _load(init["handler"])
+    # The Init phase is over (imports done, or failed): Lambda starts the invocation's timeout
+    # only now.
+    _send(protocol_out, {"type": "ready"})
 
     for line in protocol_in:
         if line.strip():

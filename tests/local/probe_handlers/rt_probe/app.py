@@ -6,6 +6,11 @@ Modes: ``ok`` (returns None), ``echo`` (returns a summary), ``fail-always``, ``f
 ``batchItemFailures`` while it was seen fewer than its payload's ``fail_times``), ``respond``
 (returns the JSON in ``PROBE_RESPONSE``), ``sleep-once`` (sleeps ``PROBE_SLEEP`` seconds the
 first time only, remembered in a marker file so a replaced worker does not sleep again).
+
+``PROBE_RENDEZVOUS=N`` (any mode): until N invocations of the function have been in flight at
+the same time, each waits (at most ``RENDEZVOUS_TIMEOUT`` seconds) for the others. Concurrency is
+then observed whatever the machine's load, instead of hoped for from a sleep; a runtime that
+never runs N at once makes each wait time out, and the test sees no overlap.
 """
 
 from __future__ import annotations
@@ -18,6 +23,26 @@ from pathlib import Path
 from typing import Any
 
 _seen: dict[str, int] = {}
+RENDEZVOUS_TIMEOUT = 20.0
+# A slow Init phase (imports), on request: it must not count against the function's timeout.
+time.sleep(float(os.environ.get("PROBE_IMPORT_SLEEP", "0")))
+
+
+def _rendezvous(context: Any, wanted: int) -> None:
+    directory = Path(os.environ["PROBE_LOG_DIR"]) / f"{context.function_name}.inflight"
+    directory.mkdir(exist_ok=True)
+    met = directory / "met"
+    mine = directory / context.aws_request_id
+    mine.touch()
+    try:
+        deadline = time.monotonic() + RENDEZVOUS_TIMEOUT
+        while not met.exists() and time.monotonic() < deadline:
+            if len([p for p in directory.iterdir() if p != met]) >= wanted:
+                met.touch()
+                break
+            time.sleep(0.01)
+    finally:
+        mine.unlink()
 
 
 def _payload(record: dict[str, Any]) -> Any:
@@ -56,6 +81,8 @@ def handler(event: Any, context: Any) -> Any:
     records = [record for record in records if isinstance(record, dict)]
     sequence_numbers = [_sequence_number(record) for record in records]
     payloads = [_payload(record) for record in records]
+    if os.environ.get("PROBE_RENDEZVOUS"):
+        _rendezvous(context, int(os.environ["PROBE_RENDEZVOUS"]))
     if mode == "sleep-once":
         marker = Path(os.environ["PROBE_LOG_DIR"]) / f"{context.function_name}.slept"
         if not marker.exists():
