@@ -206,4 +206,3 @@ def test_a_slow_init_does_not_count_against_the_function_timeout(aws: Aws) -> No
 
     assert response.get("FunctionError") is None, response["Payload"].read()
     assert json.loads(response["Payload"].read())["records"] == 0
-
