@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stream_pipeline.local.runtime import events
+from stream_pipeline.local.runtime import client, events
+from stream_pipeline.local.runtime.client import NotDrainedError
 from stream_pipeline.local.runtime.faults import FaultBook, FaultSpecError, parse_cli_faults
 from stream_pipeline.local.runtime.filters import InvalidPatternError, compile_patterns, matches_any
 from stream_pipeline.local.runtime.model import AsyncConfig, MappingConfig
@@ -174,3 +176,73 @@ def test_mapping_configuration_is_read_from_the_lambda_api() -> None:
     assert (config.maximum_retry_attempts, config.maximum_record_age) == (-1, -1)
     assert config.on_failure == "arn:aws:sns:eu-west-1:1:t"
     assert AsyncConfig().maximum_retry_attempts == 2
+
+
+class _VirtualClock:
+    """time.time/monotonic/sleep of the client module, on a clock only sleep() advances."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_drain_wait_lasts_while_the_runtime_progresses_and_stops_when_it_stalls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN a runtime that is not drained and finishes an invocation every 2 s for 30 s, then
+    nothing (on a virtual clock: the test does not depend on the machine's speed)
+    WHEN a drain is awaited with a 5 s timeout
+    THEN the wait lasts while invocations finish (a busy machine is slow, not stuck) and fails
+    5 s after the last one, saying what is still going on."""
+    clock = _VirtualClock()
+    began = clock.now
+
+    def state(_state_dir: Path) -> dict[str, Any]:
+        elapsed = clock.now - began
+        return {
+            "computed_at": clock.now + 0.001,
+            "drained": False,
+            "counters": {"global": {"invocations": int(min(elapsed, 30.0) // 2)}},
+            "mappings": {"m-1": {"state": "Enabled", "drained": False}},
+        }
+
+    monkeypatch.setattr(client, "time", clock)
+    monkeypatch.setattr(client, "read_state", state)
+
+    with pytest.raises(NotDrainedError, match=r"mappings not at the tip: \['m-1: Enabled'\]"):
+        client.wait_drained(Path("state"), timeout=5.0)
+
+    assert 30.0 + 5.0 <= clock.now - began <= 30.0 + 5.0 + 0.5
+
+
+def test_a_drain_wait_that_keeps_seeing_progress_still_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN a runtime that finishes an invocation every second forever, never drained
+    WHEN a drain is awaited with a 5 s timeout
+    THEN the wait gives up after MAX_WAIT_FACTOR times the timeout."""
+    clock = _VirtualClock()
+    began = clock.now
+
+    def state(_state_dir: Path) -> dict[str, Any]:
+        return {
+            "computed_at": clock.now + 0.001,
+            "drained": False,
+            "counters": {"global": {"invocations": int(clock.now - began)}},
+        }
+
+    monkeypatch.setattr(client, "time", clock)
+    monkeypatch.setattr(client, "read_state", state)
+
+    with pytest.raises(NotDrainedError):
+        client.wait_drained(Path("state"), timeout=5.0)
+
+    assert clock.now - began == pytest.approx(5.0 * client.MAX_WAIT_FACTOR, abs=0.5)
