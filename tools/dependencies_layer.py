@@ -102,6 +102,16 @@ def write_zip(source: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
+def _drop_console_scripts(site: Path) -> None:
+    """Console scripts (``bin/``, outside the packages): nothing in Lambda runs them, and their
+    shebang names the building interpreter, so the zip would differ per checkout; the RECORD
+    lines that list them (``../../bin/...``, with that shebang's hash) go too."""
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for record in site.glob("*.dist-info/RECORD"):
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text("".join(line for line in lines if not line.startswith("../")))
+
+
 def build(architecture: str, out_dir: Path, requirements: Path = LAMBDA_REQUIREMENTS) -> Path:
     """Build the layer zip for `architecture`; replace an existing one only once it is complete."""
     if architecture not in ARCHITECTURES:
@@ -112,9 +122,7 @@ def build(architecture: str, out_dir: Path, requirements: Path = LAMBDA_REQUIREM
     with tempfile.TemporaryDirectory(prefix="layer-", dir=out_dir) as scratch:
         site = Path(scratch) / "python"
         _pip_install(site, architecture, requirements)
-        # Console scripts: nothing in Lambda runs them, and their shebang names this machine's
-        # interpreter (the zip would differ per checkout).
-        shutil.rmtree(site / "bin", ignore_errors=True)
+        _drop_console_scripts(site)
         partial = Path(scratch) / target.name
         write_zip(site, partial)
         # Parallel builders (test workers) each write a whole file; the last rename wins.

@@ -77,8 +77,12 @@ def test_layer_holds_exactly_the_pinned_versions(architecture: str) -> None:
     assert _layer_versions(layer) == dependencies_layer.pinned()
     with zipfile.ZipFile(layer) as archive:
         assert [name for name in archive.namelist() if not name.startswith("python/")] == []
-        # No console script: its shebang would name the building machine's interpreter.
+        # No console script (its shebang would name the building machine's interpreter), nor a
+        # RECORD line pointing at one: the bytes do not depend on where the layer was built.
         assert [name for name in archive.namelist() if name.startswith("python/bin/")] == []
+        records = [name for name in archive.namelist() if name.endswith(".dist-info/RECORD")]
+        assert records
+        assert not any(b"\n../" in b"\n" + archive.read(name) for name in records)
 
 
 def test_layer_wheels_are_built_for_the_architecture_and_python() -> None:
