@@ -68,7 +68,10 @@ def without_aws_credentials(home: Path) -> dict[str, str]:
     return env
 
 
-def make(root: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def make(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`make -s ARGS` in `root`, with `env` (default: the caller's environment)."""
     return subprocess.run(
         ["make", "--no-print-directory", "-s", *args],
         cwd=root,

@@ -17,6 +17,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 KINESIS_STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/retail-events"
@@ -399,3 +401,20 @@ def async_invocation_record(
     }
     record.update(overrides)
     return {name: value for name, value in record.items() if value is not MISSING}
+
+
+def hydrated_envelope(payload: bytes = b"abc", **kwargs: Any) -> DlqEnvelope:
+    """A hydrate-made DLQ envelope (RETRIES_EXHAUSTED, payload re-read from the stream)."""
+    return DlqEnvelope.create(
+        event_source="aws:kinesis",
+        event_source_arn=KINESIS_STREAM_ARN,
+        shard_id=SHARD_ID,
+        sequence_number="42",
+        partition_key="pk",
+        error_category=ErrorCategory.RETRIES_EXHAUSTED,
+        error_reason="retries exhausted",
+        consumer="arn:aws:lambda:eu-west-1:123456789012:function:f",
+        payload=payload,
+        hydrated=True,
+        **kwargs,
+    )

@@ -8,31 +8,14 @@ import io
 from typing import Any
 
 import pytest
-from factories import KINESIS_STREAM_ARN, SHARD_ID
+from factories import hydrated_envelope as _hydrated
 
 from stream_pipeline.runtime.claim_check import fetch_payload, parse_s3_uri, s3_uri, store_payload
 from stream_pipeline.runtime.dlq_envelope import (
     DlqEnvelope,
     EnvelopeError,
-    ErrorCategory,
     PayloadUnavailableError,
 )
-
-
-def _hydrated(payload: bytes = b"abc", **kwargs: Any) -> DlqEnvelope:
-    return DlqEnvelope.create(
-        event_source="aws:kinesis",
-        event_source_arn=KINESIS_STREAM_ARN,
-        shard_id=SHARD_ID,
-        sequence_number="42",
-        partition_key="pk",
-        error_category=ErrorCategory.RETRIES_EXHAUSTED,
-        error_reason="retries exhausted",
-        consumer="arn:aws:lambda:eu-west-1:123456789012:function:f",
-        payload=payload,
-        hydrated=True,
-        **kwargs,
-    )
 
 
 class FakeS3:

@@ -19,6 +19,7 @@ from factories import (
     retail_event,
     typed,
 )
+from factories import hydrated_envelope as _hydrated
 from pydantic import ValidationError
 
 from stream_pipeline.runtime.dlq_envelope import (
@@ -350,22 +351,6 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
 
 
 # ----------------------------------------------------------------- fields added for hydrate
-
-
-def _hydrated(payload: bytes = b"abc", **kwargs: Any) -> DlqEnvelope:
-    return DlqEnvelope.create(
-        event_source="aws:kinesis",
-        event_source_arn=KINESIS_STREAM_ARN,
-        shard_id=SHARD_ID,
-        sequence_number="42",
-        partition_key="pk",
-        error_category=ErrorCategory.RETRIES_EXHAUSTED,
-        error_reason="retries exhausted",
-        consumer="arn:aws:lambda:eu-west-1:123456789012:function:f",
-        payload=payload,
-        hydrated=True,
-        **kwargs,
-    )
 
 
 def _document(**changes: Any) -> str:

@@ -12,13 +12,7 @@ from tools.terraform_stage import REPO_ROOT, roots
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", "-s", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return make_in(REPO_ROOT, *args)
 
 
 def test_plan_of_an_unknown_environment_fails_listing_the_valid_ones() -> None:
