@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR: Final = REPO_ROOT / "functions"
 REGION: Final = "eu-west-1"
 ACCOUNT: Final = "123456789012"

@@ -4,6 +4,7 @@ size, and the 6 MB invocation payload limit that decides which batches can exist
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any, Final
 
@@ -90,12 +91,14 @@ other field has a fixed width up to index 99,999)."""
 _EVENT_OVERHEAD: Final = len('{"Records":[]}')
 
 
-def _record_lengths(size: int) -> list[int]:
-    """JSON length of records 0..9 of a ``size``-byte payload event (the period)."""
+@functools.cache
+def _record_lengths(size: int) -> tuple[int, ...]:
+    """JSON length of records 0..9 of a ``size``-byte payload event (the period); cached, as
+    `largest_batch`'s search asks for the same size a few dozen times."""
     records = (
         kinesis_record(index, payload(index, size), f"u{index:03d}") for index in range(_PERIOD)
     )
-    return [len(json.dumps(record, separators=(",", ":")).encode()) for record in records]
+    return tuple(len(json.dumps(record, separators=(",", ":")).encode()) for record in records)
 
 
 def estimated_event_bytes(records: int, size: int) -> int:

@@ -96,6 +96,31 @@ def test_trim_horizon_starts_at_the_oldest_record(aws: Aws) -> None:
     assert [n for batch in aws.batches(function) for n in batch] == sequences
 
 
+def test_a_reader_at_the_tip_polls_again_only_once_a_record_is_written(aws: Aws) -> None:
+    """Not an AWS rule: Lambda polls each shard about once a second; the runtime, which sees
+    every write, polls a shard whose tip it reached only after the next one (or after 5 s).
+
+    GIVEN a mapping that read its shard to the tip (poll interval 0.05 s)
+    WHEN nothing is written for 1.5 s
+    THEN its reader made at most a few GetRecords calls, not one per interval,
+    AND a record put afterwards is still delivered.
+    """
+    function = aws.function()
+    stream = aws.stream()
+    mapping = aws.mapping(function, stream, StartingPosition="TRIM_HORIZON")
+    aws.drain(mapping)
+    before = aws.counters(mapping=mapping).get("get_records", 0)
+
+    time.sleep(1.5)
+    sequences = aws.put(stream, [{"n": 1}])
+    aws.drain(mapping)
+
+    # The state the counters come from is written periodically: allow for a couple of calls
+    # around the drains; polling every interval would have made about 30.
+    assert aws.counters(mapping=mapping)["get_records"] - before <= 4
+    assert aws.batches(function) == [sequences]
+
+
 def test_latest_starts_after_the_records_already_in_the_shard(aws: Aws) -> None:
     """AWS (StartingPosition): "LATEST - Start reading just after the most recent record in the
     shard, so that you always read the most recent data in the shard."

@@ -45,6 +45,7 @@ class MappingCreation:
 class Hub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._written = threading.Condition()
         self._writes = 0
         self.config_changed = threading.Event()
         self.sns_sink: Callable[[SnsDelivery], None] | None = None
@@ -55,12 +56,20 @@ class Hub:
 
     def record_write(self) -> None:
         """A record was added to a Kinesis shard or a DynamoDB stream."""
-        with self._lock:
+        with self._written:
             self._writes += 1
+            self._written.notify_all()
 
     @property
     def writes(self) -> int:
-        with self._lock:
+        with self._written:
+            return self._writes
+
+    def wait_for_write(self, seen: int, timeout: float) -> int:
+        """Wait until the write count differs from `seen` (an earlier `writes`), at most
+        `timeout` seconds; return the count."""
+        with self._written:
+            self._written.wait_for(lambda: self._writes != seen, timeout)
             return self._writes
 
     # ------------------------------------------------------------------ configuration

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
@@ -22,6 +23,9 @@ LOG = logging.getLogger("local_runtime.streams")
 
 KINESIS_GET_RECORDS_LIMIT: Final = 10_000
 DYNAMODB_GET_RECORDS_LIMIT: Final = 1_000
+IDLE_REPOLL_SECONDS: Final = 5.0
+"""A reader at the tip of its shard polls again after a write (moto is in-process and reports
+each one) or after this long, whichever comes first."""
 
 
 class ReaderOwner(LaneOwner, Protocol):
@@ -132,6 +136,7 @@ class ShardReader:
 
     def _fetch(self, iterator: str) -> tuple[list[StreamRecord], str | None]:
         config = self.runner.config
+        self.runner.context.stats.count("get_records", mapping=config.uuid)
         function = self.runner.context.invoker.function(config.function_arn)
         role = function.role if function is not None else ""
         if config.kind == "kinesis":
@@ -157,6 +162,17 @@ class ShardReader:
                 for item in response.get("Records") or []
             ]
         return records, response.get("NextShardIterator")
+
+    def _wait_for_write(self, seen: int) -> None:
+        """After an empty poll: Lambda would poll again about every second; here a reader at
+        the tip polls again only once a record was written (or after IDLE_REPOLL_SECONDS),
+        which keeps an idle runtime from spending a core on empty GetRecords calls."""
+        stopped = self.runner.stopped
+        poll = self.runner.context.options.poll_interval
+        deadline = time.monotonic() + IDLE_REPOLL_SECONDS
+        while not stopped.is_set() and time.monotonic() < deadline:
+            if HUB.wait_for_write(seen, poll) != seen:
+                return
 
     def _backlog(self) -> int:
         return sum(lane.buffered for lane in self.lanes)
@@ -196,6 +212,7 @@ class ShardReader:
                 self.at_tip = True
                 self.empty_poll_writes = writes
                 stopped.wait(poll)
+                self._wait_for_write(writes)
                 continue
             self.at_tip = False
             by_lane: dict[Lane, list[StreamRecord]] = {}
