@@ -47,7 +47,7 @@ locals {
       check_first         = "consumer errors and throttles, function duration against its timeout, and whether traffic grew beyond the stream's or the function's capacity."
     }
     consumer-records-sent-to-dlq = {
-      namespace           = var.metrics_namespace
+      namespace           = local.metrics_namespace
       metric_name         = var.consumer_dlq_metric_name
       statistic           = "Sum"
       comparison_operator = "GreaterThanThreshold"
@@ -125,7 +125,7 @@ locals {
       check_first         = "the hydrate function's log group, then its asynchronous retries and on-failure destination."
     }
     hydrate-payload-unavailable = {
-      namespace           = var.metrics_namespace
+      namespace           = local.metrics_namespace
       metric_name         = var.hydrate_payload_unavailable_metric_name
       statistic           = "Sum"
       comparison_operator = "GreaterThanThreshold"
@@ -138,7 +138,7 @@ locals {
       check_first         = "the DLQ messages for the lost sequence numbers and ask the producers to resend them; then why failed batches waited so long (iterator age, hydrate errors)."
     }
     notifier-emails-failed = {
-      namespace           = var.metrics_namespace
+      namespace           = local.metrics_namespace
       metric_name         = var.notifier_failed_metric_name
       statistic           = "Sum"
       comparison_operator = "GreaterThanThreshold"

@@ -67,7 +67,7 @@ locals {
       stat    = "Sum"
       period  = 60
       metrics = jsonencode([
-        for service in compact([var.consumer_service_name]) : [var.metrics_namespace, var.consumer_dlq_metric_name, "service", service, { label = var.consumer_dlq_metric_name }]
+        for service in compact([var.consumer_service_name]) : [local.metrics_namespace, var.consumer_dlq_metric_name, "service", service, { label = var.consumer_dlq_metric_name }]
       ])
       thresholds = []
     },
@@ -97,7 +97,7 @@ locals {
       stat    = "Sum"
       period  = 60
       metrics = jsonencode(concat(
-        [for service in compact([var.hydrate_service_name]) : [var.metrics_namespace, var.hydrate_payload_unavailable_metric_name, "service", service, { label = "${var.hydrate_payload_unavailable_metric_name} (data loss)", color = "#d62728" }]],
+        [for service in compact([var.hydrate_service_name]) : [local.metrics_namespace, var.hydrate_payload_unavailable_metric_name, "service", service, { label = "${var.hydrate_payload_unavailable_metric_name} (data loss)", color = "#d62728" }]],
         [for name in compact([var.hydrate_function_name]) : ["AWS/Lambda", "Errors", "FunctionName", name, { label = "${name} errors" }]],
       ))
       thresholds = []
@@ -108,7 +108,7 @@ locals {
       stat    = "Sum"
       period  = 60
       metrics = jsonencode([
-        for service in compact([var.notifier_service_name]) : [var.metrics_namespace, var.notifier_failed_metric_name, "service", service, { label = var.notifier_failed_metric_name }]
+        for service in compact([var.notifier_service_name]) : [local.metrics_namespace, var.notifier_failed_metric_name, "service", service, { label = var.notifier_failed_metric_name }]
       ])
       thresholds = ["notifier-emails-failed"]
     },

@@ -4,6 +4,10 @@ locals {
   # policy checks, from the scan; this form keeps the key in it.
   create_kms_key = !(var.kms_key_arn != null)
 
+  # Per pipeline by default (the pipeline module's and hydrating-dlq's default for the same
+  # name), never one namespace shared by every pipeline of the account.
+  metrics_namespace = coalesce(var.metrics_namespace, "StreamPipeline/${var.name_prefix}")
+
   kms_key_arn = local.create_kms_key ? module.kms_key[0].key_arn : var.kms_key_arn
 
   topic_name = "${var.name_prefix}-alarms"

@@ -224,13 +224,12 @@ variable "kms_key_deletion_window_in_days" {
 
 variable "metrics_namespace" {
   type        = string
-  description = "CloudWatch namespace of the functions' Powertools metrics: their POWERTOOLS_METRICS_NAMESPACE (StreamPipeline is the functions' default)."
-  default     = "StreamPipeline"
-  nullable    = false
+  description = "CloudWatch namespace of the functions' Powertools metrics, their POWERTOOLS_METRICS_NAMESPACE: pass the metrics_namespace output of the pipeline, stream-consumer or hydrating-dlq module. Null (the default): StreamPipeline/<name_prefix>."
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
-    error_message = "metrics_namespace must be 1-255 characters from [a-zA-Z0-9._/#: -] and must not start with AWS/ (reserved for AWS services)."
+    condition     = var.metrics_namespace == null ? true : can(regex("^[a-zA-Z0-9._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be null or 1-255 characters from [a-zA-Z0-9._/#: -] and must not start with AWS/ (reserved for AWS services)."
   }
 }
 

@@ -8,6 +8,8 @@ locals {
   topic_name    = "${var.name}-on-failure"
   dlq_name      = "${var.name}-dlq"
   function_name = "${var.name}-hydrate"
+  # Per pipeline, never one namespace shared by every pipeline of the account.
+  metrics_namespace = coalesce(var.powertools_metrics_namespace, "StreamPipeline/${var.name}")
   # Bucket names are global: AWS appends a unique suffix to the prefix
   # (at most 37 characters).
   bucket_prefix = "${substr(var.name, 0, 27)}-failures-"
@@ -20,7 +22,7 @@ locals {
     {
       DLQ_URL                      = aws_sqs_queue.this.url
       POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
-      POWERTOOLS_METRICS_NAMESPACE = var.powertools_metrics_namespace
+      POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     },
     var.enable_s3_failure_bucket ? { PAYLOAD_BUCKET = aws_s3_bucket.this[0].id } : {},
   )

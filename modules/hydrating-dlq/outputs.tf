@@ -38,9 +38,19 @@ output "hydrate_role_arn" {
   value       = try(module.hydrate.role_arn, null)
 }
 
+output "hydrate_service_name" {
+  description = "POWERTOOLS_SERVICE_NAME of the hydrate function, the service dimension of its metrics: what the alarms module's hydrate_service_name takes."
+  value       = module.hydrate.service_name
+}
+
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the topic, the DLQ, the bucket and the hydrate function: the module-created key, or kms_key_arn when supplied. Readers of the DLQ (the replay CLI) need kms:Decrypt on it."
   value       = try(local.kms_key_arn, null)
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the hydrate function's Powertools metrics: what the alarms module's metrics_namespace takes."
+  value       = local.metrics_namespace
 }
 
 output "on_failure_destination_arn" {

@@ -142,13 +142,12 @@ variable "name" {
 
 variable "powertools_metrics_namespace" {
   type        = string
-  description = "CloudWatch namespace of the hydrate function's metrics (POWERTOOLS_METRICS_NAMESPACE); keep it the pipeline's, so the alarms find them."
-  default     = "StreamPipeline"
-  nullable    = false
+  description = "CloudWatch namespace of the hydrate function's metrics (POWERTOOLS_METRICS_NAMESPACE); null (the default): StreamPipeline/<name>, the alarms module's default for name_prefix = name."
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9._/#:-]{1,255}$", var.powertools_metrics_namespace)) && !startswith(var.powertools_metrics_namespace, "AWS/")
-    error_message = "powertools_metrics_namespace must be 1-255 characters from [a-zA-Z0-9._/#:-] and must not start with AWS/ (reserved)."
+    condition     = var.powertools_metrics_namespace == null ? true : can(regex("^[a-zA-Z0-9._/#:-]{1,255}$", var.powertools_metrics_namespace)) && !startswith(var.powertools_metrics_namespace, "AWS/")
+    error_message = "powertools_metrics_namespace must be null or 1-255 characters from [a-zA-Z0-9._/#:-] and must not start with AWS/ (reserved)."
   }
 }
 

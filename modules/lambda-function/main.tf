@@ -11,7 +11,12 @@ locals {
   source_code_hash = var.source_code_hash != null ? var.source_code_hash : filebase64sha256(var.filename)
 
 
-  environment_variables = merge({ POWERTOOLS_SERVICE_NAME = var.name }, var.environment_variables)
+  # Powertools' service dimension and metrics namespace default to this function's own: two
+  # teams' functions in one account never share the metrics their alarms watch.
+  environment_variables = merge(
+    { POWERTOOLS_SERVICE_NAME = var.name, POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline/${var.name}" },
+    var.environment_variables,
+  )
 
   log_group_name   = "/aws/lambda/${var.name}"
   role_name        = coalesce(var.role_name, var.name)

@@ -28,6 +28,11 @@ output "log_group_name" {
   value       = try(aws_cloudwatch_log_group.this.name, null)
 }
 
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the function's Powertools metrics (its POWERTOOLS_METRICS_NAMESPACE): what the alarms module's metrics_namespace takes."
+  value       = local.environment_variables["POWERTOOLS_METRICS_NAMESPACE"]
+}
+
 output "role_arn" {
   description = "ARN of the function's execution role."
   value       = try(aws_iam_role.this.arn, null)
@@ -36,4 +41,9 @@ output "role_arn" {
 output "role_name" {
   description = "Name of the function's execution role, to attach further policies to."
   value       = try(aws_iam_role.this.name, null)
+}
+
+output "service_name" {
+  description = "The function's POWERTOOLS_SERVICE_NAME, the service dimension of its Powertools metrics: what the alarms module's *_service_name inputs take."
+  value       = local.environment_variables["POWERTOOLS_SERVICE_NAME"]
 }

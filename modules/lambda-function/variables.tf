@@ -53,7 +53,7 @@ variable "description" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "Environment variables of the function, encrypted at rest with the module's KMS key. POWERTOOLS_SERVICE_NAME defaults to name unless set here."
+  description = "Environment variables of the function, encrypted at rest with the module's KMS key. POWERTOOLS_SERVICE_NAME defaults to name and POWERTOOLS_METRICS_NAMESPACE to StreamPipeline/<name> unless set here."
   default     = {}
   nullable    = false
 

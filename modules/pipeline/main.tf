@@ -121,10 +121,11 @@ module "alarms" {
   hydrate_function_name = module.dlq.hydrate_function_name
   dlq_name              = module.dlq.dlq_name
 
-  metrics_namespace     = local.metrics_namespace
-  consumer_service_name = "stream_processor"
-  hydrate_service_name  = "hydrate"
-  notifier_service_name = local.email_notifier_enabled ? "email_notifier" : null
+  # From the functions' own outputs: an alarm's dimensions are what the function reports.
+  metrics_namespace     = module.stream_processor.metrics_namespace
+  consumer_service_name = module.stream_processor.service_name
+  hydrate_service_name  = module.dlq.hydrate_service_name
+  notifier_service_name = local.email_notifier_enabled ? module.email_notifier[0].service_name : null
 
   tags = var.tags
 }

@@ -29,7 +29,7 @@ output "kms_key_arn" {
 }
 
 output "layers" {
-  description = "Layer version ARNs attached to the function, with \"powertools\" resolved."
+  description = "Layer version ARNs attached to the function."
   value       = try(module.function.layers, null)
 }
 
@@ -43,6 +43,11 @@ output "log_group_name" {
   value       = try(module.function.log_group_name, null)
 }
 
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the function's Powertools metrics (its POWERTOOLS_METRICS_NAMESPACE): what the alarms module's metrics_namespace takes."
+  value       = module.function.metrics_namespace
+}
+
 output "role_arn" {
   description = "ARN of the function's execution role."
   value       = try(module.function.role_arn, null)
@@ -51,4 +56,9 @@ output "role_arn" {
 output "role_name" {
   description = "Name of the function's execution role, to attach further policies to."
   value       = try(module.function.role_name, null)
+}
+
+output "service_name" {
+  description = "The function's POWERTOOLS_SERVICE_NAME, the service dimension of its Powertools metrics: what the alarms module's consumer_service_name takes."
+  value       = module.function.service_name
 }

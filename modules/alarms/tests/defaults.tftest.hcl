@@ -195,7 +195,8 @@ run "every_subject" {
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq"].namespace == "StreamPipeline" &&
+      aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq"].namespace == "StreamPipeline/orders" &&
+      aws_cloudwatch_metric_alarm.this["hydrate-payload-unavailable"].namespace == "StreamPipeline/orders" &&
       aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq"].metric_name == "RecordsSentToDlq" &&
       aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq"].dimensions == tomap({ service = "orders-processor" }) &&
       aws_cloudwatch_metric_alarm.this["hydrate-payload-unavailable"].metric_name == "PayloadUnavailable" &&

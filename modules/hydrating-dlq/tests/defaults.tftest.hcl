@@ -88,9 +88,14 @@ run "failure_paths_end_in_the_dlq" {
     condition = local.hydrate_environment == {
       DLQ_URL                      = "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq"
       POWERTOOLS_SERVICE_NAME      = "hydrate"
-      POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline"
+      POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline/orders"
     }
-    error_message = "The hydrate function must get DLQ_URL and the Powertools names, and no PAYLOAD_BUCKET without a bucket."
+    error_message = "The hydrate function must get DLQ_URL and the Powertools names (the namespace per pipeline name), and no PAYLOAD_BUCKET without a bucket."
+  }
+
+  assert {
+    condition     = output.hydrate_service_name == "hydrate" && output.metrics_namespace == "StreamPipeline/orders"
+    error_message = "The outputs the alarms take must be what the hydrate function reports."
   }
 
   assert {

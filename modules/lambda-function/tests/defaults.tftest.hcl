@@ -46,8 +46,15 @@ run "defaults_are_safe" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables == tomap({ POWERTOOLS_SERVICE_NAME = "orders-processor" })
-    error_message = "POWERTOOLS_SERVICE_NAME must default to the function name."
+    condition = (
+      aws_lambda_function.this.environment[0].variables == tomap({
+        POWERTOOLS_SERVICE_NAME      = "orders-processor"
+        POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline/orders-processor"
+      }) &&
+      output.service_name == "orders-processor" &&
+      output.metrics_namespace == "StreamPipeline/orders-processor"
+    )
+    error_message = "POWERTOOLS_SERVICE_NAME must default to the function name and the metrics namespace to its own; the outputs must say what the function reports."
   }
 
   assert {
@@ -189,8 +196,8 @@ run "caller_policy_key_and_settings" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_SERVICE_NAME"] == "hydrate"
-    error_message = "An explicit POWERTOOLS_SERVICE_NAME must win over the default."
+    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_SERVICE_NAME"] == "hydrate" && output.service_name == "hydrate"
+    error_message = "An explicit POWERTOOLS_SERVICE_NAME must win over the default, in the output too."
   }
 }
 

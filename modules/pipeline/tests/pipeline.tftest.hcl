@@ -55,6 +55,16 @@ run "results_table_defaults" {
     condition     = output.metrics_namespace == "StreamPipeline/orders"
     error_message = "The functions and the alarms must share the metrics namespace."
   }
+
+  assert {
+    condition     = module.stream_processor.metrics_namespace == output.metrics_namespace && module.dlq.metrics_namespace == output.metrics_namespace
+    error_message = "Every function of the pipeline reports into the pipeline's namespace."
+  }
+
+  assert {
+    condition     = module.stream_processor.service_name == "stream_processor" && module.dlq.hydrate_service_name == "hydrate"
+    error_message = "The service names the alarms take are the ones the functions report (their POWERTOOLS_SERVICE_NAME)."
+  }
 }
 
 run "name_with_uppercase" {

@@ -28,11 +28,14 @@ module "alarms" {
     "example-orders-email-notifier",
   ]
 
-  # The functions' POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
-  consumer_service_name = "example-orders-stream-processor"
+  # The functions' POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE, as
+  # the pipeline module named "example-orders" sets them. Where the functions are
+  # in the same configuration, pass the modules' service_name,
+  # hydrate_service_name and metrics_namespace outputs instead of typing them.
+  consumer_service_name = "stream_processor"
   hydrate_function_name = "example-orders-hydrate"
-  hydrate_service_name  = "example-orders-hydrate"
-  metrics_namespace     = "StreamPipeline"
+  hydrate_service_name  = "hydrate"
+  metrics_namespace     = "StreamPipeline/example-orders"
 
   dlq_name = "example-orders-dlq"
 
