@@ -117,7 +117,8 @@ class BatchReport:
     failed: int = 0
     """Records of a notified type whose e-mail was not sent (dead-lettered or to be retried)."""
     skipped: int = 0
-    dead_lettered: Counter[ErrorCategory] = field(default_factory=Counter)
+    dead_lettered: Counter[str] = field(default_factory=Counter)
+    """Records dead-lettered, by reason code (the metric dimension ``ErrorCategory``)."""
     dlq_retries: int = 0
 
 
@@ -278,7 +279,7 @@ class RecordHandler:
                 )
                 errors[index] = DlqSendFailedError(failure)
                 continue
-            self._report.dead_lettered[letter.envelope.error_category] += 1
+            self._report.dead_lettered[str(letter.envelope.error_category)] += 1
             logger.warning("record sent to DLQ", extra=letter.log_keys)
         return errors
 
@@ -295,14 +296,14 @@ def _emit_metrics(report: BatchReport, received: int, failures: int) -> None:
     )
     metrics.add_metric(name="BatchItemFailures", unit=count, value=failures)
     metrics.add_metric(name="DlqSendRetries", unit=count, value=report.dlq_retries)
-    for category, value in sorted(report.dead_lettered.items()):
+    for code, value in sorted(report.dead_lettered.items()):
         with single_metric(
             name="RecordsSentToDlqByCategory",
             unit=count,
             value=value,
             namespace=metrics.namespace,
         ) as metric:
-            metric.add_dimension(name="ErrorCategory", value=category.value)
+            metric.add_dimension(name="ErrorCategory", value=code)
 
 
 def process_batch(

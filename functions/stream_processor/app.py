@@ -138,14 +138,14 @@ def _emit_metrics(report: BatchReport, received: int, failures: int) -> None:
     metrics.add_metric(name="DlqSendRetries", unit=count, value=report.dlq_retries)
     metrics.add_metric(name="DlqPayloadsOmitted", unit=count, value=report.dlq_truncated)
     metrics.add_metric(name="DuplicateRecordsInBatch", unit=count, value=report.duplicates)
-    for category, value in sorted(report.dead_lettered.items()):
+    for code, value in sorted(report.dead_lettered.items()):
         with single_metric(
             name="RecordsSentToDlqByCategory",
             unit=count,
             value=value,
             namespace=metrics.namespace,
         ) as metric:
-            metric.add_dimension(name="ErrorCategory", value=category.value)
+            metric.add_dimension(name="ErrorCategory", value=code)
 
 
 def process_batch(

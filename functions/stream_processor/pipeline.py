@@ -41,7 +41,8 @@ class BatchReport:
     duplicates: int = 0
     """Records that shared their item key with a later record of the same batch."""
     skipped: int = 0
-    dead_lettered: Counter[ErrorCategory] = field(default_factory=Counter)
+    dead_lettered: Counter[str] = field(default_factory=Counter)
+    """Records dead-lettered, by reason code (the metric dimension ``ErrorCategory``)."""
     not_settled: int = 0
     write_requests: int = 0
     write_retries: int = 0
@@ -148,7 +149,7 @@ class BatchSink:
             }
             send_failure = published.failures.get(position)
             if send_failure is None:
-                report.dead_lettered[rejected.category] += 1
+                report.dead_lettered[str(rejected.category)] += 1
                 self._log.warning("record sent to DLQ", extra=log_keys)
             else:
                 outcomes[index] = DlqSendFailedError(send_failure)

@@ -32,7 +32,7 @@ from hydrate.app import DlqSendError
 from stream_pipeline.replay import cli as replay
 from stream_pipeline.replay.model import HYDRATE_FAILED, Clients, Outcome, ReplayReport, RunOptions
 from stream_pipeline.replay.replayer import Replayer
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, reason_code
 
 
 @pytest.fixture
@@ -817,3 +817,132 @@ def test_stats_counts_failed_invocations_under_their_own_reason(
     assert cells == [HYDRATE_FAILED, "2", "0", "0", "1", "1", "2025-01-31T12:00:00+00:00"]
     assert streams.stream_arn in out.getvalue()
     assert visible_messages(streams) == 2
+
+
+# --------------------------------------------------------------------------- team reason codes
+
+INVALID_CURRENCY = reason_code("orders", "INVALID_CURRENCY")
+
+
+def team_envelopes(streams: Streams, codes: list[str]) -> list[DlqEnvelope]:
+    """Put one record per code into the stream (payload ``record-<n>``, key ``k``) and build its
+    envelope with that reason code, as a team's consumer would."""
+    streams.put([f"record-{n}".encode() for n in range(len(codes))], ["k"] * len(codes))
+    event = kinesis_event_from_get_records(
+        streams.records()[-len(codes) :], stream_arn=streams.stream_arn, shard_id=streams.shard_id
+    )
+    return [
+        DlqEnvelope.build_from_kinesis_record(
+            record, error_category=code, error_reason="rejected by the team", consumer="orders"
+        )
+        for record, code in zip(event["Records"], codes, strict=True)
+    ]
+
+
+def test_reason_filter_replays_only_a_team_code(streams: Streams) -> None:
+    """GIVEN envelopes with a team's code (orders.INVALID_CURRENCY), another team's code and a
+    built-in code
+    WHEN replayed with --reason orders.INVALID_CURRENCY
+    THEN only the team's record is put back and its message deleted; the others are filtered
+    out under their own codes and stay in the queue.
+    """
+    envelopes = team_envelopes(
+        streams, [INVALID_CURRENCY, "payments.CARD_DECLINED", ErrorCategory.SCHEMA_VIOLATION]
+    )
+    for envelope in envelopes:
+        send_body(streams, envelope.to_json())
+
+    code, output = run_cli(streams, "--reason", INVALID_CURRENCY, "--no-progress")
+
+    assert code == 0, output
+    assert stream_tail(streams, envelopes[-1].sequence_number) == [(b"record-0", "k")]
+    rows = {
+        cells[0]: cells[1:]
+        for line in output.splitlines()
+        if (cells := [cell.strip() for cell in line.strip("│ ").split("│")])[0]
+        in {INVALID_CURRENCY, "payments.CARD_DECLINED", "SCHEMA_VIOLATION"}
+    }
+    # columns: messages, replayed, kept, filtered out
+    assert rows == {
+        INVALID_CURRENCY: ["1", "1", "0", "0"],
+        "payments.CARD_DECLINED": ["1", "0", "0", "1"],
+        "SCHEMA_VIOLATION": ["1", "0", "0", "1"],
+    }
+    assert sorted(str(e.error_category) for e in streams.aws.dlq_envelopes()) == [
+        "SCHEMA_VIOLATION",
+        "payments.CARD_DECLINED",
+    ]
+
+
+def test_forged_message_with_a_malformed_code_is_kept_and_the_run_goes_on(
+    streams: Streams,
+) -> None:
+    """GIVEN a forged message -- a valid envelope but for its reason code (a space and a
+    newline) -- between two envelopes with a team's code
+    WHEN replayed
+    THEN the forged message is kept as INVALID_ENVELOPE, why naming error_category; the two
+    other records are put back and their messages deleted.
+    """
+    first, middle, last = team_envelopes(streams, [INVALID_CURRENCY] * 3)
+    forged = json.loads(middle.to_json())
+    forged["error_category"] = "orders.INVALID CURRENCY\n"
+    for body in (first.to_json(), forged, last.to_json()):
+        send_body(streams, body)
+
+    report = run_replay(streams)
+
+    assert report.counts == {
+        INVALID_CURRENCY: Counter({Outcome.REPLAYED: 2}),
+        "INVALID_ENVELOPE": Counter({Outcome.KEPT: 1}),
+    }
+    (kept,) = report.kept
+    assert kept.why.startswith("malformed DLQ envelope: error_category: ")
+    assert "after the dot" in kept.why
+    assert sorted(stream_tail(streams, last.sequence_number)) == [
+        (b"record-0", "k"),
+        (b"record-2", "k"),
+    ]
+    assert visible_messages(streams) == 1
+
+
+def test_stats_groups_team_codes_and_codes_of_newer_releases(streams: Streams) -> None:
+    """GIVEN envelopes with two teams' codes, a bare code this release does not know (as a newer
+    release would write one of its built-ins) and a built-in code
+    WHEN `replay stats` runs
+    THEN each code has its own row with its message count; nothing changes.
+    """
+    envelopes = team_envelopes(
+        streams,
+        [
+            INVALID_CURRENCY,
+            INVALID_CURRENCY,
+            "payments.CARD_DECLINED",
+            *[ErrorCategory.OVERSIZED] * 2,
+        ],
+    )
+    # model_copy does not validate: this release's writers refuse a bare code they do not know.
+    envelopes[-1] = envelopes[-1].model_copy(update={"error_category": "NEWER_RELEASE_CODE"})
+    for envelope in envelopes:
+        send_body(streams, envelope.to_json())
+    out = io.StringIO()
+
+    code = replay.main(
+        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
+        clients=clients(streams),
+        console=Console(file=out, width=250, no_color=True),
+    )
+
+    assert code == 0
+    messages = {
+        cells[0]: cells[1]
+        for line in out.getvalue().splitlines()
+        if len(cells := [cell.strip() for cell in line.strip("│ ").split("│")]) > 2
+        and cells[1].isdigit()
+    }
+    assert messages == {
+        INVALID_CURRENCY: "2",
+        "payments.CARD_DECLINED": "1",
+        "NEWER_RELEASE_CODE": "1",
+        "OVERSIZED": "1",
+    }
+    assert visible_messages(streams) == 5

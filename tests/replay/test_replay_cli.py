@@ -20,6 +20,13 @@ from moto import mock_aws
 from rich.console import Console
 
 from stream_pipeline.replay import cli as replay
+from stream_pipeline.replay.model import (
+    HYDRATE_FAILED,
+    INVALID_ENVELOPE,
+    INVALID_S3_OBJECT,
+    S3_ON_FAILURE,
+)
+from stream_pipeline.runtime.dlq_envelope import RESERVED_REASON_CODES
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
@@ -73,12 +80,44 @@ def test_run_without_a_queue_is_a_usage_error() -> None:
     assert "no queue: pass --queue-url URL, or ENV=<environment>" in output
 
 
-def test_unknown_reason_is_a_usage_error_listing_the_categories() -> None:
-    code, output = run("run", "--queue-url", "https://q", "--reason", "RETRIES_EXHAUSTED,NOPE")
+def test_any_well_formed_reason_is_accepted_in_any_case() -> None:
+    """GIVEN --reason values: a built-in code in lowercase, a team's code with both parts
+    miscased, a bare code no envelope has yet (a newer release's), a replay label
+    WHEN read THEN each is kept, spelt as the rules fix it (namespace lower, code upper)."""
+    reasons = replay._reasons(["retries_exhausted, Orders.invalid_Currency", "NEWER_CODE"])
+
+    assert reasons == {"RETRIES_EXHAUSTED", "orders.INVALID_CURRENCY", "NEWER_CODE"}
+
+
+def test_the_replay_labels_are_reserved_reason_codes() -> None:
+    """GIVEN the replay's labels for items that are not envelopes WHEN compared with the reason
+    codes no envelope may carry THEN they are the same: no envelope can pass for one of them."""
+    labels = {INVALID_ENVELOPE, INVALID_S3_OBJECT, HYDRATE_FAILED, S3_ON_FAILURE}
+
+    assert labels == RESERVED_REASON_CODES
+
+
+@pytest.mark.parametrize(
+    ("reason", "rule"),
+    [
+        ("orders team.X", "the namespace of a reason code (before the dot) must be 1 to 32"),
+        ("orders.INVALID-CURRENCY", "the code of a reason code (after the dot) must be 1 to 64"),
+        ("orders.A.B", "after the dot"),
+        ("9LIVES", "without a namespace must be a built-in code or UPPER_SNAKE_CASE"),
+        ("STRAßE", "without a namespace"),
+        ("X" * 98, "at most 97 characters, not 98"),
+        ("invalid_envelope", "INVALID_ENVELOPE is reserved"),
+    ],
+    ids=["space", "hyphen-in-code", "two-dots", "digit-first", "non-ascii", "too-long", "reserved"],
+)
+def test_malformed_reason_is_a_usage_error_naming_the_rule(reason: str, rule: str) -> None:
+    """GIVEN a malformed --reason next to a valid one WHEN run THEN exit 2 before any AWS call,
+    naming the value and the rule it breaks (it could never match a message)."""
+    code, output = run("run", "--queue-url", "https://q", "--reason", f"RETRIES_EXHAUSTED,{reason}")
 
     assert code == 2
-    assert "unknown --reason NOPE" in output
-    assert "PAYLOAD_UNAVAILABLE" in output
+    assert f"error: --reason {reason!r}: " in output
+    assert rule in output
 
 
 def test_max_must_be_positive() -> None:

@@ -306,7 +306,7 @@ MALFORMED = [
         _with(envelope_version=True), "unsupported DLQ envelope_version True", id="v-bool"
     ),
     pytest.param(_with(sequence_number=_DELETE), "sequence_number: Field required", id="no-seq"),
-    pytest.param(_with(error_category="NOPE"), "error_category", id="bad-category"),
+    pytest.param(_with(error_category="nope"), "error_category", id="bad-category"),
     pytest.param(_with(failed_at="2025-01-01T00:00:00"), "failed_at", id="naive-time"),
     pytest.param(_with(failed_at="yesterday"), "failed_at", id="bad-time"),
     pytest.param(_with(consumer=""), "consumer", id="empty-consumer"),

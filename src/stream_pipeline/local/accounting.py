@@ -319,9 +319,7 @@ def reconcile(
         result.messages.append(message)
         sha = envelope.payload_sha256 if envelope.payload_available else None
         for entry in matched:
-            hits[id(entry)].append(
-                _DlqHit(envelope.error_category.value, envelope.envelope_id, sha)
-            )
+            hits[id(entry)].append(_DlqHit(str(envelope.error_category), envelope.envelope_id, sha))
 
     counted_ids: set[str] = set()
     for entry in manifest:

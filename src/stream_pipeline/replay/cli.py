@@ -21,8 +21,8 @@ from stream_pipeline.replay import bucket as replay_bucket
 from stream_pipeline.replay.model import (
     BUCKET_OUTPUTS,
     DEFAULT_S3_PREFIX,
+    NON_ENVELOPE_REASONS,
     QUEUE_URL_OUTPUTS,
-    REPLAY_LABELS,
     Clients,
     ReplayReport,
     RunOptions,
@@ -38,6 +38,7 @@ from stream_pipeline.replay.render import (
 from stream_pipeline.replay.replayer import Replayer
 from stream_pipeline.replay.sqs import Queue, collect_stats
 from stream_pipeline.runtime.aws_errors import describe_exception
+from stream_pipeline.runtime.dlq_envelope import MalformedReasonCodeError, validate_reason_code
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
 
 EXIT_STATUS: Final = """exit status:
@@ -116,9 +117,10 @@ def _parser() -> argparse.ArgumentParser:
         "--reason",
         action="append",
         default=[],
-        metavar="CATEGORY",
-        help="only messages of this reason (repeatable, or comma-separated): "
-        + ", ".join(sorted(REPLAY_LABELS)),
+        metavar="REASON",
+        help="only messages of this reason (repeatable, or comma-separated): a reason code -- "
+        "built-in (e.g. SCHEMA_VIOLATION, RETRIES_EXHAUSTED) or a team's namespace.CODE (e.g. "
+        f"orders.INVALID_CURRENCY) -- or {' or '.join(sorted(NON_ENVELOPE_REASONS))}",
     )
     commands.add_parser(
         "stats",
@@ -140,13 +142,35 @@ def _region(explicit: str | None, queue_url: str) -> str | None:
 
 
 def _reasons(values: Sequence[str]) -> frozenset[str]:
-    reasons = {part.strip().upper() for value in values for part in value.split(",") if part}
-    unknown = sorted(reasons - REPLAY_LABELS)
-    if unknown:
-        known = ", ".join(sorted(REPLAY_LABELS))
-        msg = f"unknown --reason {', '.join(unknown)}; choose from {known}"
-        raise ValueError(msg)
+    """The ``--reason`` values. Case does not matter (the rules fix it: namespace lowercase, code
+    uppercase); a code no envelope has yet is accepted when well-formed, a malformed one is a
+    usage error, since it could never match."""
+    reasons: set[str] = set()
+    problems: list[str] = []
+    for value in values:
+        for part in (part.strip() for part in value.split(",")):
+            if not part:
+                continue
+            reason = _reason_spelling(part)
+            if reason in NON_ENVELOPE_REASONS:
+                reasons.add(reason)
+                continue
+            try:
+                reasons.add(str(validate_reason_code(reason, accept_future_builtins=True)))
+            except MalformedReasonCodeError as exc:
+                problems.append(f"--reason {part!r:.110}: {exc}")
+    if problems:
+        raise ValueError("; ".join(problems))
     return frozenset(reasons)
+
+
+def _reason_spelling(text: str) -> str:
+    """``text`` in the one case a well-formed reason can have; non-ASCII text as it is (upper()
+    would turn some of it into ASCII letters, e.g. German sharp s into "SS")."""
+    if not text.isascii():
+        return text
+    namespace, dot, code = text.partition(".")
+    return f"{namespace.lower()}.{code.upper()}" if dot else text.upper()
 
 
 def main(

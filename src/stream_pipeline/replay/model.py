@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from stream_pipeline.cli_common import aws_session, client_options
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
 
 MAX_ENTRIES_PER_SQS_BATCH: Final = 10
@@ -27,10 +27,10 @@ S3_ON_FAILURE: Final = "S3_ON_FAILURE"
 (``stream_pipeline.replay.bucket``)."""
 INVALID_S3_OBJECT: Final = "INVALID_S3_OBJECT"
 """Table label of objects under the prefix that are not readable on-failure records."""
-REPLAY_LABELS: Final = frozenset(
-    {*(category.value for category in ErrorCategory), HYDRATE_FAILED, S3_ON_FAILURE}
-)
-"""What ``--reason`` accepts."""
+NON_ENVELOPE_REASONS: Final = frozenset({HYDRATE_FAILED, S3_ON_FAILURE})
+"""The labels of items that are not envelopes but stand for records, which ``--reason`` accepts
+besides reason codes (every label of this module is a reserved reason code: no envelope can
+carry one, see ``RESERVED_REASON_CODES``)."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
 BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
 """Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline

@@ -189,7 +189,9 @@ class Replayer:
             else:
                 self.keep(message, None, INVALID_ENVELOPE, str(exc))
             return
-        label = envelope.error_category.value
+        # The reason code (any well-formed one, a team's too) is only a label: it names the
+        # report's row and is what --reason matches; where the record goes is never read from it.
+        label = str(envelope.error_category)
         if self.options.reasons and label not in self.options.reasons:
             self.report.add(label, Outcome.FILTERED)
             self._release.append(message)
@@ -297,7 +299,7 @@ class Replayer:
         ]
 
     def _settle_duplicate(self, message: Message, envelope: DlqEnvelope) -> None:
-        label = envelope.error_category.value
+        label = str(envelope.error_category)
         if self.options.dry_run:
             self.report.add(label, Outcome.WOULD_REPLAY)
             self._release.append(message)
@@ -446,7 +448,7 @@ class Replayer:
         accepted: list[Planned] = []
         refused: dict[str, str] = {}
         for index, item in enumerate(planned):
-            label = item.envelope.error_category.value
+            label = str(item.envelope.error_category)
             if errors[index]:
                 why = "PutRecords refused: " + "; ".join(sorted(set(errors[index])))
                 refused[item.envelope.envelope_id] = why
@@ -473,7 +475,7 @@ class Replayer:
             [m for item in accepted for m in item.messages] + [g.message for g in complete]
         )
         for item in accepted:
-            label = item.envelope.error_category.value
+            label = str(item.envelope.error_category)
             for message in item.messages:
                 if message.message_id in failures:
                     self.keep(
@@ -528,7 +530,7 @@ def missing_parts(record: OnFailureRecord, envelopes: Sequence[DlqEnvelope]) -> 
     where = f"shard {batch.shard_id} of {batch.stream_arn}"
     parts: list[str] = []
     for envelope in envelopes:
-        if envelope.error_category is not ErrorCategory.PAYLOAD_UNAVAILABLE:
+        if envelope.error_category != ErrorCategory.PAYLOAD_UNAVAILABLE:
             continue
         count = f"{envelope.missing_count} record(s)" if envelope.missing_count else "records"
         start = ("after " if envelope.after_sequence_number else "") + envelope.sequence_number

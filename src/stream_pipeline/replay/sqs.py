@@ -143,7 +143,7 @@ def _count_stats(report: StatsReport, message: Message) -> None:
         else:
             report.counts.setdefault(INVALID_ENVELOPE, Counter()).update(["messages", "other"])
         return
-    label = envelope.error_category.value
+    label = str(envelope.error_category)
     counter = report.counts.setdefault(label, Counter())
     counter["messages"] += 1
     if envelope.payload_format is PayloadFormat.ON_FAILURE_RECORD:

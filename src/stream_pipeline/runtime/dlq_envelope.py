@@ -22,6 +22,24 @@ Payload rules (checked on construction and on :meth:`DlqEnvelope.parse`):
 * neither -- there was no payload to keep (e.g. a pointer-only envelope from the hydrate
   function after the record left the stream, or a DynamoDB stream record without a NewImage).
 
+Reason codes (``error_category``): why the record failed, an open string used only as a label
+(logs, the replay's tables and ``--reason`` filter, metric dimensions), never to decide where a
+record goes. A code is one of
+
+* a built-in code, an :class:`ErrorCategory` (spelt as ever, e.g. ``SCHEMA_VIOLATION``);
+* a team's code, ``namespace.CODE`` (:func:`reason_code`): a lowercase namespace the team
+  chooses (``[a-z][a-z0-9-]{0,31}``), a dot, an UPPER_SNAKE code (``[A-Z][A-Z0-9_]{0,63}``),
+  e.g. ``orders.INVALID_CURRENCY``;
+* when reading only (:meth:`DlqEnvelope.parse`): any other UPPER_SNAKE code
+  (``[A-Z][A-Z0-9_]{0,63}``), a built-in of a newer release of this module. Writers of this
+  release cannot use one: a bare code a team made up could collide with a later built-in.
+
+Anything else is refused, read or written (see :func:`validate_reason_code`): the code comes from
+the queue, so it is untrusted, and the strict pattern keeps it safe as a label (no whitespace,
+control characters, markup or unbounded length). The replay's own labels for items that are not
+envelopes (:data:`RESERVED_REASON_CODES`) are refused too, so that they keep their meaning. A
+built-in code reads back as its :class:`ErrorCategory` member, any other code as a plain ``str``.
+
 Range pointers (hydrate function): ``end_sequence_number`` set means the envelope stands for
 every record of shard ``shard_id`` from ``sequence_number`` up to ``end_sequence_number``
 (inclusive; sequence numbers compare as integers). With ``after_sequence_number`` the range
@@ -37,23 +55,38 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ENVELOPE_VERSION",
     "MAX_REASON_CHARS",
+    "MAX_REASON_CODE_CHARS",
+    "RESERVED_REASON_CODES",
     "SQS_MAX_MESSAGE_BYTES",
     "DlqEnvelope",
     "EnvelopeError",
     "EnvelopeParseError",
     "ErrorCategory",
+    "MalformedReasonCodeError",
     "PayloadFormat",
     "PayloadUnavailableError",
+    "reason_code",
+    "validate_reason_code",
 ]
 
 ENVELOPE_VERSION: Final = 1
@@ -70,7 +103,8 @@ DYNAMODB_SOURCE: Final = "aws:dynamodb"
 
 
 class ErrorCategory(StrEnum):
-    """Why a record ended in the DLQ."""
+    """The built-in reason codes: why a record of this pipeline's functions ended in the DLQ.
+    A team's own reasons are namespaced codes (:func:`reason_code`), never new members here."""
 
     DECODE_ERROR = "DECODE_ERROR"
     """The Kinesis ``data`` field is missing or is not valid base64."""
@@ -131,6 +165,80 @@ class EnvelopeParseError(EnvelopeError):
 
 class PayloadUnavailableError(EnvelopeError):
     """The envelope does not carry the record's bytes; re-read them from the stream."""
+
+
+_BUILTIN_CODES: Final = frozenset(category.value for category in ErrorCategory)
+_NAMESPACE: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_CODE: Final = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_NAMESPACE_RULE: Final = "1 to 32 of a-z, 0-9 and '-', starting with a letter a-z"
+_CODE_RULE: Final = "1 to 64 of A-Z, 0-9 and '_', starting with a letter A-Z"
+MAX_REASON_CODE_CHARS: Final = 32 + 1 + 64
+"""The longest reason code: a 32-character namespace, the dot, a 64-character code."""
+RESERVED_REASON_CODES: Final = frozenset(
+    {"INVALID_ENVELOPE", "INVALID_S3_OBJECT", "HYDRATE_FAILED", "S3_ON_FAILURE"}
+)
+"""The replay CLI's labels for what is not an envelope (``stream_pipeline.replay.model``): no
+envelope may carry one, or its messages would be counted and filtered as something else."""
+_READ_CONTEXT: Final = {"accept_future_builtins": True}
+"""Validation context of :meth:`DlqEnvelope.parse`: reading, not writing."""
+
+
+class MalformedReasonCodeError(EnvelopeError):
+    """The text is not a well-formed reason code; ``str()`` names the rule it breaks."""
+
+
+def reason_code(namespace: str, code: str) -> str:
+    """A team's reason code, ``namespace.CODE``: ``reason_code("orders", "INVALID_CURRENCY")`` is
+    ``"orders.INVALID_CURRENCY"``. Raises :class:`MalformedReasonCodeError` (a ValueError)
+    naming the part that breaks its rule."""
+    if not isinstance(namespace, str) or _NAMESPACE.fullmatch(namespace) is None:
+        msg = f"reason code namespace {namespace!r:.40} must be {_NAMESPACE_RULE}"
+        raise MalformedReasonCodeError(msg)
+    if not isinstance(code, str) or _CODE.fullmatch(code) is None:
+        msg = f"reason code {code!r:.70} must be UPPER_SNAKE_CASE: {_CODE_RULE}"
+        raise MalformedReasonCodeError(msg)
+    return f"{namespace}.{code}"
+
+
+def validate_reason_code(value: object, *, accept_future_builtins: bool = False) -> str:
+    """``value`` as an envelope holds it: the :class:`ErrorCategory` member of a built-in code,
+    the string itself for a team's ``namespace.CODE`` -- and, with ``accept_future_builtins``
+    (readers), for any other UPPER_SNAKE code, a built-in of a newer release.
+
+    Raises :class:`MalformedReasonCodeError` (a ValueError) naming the rule broken. The message
+    never quotes the value: it may come from the queue (any length, any characters).
+    """
+    if not isinstance(value, str):
+        msg = f"a reason code must be a string, not {type(value).__name__}"
+        raise MalformedReasonCodeError(msg)
+    if value in _BUILTIN_CODES:
+        return ErrorCategory(value)
+    if not value:
+        msg = "a reason code must not be empty"
+        raise MalformedReasonCodeError(msg)
+    if len(value) > MAX_REASON_CODE_CHARS:
+        msg = f"a reason code has at most {MAX_REASON_CODE_CHARS} characters, not {len(value)}"
+        raise MalformedReasonCodeError(msg)
+    if value in RESERVED_REASON_CODES:
+        msg = f"{value} is reserved: the replay labels messages that are not envelopes with it"
+        raise MalformedReasonCodeError(msg)
+    namespace, dot, code = value.partition(".")
+    if dot:
+        if _NAMESPACE.fullmatch(namespace) is None:
+            msg = f"the namespace of a reason code (before the dot) must be {_NAMESPACE_RULE}"
+            raise MalformedReasonCodeError(msg)
+        if _CODE.fullmatch(code) is None:
+            msg = f"the code of a reason code (after the dot) must be {_CODE_RULE}"
+            raise MalformedReasonCodeError(msg)
+        return value
+    if accept_future_builtins and _CODE.fullmatch(value) is not None:
+        return value
+    known = "a built-in code" + (" or UPPER_SNAKE_CASE" if accept_future_builtins else "")
+    msg = (
+        f"a reason code without a namespace must be {known}; a team's code is namespace.CODE, "
+        "e.g. orders.INVALID_CURRENCY"
+    )
+    raise MalformedReasonCodeError(msg)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -200,7 +308,8 @@ class DlqEnvelope(BaseModel):
     approximate_arrival_time: AwareDatetime | None = None
 
     # The failure.
-    error_category: ErrorCategory
+    error_category: str
+    """The reason code: an :class:`ErrorCategory` member for a built-in code, else a ``str``."""
     error_reason: str
     consumer: str = Field(min_length=1)
     failed_at: AwareDatetime
@@ -217,6 +326,14 @@ class DlqEnvelope(BaseModel):
     payload_truncated: bool = False
     payload_location: str | None = None
     """``s3://bucket/key`` of the payload when it was left out of the message (claim-check)."""
+
+    @field_validator("error_category")
+    @classmethod
+    def _check_reason_code(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        return validate_reason_code(
+            value, accept_future_builtins=bool(context.get("accept_future_builtins"))
+        )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
@@ -268,7 +385,7 @@ class DlqEnvelope(BaseModel):
         *,
         event_source: str,
         sequence_number: str,
-        error_category: ErrorCategory,
+        error_category: str,
         error_reason: str,
         consumer: str,
         payload: bytes | None,
@@ -285,7 +402,11 @@ class DlqEnvelope(BaseModel):
         failed_at: datetime | None = None,
         hydrated: bool = False,
     ) -> DlqEnvelope:
-        """Generic constructor (the hydrate function builds from GetRecords output with it)."""
+        """Generic constructor (the hydrate function builds from GetRecords output with it).
+
+        ``error_category``: an :class:`ErrorCategory` or a team's code (:func:`reason_code`); a
+        malformed one raises pydantic's ValidationError (a ValueError) naming the field.
+        """
         payload_fields: dict[str, Any] = {"payload_available": False}
         if payload is not None:
             payload_fields = {
@@ -323,7 +444,7 @@ class DlqEnvelope(BaseModel):
         cls,
         record: Mapping[str, Any],
         *,
-        error_category: ErrorCategory,
+        error_category: str,
         error_reason: str,
         consumer: str,
         failed_at: datetime | None = None,
@@ -367,7 +488,7 @@ class DlqEnvelope(BaseModel):
         cls,
         record: Mapping[str, Any],
         *,
-        error_category: ErrorCategory,
+        error_category: str,
         error_reason: str,
         consumer: str,
         failed_at: datetime | None = None,
@@ -431,7 +552,7 @@ class DlqEnvelope(BaseModel):
             )
             raise EnvelopeParseError(msg)
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context=_READ_CONTEXT)
         except ValidationError as exc:
             msg = f"malformed DLQ envelope: {_describe_validation_error(exc)}"
             raise EnvelopeParseError(msg) from exc
@@ -465,8 +586,10 @@ class DlqEnvelope(BaseModel):
         if self.payload_b64 is None:
             msg = f"envelope {self.envelope_id} carries no payload to move to {location}"
             raise EnvelopeError(msg)
+        # The read context: this envelope may have been read with a newer release's code.
         return self.model_validate(
-            {**self.without_payload().model_dump(), "payload_location": location}
+            {**self.without_payload().model_dump(), "payload_location": location},
+            context=_READ_CONTEXT,
         )
 
     @property
