@@ -224,10 +224,16 @@ class Streams:
             found.extend(page["Records"])
             iterator = page["NextShardIterator"]
 
-    def write_source_items(self, documents: Sequence[Mapping[str, Any]]) -> list[str]:
-        """PutItem into the source table; returns the stream sequence numbers, in order."""
+    def write_source_items(
+        self,
+        documents: Sequence[Mapping[str, Any]],
+        typed_attributes: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """PutItem into the source table (each document typed, plus ``typed_attributes`` as
+        given: binary values as bytes); returns the stream sequence numbers, in order."""
         for document in documents:
-            self.aws.dynamodb.put_item(TableName=SOURCE_TABLE_NAME, Item=typed(document))
+            item = {**typed(document), **(typed_attributes or {})}
+            self.aws.dynamodb.put_item(TableName=SOURCE_TABLE_NAME, Item=item)
         iterator = self.dynamodbstreams.get_shard_iterator(
             StreamArn=self.dynamodb_stream_arn,
             ShardId=self.dynamodb_shard_id,

@@ -448,6 +448,49 @@ def test_dynamodb_stream_insert_is_stored(harness: Harness, aws: Aws) -> None:
     assert item["eventKey"] == f"{BASE_TIMESTAMP_MS:013d}#d-1"
 
 
+def test_dynamodb_stream_binary_attributes_are_stored_as_base64_text(
+    harness: Harness, aws: Aws
+) -> None:
+    """GIVEN a DynamoDB stream INSERT whose NewImage holds Binary values as Lambda delivers them
+    (base64 text), at the top level and nested in a map and a list, and a binary set
+    WHEN processed
+    THEN the event is stored (not dead-lettered), each binary value as its base64 text among
+    the fields outside the schema.
+    """
+    image = {
+        **typed(retail_event(eventId="d-bin")),
+        "signature": {"B": "3q2+7w=="},
+        "attachments": {"M": {"thumbs": {"L": [{"B": "AAE="}, {"BS": ["AQ==", "Ag=="]}]}}},
+    }
+
+    response = harness.invoke(dynamodb_event(dynamodb_record(None, typed_new_image=image)))
+
+    assert response == {"batchItemFailures": []}
+    assert aws.dlq_bodies() == []
+    (item,) = aws.items()
+    assert json.loads(item["extra"]) == {
+        "signature": "3q2+7w==",
+        "attachments": {"thumbs": ["AAE=", ["AQ==", "Ag=="]]},
+    }
+
+
+def test_dynamodb_stream_binary_value_that_is_not_base64_is_undecodable(
+    harness: Harness, aws: Aws
+) -> None:
+    """GIVEN a NewImage whose Binary value is not base64 text WHEN processed THEN the record is
+    dead-lettered as UNDECODABLE_IMAGE with its image, never stored with different bytes."""
+    image = {**typed(retail_event()), "signature": {"B": "not base64!"}}
+
+    assert harness.invoke(dynamodb_event(dynamodb_record(None, typed_new_image=image))) == {
+        "batchItemFailures": []
+    }
+
+    (envelope,) = aws.dlq_envelopes()
+    assert envelope.error_category is ErrorCategory.UNDECODABLE_IMAGE
+    assert json.loads(envelope.original_bytes()) == image
+    assert aws.items() == []
+
+
 def test_dynamodb_stream_same_event_as_kinesis_yields_same_item(harness: Harness, aws: Aws) -> None:
     """GIVEN the same event without eventId from Kinesis and from a DynamoDB stream
     WHEN both are processed

@@ -293,6 +293,47 @@ def test_dynamodb_stream_envelope_is_skipped_without_target_and_replayed_with_on
     assert [item["userId"] for item in aws.items()] == ["from-ddb"]
 
 
+def test_dynamodb_stream_record_with_binary_attributes_is_hydrated_replayed_and_stored(
+    aws: Aws, streams: Streams, hydrate: HydrateHarness, harness: Harness
+) -> None:
+    """GIVEN a DynamoDB stream record whose item has Binary values (a B and, in a map, a BS),
+    hydrated into the DLQ after its batch failed
+    WHEN replayed with --target <kinesis stream>
+    THEN its NewImage goes in as plain JSON with each binary value as base64 text, and the
+    stream processor stores the event.
+    """
+    document = {"pk": "outbox#2", **retail_event(userId="with-binary")}
+    binary = {
+        "signature": {"B": b"\xde\xad\xbe\xef"},
+        "parts": {"M": {"chunks": {"BS": [b"\x00\x01", b"\x02"]}}},
+    }
+    numbers = streams.write_source_items([document], typed_attributes=binary)
+    hydrate.invoke(
+        on_failure_record(
+            start=numbers[0],
+            end=numbers[0],
+            batch_size=1,
+            source="dynamodb",
+            stream_arn=streams.dynamodb_stream_arn,
+            shard_id=streams.dynamodb_shard_id,
+        )
+    )
+
+    report = run_replay(streams, target="retail-events")
+
+    assert report.total(Outcome.REPLAYED) == 1
+    (record,) = streams.records()
+    replayed = json.loads(record["Data"])
+    assert replayed["signature"] == "3q2+7w=="
+    assert sorted(replayed["parts"]["chunks"]) == ["AAE=", "Ag=="]
+    event = kinesis_event_from_get_records(
+        [record], stream_arn=streams.stream_arn, shard_id=streams.shard_id
+    )
+    assert harness.invoke(event) == {"batchItemFailures": []}
+    (item,) = aws.items()
+    assert json.loads(item["extra"])["signature"] == "3q2+7w=="
+
+
 def test_pointer_only_envelope_is_hydrated_from_the_stream(
     streams: Streams, hydrate: HydrateHarness
 ) -> None:

@@ -214,7 +214,10 @@ MALFORMED_CODES = [
     pytest.param("orders.[bold]X", "after the dot", id="markup"),
     pytest.param(42, "Input should be a valid string", id="number"),
     pytest.param(None, "Input should be a valid string", id="null"),
-    *(pytest.param(code, "is reserved", id=f"reserved-{code}") for code in RESERVED_REASON_CODES),
+    *(
+        pytest.param(code, "is reserved", id=f"reserved-{code}")
+        for code in sorted(RESERVED_REASON_CODES)
+    ),
 ]
 
 
