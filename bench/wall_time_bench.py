@@ -129,7 +129,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
         "timing": (
             "quick: one call per handler"
             if options.quick
-            else "median of 5 calls (the recipe's handler: one call)"
+            else "median of 9 calls (the recipe's handler: one call)"
         ),
         "rows": rows,
     }
@@ -143,7 +143,7 @@ def _rows(
     recipe: Callable[[Any], Any],
     aws: StubbedAws,
 ) -> list[Result]:
-    calls = 1 if options.quick else 5
+    calls = 1 if options.quick else 9
     valid = sized_event(RECORDS, 100)
     mixed, _ = _mixed_event(options.seed)
     recipe_records = QUICK_RECIPE_RECORDS if options.quick else RECORDS
