@@ -1,5 +1,5 @@
 """``python -m bench [--quick] [--out build/bench.json] [--markdown FILE]
-[--only SECTION ...] [--skip SECTION ...] [--seed N]``
+[--only SECTION ...] [--skip SECTION ...] [--seed N] [--round-trip-ms MS]``
 
 Runs the sections (see ``bench/__init__.py``) one after the other, writes the JSON
 document to ``--out`` and prints the Markdown tables on stdout; progress goes to stderr.
@@ -27,6 +27,7 @@ from bench import (
     machine,
     producer_bench,
     report,
+    wall_time_bench,
 )
 from bench.common import REPO_ROOT, SECTIONS, Options, Result, Target
 
@@ -36,6 +37,7 @@ DEFAULT_OUT: Final = REPO_ROOT / "build" / "bench.json"
 Runner = Callable[[Options], tuple[Result, list[Target]]]
 RUNNERS: Final[dict[str, Runner]] = {
     "stream_processor": consumer_bench.run,
+    "wall_time": wall_time_bench.run,
     "cold_start": cold_start.run,
     "hydrate": hydrate_bench.run,
     "producer": producer_bench.run,
@@ -73,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         "--skip", action="append", choices=SECTIONS, metavar="SECTION", help="leave out a section"
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated events")
+    parser.add_argument(
+        "--round-trip-ms",
+        type=float,
+        default=10.0,
+        metavar="MS",
+        help="wait per stubbed AWS request in section wall_time (default: 10)",
+    )
     return parser
 
 
@@ -116,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         quick=args.quick,
         seed=args.seed,
+        round_trip_ms=args.round_trip_ms,
         log=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True),
     )
     document = run(options, sections)

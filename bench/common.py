@@ -17,7 +17,14 @@ FUNCTIONS_DIR: Final = REPO_ROOT / "functions"
 REGION: Final = "eu-west-1"
 ACCOUNT: Final = "123456789012"
 
-SECTIONS: Final = ("stream_processor", "cold_start", "hydrate", "producer", "end_to_end")
+SECTIONS: Final = (
+    "stream_processor",
+    "wall_time",
+    "cold_start",
+    "hydrate",
+    "producer",
+    "end_to_end",
+)
 
 Status = Literal["met", "not met", "n/a", "reference"]
 
@@ -30,6 +37,8 @@ class Options:
     quick: bool = False
     """Tiny sizes, one repetition: the smoke run (structure and request counts, ~30 s)."""
     seed: int = 7
+    round_trip_ms: float = 10.0
+    """What every stubbed AWS request waits for its answer in section ``wall_time``."""
     log: Callable[[str], None] = field(default=lambda message: None)
     """Progress messages (stderr in the CLI)."""
 

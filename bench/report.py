@@ -93,6 +93,7 @@ def render(document: Mapping[str, Any]) -> str:
             _consumer,
             "stream_processor",
         ),
+        ("wall_time: wall time per batch with a round trip per request", _wall_time, "wall_time"),
         ("Cold start", _cold_start, "cold_start"),
         ("hydrate: one failed batch, against moto", _hydrate, "hydrate"),
         ("Producer, against moto's server", _producer, "producer"),
@@ -167,6 +168,37 @@ def _consumer(section: Mapping[str, Any]) -> list[str]:
         ]
     lines += ["", f"Timing: {section['timing']}."]
     return lines
+
+
+def _wall_time(section: Mapping[str, Any]) -> list[str]:
+    rows = [
+        (
+            row["label"],
+            row["handler"],
+            _number(row["wall_ms_per_batch"]["median"], 1),
+            _number(row["cpu_us_per_record"], 1),
+            _requests(row["requests"]),
+            row["most_requests_in_flight"],
+        )
+        for row in section["rows"]
+    ]
+    return [
+        *_table(
+            (
+                "Batch",
+                "Handler",
+                "Wall ms per batch",
+                "CPU us/record",
+                "Requests",
+                "Most in flight",
+            ),
+            rows,
+            "llrrlr",
+        ),
+        "",
+        f"Every AWS request answered after {section['round_trip_ms']:g} ms; requests of a "
+        f"batch run on a pool of {section['pool_size']} threads. Timing: {section['timing']}.",
+    ]
 
 
 def _cold_start(section: Mapping[str, Any]) -> list[str]:

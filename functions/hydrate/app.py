@@ -27,6 +27,7 @@ from stream_pipeline.runtime.hydration.hydrator import (
 from stream_pipeline.runtime.hydration.models import extract_messages
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 logger, tracer, metrics = powertools()
 
@@ -51,6 +52,8 @@ class Dependencies:
     dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
     page_limit: int | None = None
     """Records per GetRecords call at most (None: the API maximum). Tests lower it."""
+    pool: RequestPool = SHARED_POOL
+    """Runs the SendMessageBatch requests (and the S3 claim-checks) concurrently."""
 
     @classmethod
     def from_env(cls) -> Dependencies:
@@ -104,7 +107,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         envelopes.extend(hydrator.envelopes(message, report))
 
     envelopes, claim_checked = claim_check_oversized(
-        envelopes, dependencies.s3, settings.payload_bucket
+        envelopes, dependencies.s3, settings.payload_bucket, pool=dependencies.pool
     )
     publisher = DlqPublisher(
         dependencies.sqs,
@@ -112,6 +115,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         policy=dependencies.dlq_policy,
         sleep=dependencies.sleep,
         rand=dependencies.rand,
+        pool=dependencies.pool,
     )
     published = publisher.publish(envelopes)
     _emit_metrics(report, claim_checked=claim_checked, published=published)

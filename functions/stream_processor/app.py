@@ -24,6 +24,7 @@ from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 from stream_processor.config import ConfigurationError, Settings
 from stream_processor.pipeline import BatchReport, BatchSink
 from stream_processor.records import Prepared, RecordPreparer
@@ -63,6 +64,8 @@ class Dependencies:
     clock: Callable[[], datetime] = _utc_now
     write_policy: RetryPolicy = field(default_factory=RetryPolicy)
     dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
+    pool: RequestPool = SHARED_POOL
+    """Runs a batch's BatchWriteItem requests, then its SendMessageBatch requests, concurrently."""
 
     @classmethod
     def from_env(cls) -> Dependencies:
@@ -167,6 +170,7 @@ def process_batch(
         policy=dependencies.write_policy,
         sleep=dependencies.sleep,
         rand=dependencies.rand,
+        pool=dependencies.pool,
     )
     publisher = DlqPublisher(
         dependencies.sqs,
@@ -174,6 +178,7 @@ def process_batch(
         policy=dependencies.dlq_policy,
         sleep=dependencies.sleep,
         rand=dependencies.rand,
+        pool=dependencies.pool,
     )
     sink = BatchSink(
         writer, publisher, consumer=settings.consumer_name, clock=dependencies.clock, log=logger

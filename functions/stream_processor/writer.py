@@ -1,4 +1,4 @@
-"""BatchWriteItem with de-duplicated keys, 25-item requests and bounded retries."""
+"""BatchWriteItem with de-duplicated keys, concurrent 25-item requests and bounded retries."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from stream_pipeline.runtime.aws_errors import (
     classify_exception,
     describe_exception,
 )
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 from stream_processor.models import Item, ItemKey
 
 MAX_ITEMS_PER_REQUEST: Final = 25
@@ -36,11 +37,13 @@ class WriteReport:
 class DynamoBatchWriter:
     """Writes items keyed by (hash, range); callers pass at most one item per key.
 
-    Rounds: every round sends all pending items in requests of 25; UnprocessedItems and
-    retryable errors go to the next round after a backoff sleep, up to ``policy.max_attempts``
-    rounds. A ValidationException on a multi-item request is bisected until the offending
-    single item is found; that item is ``rejected`` (permanent), the others are written.
-    Non-retryable errors (access denied, missing table) fail their items immediately.
+    The items are cut into requests of 25, which run concurrently on ``pool``. Each request
+    retries on its own: its UnprocessedItems and retryable errors are re-sent after a backoff
+    sleep, up to ``policy.max_attempts`` requests, while the other requests go on. A
+    ValidationException on a multi-item request is bisected until the offending single item is
+    found; that item is ``rejected`` (permanent), the others are written. Non-retryable errors
+    (access denied, missing table) fail their items immediately. The report is the same
+    whatever order the requests finish in.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class DynamoBatchWriter:
         sleep: Callable[[float], None],
         rand: Callable[[], float],
         key_attributes: tuple[str, str] = ("userId", "eventKey"),
+        pool: RequestPool = SHARED_POOL,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -59,13 +63,29 @@ class DynamoBatchWriter:
         self._sleep = sleep
         self._rand = rand
         self._hash_key, self._range_key = key_attributes
+        self._pool = pool
 
     def _key(self, item: Mapping[str, Any]) -> ItemKey:
         return (str(item[self._hash_key]["S"]), str(item[self._range_key]["S"]))
 
     def write(self, items: Mapping[ItemKey, Item]) -> WriteReport:
+        keys = list(items)
+        chunks = [
+            {key: items[key] for key in keys[start : start + MAX_ITEMS_PER_REQUEST]}
+            for start in range(0, len(keys), MAX_ITEMS_PER_REQUEST)
+        ]
         report = WriteReport()
-        pending: dict[ItemKey, Item] = dict(items)
+        for chunk_report in self._pool.map(self._write_chunk, chunks):
+            report.failures.update(chunk_report.failures)
+            report.requests += chunk_report.requests
+            report.retry_requests += chunk_report.retry_requests
+        return report
+
+    def _write_chunk(self, chunk: dict[ItemKey, Item]) -> WriteReport:
+        """One request's items until stored, rejected or out of attempts (runs on a pool
+        thread: it touches nothing but its own report)."""
+        report = WriteReport()
+        pending = chunk
         reasons: dict[ItemKey, str] = {}
         for attempt in range(1, self._policy.max_attempts + 1):
             if not pending:
@@ -73,10 +93,7 @@ class DynamoBatchWriter:
             if attempt > 1:
                 self._sleep(self._policy.delay(attempt - 1, self._rand))
             retry: dict[ItemKey, Item] = {}
-            keys = list(pending)
-            for start in range(0, len(keys), MAX_ITEMS_PER_REQUEST):
-                chunk = {key: pending[key] for key in keys[start : start + MAX_ITEMS_PER_REQUEST]}
-                self._send(chunk, retry, reasons, report, is_retry=attempt > 1)
+            self._send(pending, retry, reasons, report, is_retry=attempt > 1)
             pending = retry
         for key in pending:
             report.failures[key] = WriteFailure(

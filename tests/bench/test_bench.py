@@ -5,7 +5,9 @@ No timing is asserted anywhere (timings depend on the machine and its load): the
 the document's structure, that every timing is a number, and the request counts, which are
 deterministic -- the consumer's BatchWriteItem / SendMessageBatch per batch, the recipe
 baseline's PutItem per record plus one PutMetricData per batch, hydrate's 1 GetShardIterator +
-1 GetRecords + ceil(n/10) SendMessageBatch, the producer's 500 records per PutRecords.
+1 GetRecords + ceil(n/10) SendMessageBatch, the producer's 500 records per PutRecords -- and,
+with a round trip per request, that ours overlaps its requests (at most the pool size) while
+one request at a time and the recipe never do.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 from bench import events
 from bench.common import SECTIONS
 from bench.consumer_bench import NOT_POSSIBLE, grid_cells
+from bench.wall_time_bench import QUICK_RECIPE_RECORDS
+from stream_pipeline.runtime.request_pool import MAX_CONCURRENT_REQUESTS
 from tools.terraform_stage import REPO_ROOT
 
 TIMEOUT_SECONDS = 300
@@ -146,6 +150,47 @@ def _check_stream_processor_request_counts_per_cell(quick_run: tuple[dict[str, A
         assert _is_number(breakdown[f"{part}_cpu_us_per_record"]), part
 
 
+def _check_wall_time_rows_have_their_requests_and_overlap(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
+    document, _ = quick_run
+    section = document["sections"]["wall_time"]
+    assert (section["round_trip_ms"], section["pool_size"]) == (10.0, MAX_CONCURRENT_REQUESTS)
+    (mixed,) = [
+        cell
+        for cell in document["sections"]["stream_processor"]["cells"]
+        if "poison_records" in cell
+    ]
+    poison = mixed["poison_records"]
+    mixed_requests = {
+        "dynamodb.BatchWriteItem": math.ceil((1000 - poison) / 25),
+        "sqs.SendMessageBatch": math.ceil(poison / 10),
+    }
+    rows = {(row["label"], row["handler"]): row for row in section["rows"]}
+    expected = {
+        ("1,000 x 100 B", "ours"): {"dynamodb.BatchWriteItem": 40},
+        ("1,000 x 100 B", "ours, one request at a time"): {"dynamodb.BatchWriteItem": 40},
+        (f"{QUICK_RECIPE_RECORDS} x 100 B", "recipe_baseline"): {
+            "cloudwatch.PutMetricData": 1,
+            "dynamodb.PutItem": QUICK_RECIPE_RECORDS,
+        },
+        ("1,000 producer events, 10 % poison", "ours"): mixed_requests,
+        ("1,000 producer events, 10 % poison", "ours, one request at a time"): mixed_requests,
+    }
+    assert {key: row["requests"] for key, row in rows.items()} == expected
+    for (_, handler), row in rows.items():
+        assert _is_number(row["wall_ms_per_batch"]["median"])
+        assert _is_number(row["cpu_us_per_record"])
+        if handler == "ours":
+            assert 1 < row["most_requests_in_flight"] <= MAX_CONCURRENT_REQUESTS
+        else:
+            assert row["most_requests_in_flight"] == 1
+    wall, cpu = [t for t in document["targets"] if t["section"] == "wall_time"]
+    assert (wall["target"], wall["unit"]) == ("<= 120", "ms")
+    assert wall["measured"] == rows[("1,000 x 100 B", "ours")]["wall_ms_per_batch"]["median"]
+    assert cpu["unit"] == "us"
+
+
 def _check_cold_start_hydrate_and_producer_counts(quick_run: tuple[dict[str, Any], str]) -> None:
     document, _ = quick_run
     sections = document["sections"]
@@ -199,6 +244,7 @@ def _check_markdown_has_the_targets_and_every_section(
     for heading in (
         "### Targets",
         "### stream_processor",
+        "### wall_time",
         "### Cold start",
         "### hydrate",
         "### Producer",
@@ -217,6 +263,7 @@ def test_quick_run_writes_the_document_tables_and_deterministic_request_counts(
     quick_run = _quick_run(tmp_path)
     _check_document_has_machine_facts_every_section_and_targets(quick_run)
     _check_stream_processor_request_counts_per_cell(quick_run)
+    _check_wall_time_rows_have_their_requests_and_overlap(quick_run)
     _check_cold_start_hydrate_and_producer_counts(quick_run)
     _check_end_to_end_stores_every_record(quick_run)
     _check_markdown_has_the_targets_and_every_section(quick_run)

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from stream_pipeline.runtime.dlq_envelope import (
     PayloadFormat,
     canonical_json,
 )
+from stream_pipeline.runtime.request_pool import RequestPool
 
 REASON = "retries exhausted (RetryAttemptsExhausted) after 3 attempts: Unhandled"
 FAILED_AT = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
@@ -123,6 +125,30 @@ def test_sns_on_failure_record_is_hydrated_with_bytes_coordinates_and_reason(
         assert envelope.payload_format is PayloadFormat.RAW
     assert summary["recordsHydrated"] == 3
     assert summary["payloadUnavailable"] == 0
+
+
+def test_dlq_sends_overlap_up_to_the_pool_size(
+    hydrate: HydrateHarness, streams: Streams, aws: Aws
+) -> None:
+    """GIVEN a failed batch of 40 records (4 SendMessageBatch requests), a pool of 2 and a queue
+    that answers a request only once 2 are in flight together
+    WHEN hydrated
+    THEN all 40 envelopes arrive: the sends overlapped, 2 at a time.
+    """
+    numbers = streams.put(_payloads(40))
+    together = threading.Barrier(2, timeout=10)
+
+    def paired(real: Any, **params: Any) -> Any:
+        together.wait()
+        return real(**params)
+
+    sqs = Intercepted(aws.sqs, send_message_batch=paired)
+    hydrate.configure(sqs=sqs).pool = RequestPool(max_workers=2)
+
+    summary = hydrate.invoke(sns_event(_failed_batch(streams, numbers)))
+
+    assert summary["dlqMessages"] == summary["sendMessageBatchRequests"] * 10 == 40
+    assert sorted((e.sequence_number for e in aws.dlq_envelopes()), key=int) == numbers
 
 
 def test_direct_on_failure_record_is_hydrated(
@@ -529,21 +555,24 @@ def test_oversized_record_with_bucket_is_claim_checked_in_s3(
 def _acknowledge_sends(session: boto3.session.Session, sent: list[str]) -> None:
     """Answer SendMessageBatch without moto: moto's SQS recomputes every queue attribute for
     each message sent (quadratic in queue depth; 1,000 messages take minutes). botocore still
-    builds and validates each request; the bodies are recorded and acknowledged one by one."""
-    entries: list[dict[str, Any]] = []
+    builds and validates each request; the bodies are recorded and acknowledged one by one.
+    Requests run concurrently: each thread acknowledges the entries of its own request."""
+    request = threading.local()
+    lock = threading.Lock()
 
     def record(params: dict[str, Any], **_: Any) -> None:
-        entries[:] = params["Entries"]
-        sent.extend(entry["MessageBody"] for entry in entries)
+        request.entries = list(params["Entries"])
+        with lock:
+            sent.extend(entry["MessageBody"] for entry in request.entries)
 
     def acknowledge(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         successful = [
             {
                 "Id": entry["Id"],
-                "MessageId": f"m-{len(sent)}-{entry['Id']}",
+                "MessageId": f"m-{entry['Id']}",
                 "MD5OfMessageBody": hashlib.md5(entry["MessageBody"].encode()).hexdigest(),  # noqa: S324
             }
-            for entry in entries
+            for entry in request.entries
         ]
         return AWSResponse("https://sqs.invalid", 200, {}, None), {
             "Successful": successful,
@@ -593,7 +622,8 @@ def test_request_count_is_one_iterator_the_pages_needed_and_a_send_per_ten(
         "kinesis.GetRecords": 1,
         "sqs.SendMessageBatch": math.ceil(count / 10),
     }
-    assert [DlqEnvelope.parse(body).sequence_number for body in sent] == numbers
+    # the requests run concurrently: their envelopes arrive in any order
+    assert sorted((DlqEnvelope.parse(body).sequence_number for body in sent), key=int) == numbers
 
 
 # --------------------------------------------------------------------------- configuration

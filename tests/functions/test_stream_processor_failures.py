@@ -1,7 +1,8 @@
 """Stream processor failure paths: throttling, UnprocessedItems, rejected items, DLQ failures.
 
-DynamoDB/SQS errors are injected with botocore's Stubber or with a proxy in front of the moto
-client (``Intercepted``), so the successful part of a request really lands in moto.
+DynamoDB/SQS errors are injected with a proxy in front of the moto client (``Intercepted``), so
+the successful part of a request really lands in moto. The requests of a batch run concurrently:
+a handler decides by a request's content, or counts calls only where the batch is one request.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from botocore.stub import Stubber
 from factories import (
-    REGION,
     Intercepted,
     always_raise,
     client_error,
@@ -60,35 +58,32 @@ def _pass_through_except(
 
 
 def test_throttled_request_reports_only_its_records(harness: Harness, aws: Aws) -> None:
-    """GIVEN 30 valid records (requests of 25 + 5) and a table that throttles the second request
-    on every attempt
+    """GIVEN 30 valid records (requests of 25 + 5) and a table that throttles the request of the
+    last 5 on every attempt
     WHEN the batch is processed
-    THEN exactly the 5 records of that request are batch item failures, after 4 backoff sleeps.
+    THEN exactly those 5 records are batch item failures, after 4 backoff sleeps of their own
+    request, and the other request's 25 are stored.
     """
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    throttled = {f"u{n}" for n in range(25, 30)}
     sizes: list[int] = []
-    dynamodb.meta.events.register(
-        "before-parameter-build.dynamodb.BatchWriteItem",
-        lambda params, **_: sizes.append(len(written_user_ids(params))),
-    )
-    stubber = Stubber(dynamodb)
-    stubber.add_response("batch_write_item", {"UnprocessedItems": {}})
-    for _ in range(5):
-        stubber.add_client_error(
-            "batch_write_item",
-            service_error_code="ProvisionedThroughputExceededException",
-            http_status_code=400,
-        )
-    harness.configure(dynamodb=dynamodb)
+
+    def handler(real: Any, **params: Any) -> Any:
+        users = written_user_ids(params)
+        sizes.append(len(users))
+        if throttled & set(users):
+            raise client_error("ProvisionedThroughputExceededException", "BatchWriteItem")
+        return real(**params)
+
+    harness.configure(dynamodb=Intercepted(aws.dynamodb, batch_write_item=handler))
     event = kinesis_event_of(retail_event(userId=f"u{n}") for n in range(30))
 
-    with stubber:
-        failed = harness.failed_sequence_numbers(event)
-        stubber.assert_no_pending_responses()
+    failed = harness.failed_sequence_numbers(event)
 
     assert failed == sequence_numbers(event)[25:]
-    assert sizes == [25, 5, 5, 5, 5, 5]
+    # the two requests run concurrently: their order is not fixed
+    assert sorted(sizes) == [5, 5, 5, 5, 5, 25]
     assert harness.sleeps == pytest.approx(EXPECTED_WRITE_SLEEPS)
+    assert len(aws.items()) == 25
     assert aws.dlq_bodies() == []
 
 
@@ -236,7 +231,7 @@ def test_requests_hold_at_most_25_items(harness: Harness, aws: Aws) -> None:
 
     harness.invoke(kinesis_event_of(retail_event(userId=f"u{n}") for n in range(60)))
 
-    assert [len(users) for users in seen] == [25, 25, 10]
+    assert sorted(len(users) for users in seen) == [10, 25, 25]  # concurrent: any order
     assert len(aws.items()) == 60
 
 
@@ -462,8 +457,9 @@ def test_dlq_requests_respect_entry_count_and_total_size(harness: Harness, aws: 
     assert harness.invoke(kinesis_event_of(payloads)) == {"batchItemFailures": []}
 
     assert all(count <= 10 and size <= 256 * 1024 for count, size in request_sizes)
-    # greedy, in order: the first large envelope still fits next to the last 5 small ones
-    assert [count for count, _ in request_sizes] == [10, 10, 6, 1, 1]
+    # greedy, in order: the first large envelope still fits next to the last 5 small ones (the
+    # requests run concurrently: they may arrive in any order)
+    assert sorted(count for count, _ in request_sizes) == [1, 1, 6, 10, 10]
     assert len(aws.dlq_bodies()) == 28
 
 
@@ -482,3 +478,28 @@ def test_dynamodb_stream_failures_are_reported_by_stream_sequence_number(
 
     assert failed == [records[1]["dynamodb"]["SequenceNumber"]]
     assert [item["userId"] for item in aws.items()] == ["cold"]
+
+
+def test_dlq_request_that_stays_down_reports_only_its_records(harness: Harness, aws: Aws) -> None:
+    """GIVEN 25 invalid records (SendMessageBatch requests of 10, 10 and 5, sent concurrently)
+    and a queue that refuses the request holding the 11th to the 20th on every attempt
+    WHEN the batch is processed
+    THEN exactly those 10 records are batch item failures, the other 15 are in the DLQ.
+    """
+    event = kinesis_event_of([f"bad-{n}".encode() for n in range(25)])
+    refused = set(sequence_numbers(event)[10:20])
+
+    def handler(real: Any, **params: Any) -> Any:
+        numbers = {DlqEnvelope.parse(e["MessageBody"]).sequence_number for e in params["Entries"]}
+        if numbers & refused:
+            raise client_error("ServiceUnavailable", "SendMessageBatch", status=503)
+        return real(**params)
+
+    sqs = Intercepted(aws.sqs, send_message_batch=handler)
+    harness.configure(sqs=sqs)
+
+    assert harness.failed_sequence_numbers(event) == sequence_numbers(event)[10:20]
+    assert sorted(e.sequence_number for e in aws.dlq_envelopes()) == sorted(
+        set(sequence_numbers(event)) - refused
+    )
+    assert len(sqs.calls) == 2 + 3  # the refused request: 3 attempts

@@ -3,6 +3,8 @@
 
 - ``dlq_envelope``: the dead-letter envelope every function writes and the replay CLI reads;
 - ``dlq_publisher``: SendMessageBatch of envelopes (10 per request, bounded retries);
+- ``request_pool``: the bounded thread pool that runs a batch's independent AWS requests
+  (BatchWriteItem, SendMessageBatch) concurrently;
 - ``aws_errors``: classification of AWS SDK errors and the bounded retry policy;
 - ``claim_check``: S3 claim-check of payloads too large for an SQS message;
 - ``retail_event``: the retail event schema and the decoding of a Kinesis record into one

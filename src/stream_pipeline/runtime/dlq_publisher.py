@@ -1,4 +1,5 @@
-"""SendMessageBatch of DLQ envelopes: 10 entries / 256 KiB per request, bounded retries."""
+"""SendMessageBatch of DLQ envelopes: 10 entries / 256 KiB per request, sent concurrently, each
+request with its own bounded retries."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from stream_pipeline.runtime.aws_errors import (
     describe_exception,
 )
 from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 MAX_ENTRIES_PER_REQUEST: Final = 10
 
@@ -29,7 +31,13 @@ class PublishReport:
 
 
 class DlqPublisher:
-    """Sends envelopes; every envelope is either accepted by SQS or listed in ``failures``."""
+    """Sends envelopes; every envelope is either accepted by SQS or listed in ``failures``.
+
+    The envelopes are packed into requests (in order), which run concurrently on ``pool``. Each
+    request retries on its own: entries SQS did not accept for a reason that may pass are re-sent
+    after a backoff sleep, up to ``policy.max_attempts`` requests, while the other requests go
+    on. The report is the same whatever order the requests finish in.
+    """
 
     def __init__(
         self,
@@ -41,6 +49,7 @@ class DlqPublisher:
         rand: Callable[[], float],
         max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
         max_request_bytes: int = SQS_MAX_MESSAGE_BYTES,
+        pool: RequestPool = SHARED_POOL,
     ) -> None:
         self._client = client
         self._queue_url = queue_url
@@ -49,6 +58,7 @@ class DlqPublisher:
         self._rand = rand
         self._max_message_bytes = max_message_bytes
         self._max_request_bytes = max_request_bytes
+        self._pool = pool
 
     def publish(self, envelopes: Sequence[DlqEnvelope]) -> PublishReport:
         report = PublishReport()
@@ -63,6 +73,17 @@ class DlqPublisher:
                 report.truncated += 1
             pending[index] = fitted.to_json()
 
+        for batch_report in self._pool.map(self._publish_batch, list(self._pack(pending))):
+            report.failures.update(batch_report.failures)
+            report.requests += batch_report.requests
+            report.retry_requests += batch_report.retry_requests
+        return report
+
+    def _publish_batch(self, batch: dict[int, str]) -> PublishReport:
+        """One request's entries until accepted, refused or out of attempts (runs on a pool
+        thread: it touches nothing but its own report)."""
+        report = PublishReport()
+        pending = batch
         reasons: dict[int, str] = {}
         for attempt in range(1, self._policy.max_attempts + 1):
             if not pending:
@@ -70,8 +91,7 @@ class DlqPublisher:
             if attempt > 1:
                 self._sleep(self._policy.delay(attempt - 1, self._rand))
             retry: dict[int, str] = {}
-            for batch in self._pack(pending):
-                self._send(batch, retry, reasons, report, is_retry=attempt > 1)
+            self._send(pending, retry, reasons, report, is_retry=attempt > 1)
             pending = retry
         for index in pending:
             report.failures[index] = (

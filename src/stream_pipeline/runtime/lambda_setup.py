@@ -13,16 +13,21 @@ from typing import Final
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.config import Config
 
+from stream_pipeline.runtime.request_pool import MAX_CONCURRENT_REQUESTS
+
 DEFAULT_METRICS_NAMESPACE: Final = "StreamPipeline"
 """One namespace for the pipeline's metrics when POWERTOOLS_METRICS_NAMESPACE is not set."""
 
 # SDK-level retries stay short (standard mode retries throttling and 5xx): the functions' own
 # retry rounds and the event source mapping (or Lambda's asynchronous retries) are the real
-# retry layers. Timeouts keep a hung connection from eating the invocation.
+# retry layers. Timeouts keep a hung connection from eating the invocation. A connection per
+# request the pool runs at once (botocore keeps 10 by default): more threads than connections
+# would wait for one another.
 SDK_CONFIG: Final = Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=3,
     read_timeout=10,
+    max_pool_connections=MAX_CONCURRENT_REQUESTS,
 )
 
 

@@ -38,6 +38,7 @@ from stream_pipeline.runtime.hydration.reader import (
     StreamKind,
     StreamRecord,
 )
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 PAYLOAD_UNAVAILABLE_REASON: Final = "payload unavailable: expired from stream"
 NOT_HYDRATED_REASON: Final = "not hydrated"
@@ -247,21 +248,24 @@ def claim_check_oversized(
     bucket: str | None,
     *,
     max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
+    pool: RequestPool = SHARED_POOL,
 ) -> tuple[list[DlqEnvelope], int]:
     """Envelopes too large for SQS get their payload stored in S3 when a bucket is configured.
 
     Without a bucket they are returned unchanged: the publisher then sends them without payload
     (sha256, length and coordinates kept: replay re-reads the record while the stream retains
-    it). S3 errors propagate: a pointer is never sent without its object.
+    it). The uploads run concurrently on ``pool``. S3 errors propagate, once every upload has
+    finished: a pointer is never sent without its object.
     """
     if bucket is None:
         return list(envelopes), 0
-    result: list[DlqEnvelope] = []
-    stored = 0
-    for envelope in envelopes:
-        if envelope.payload_available and envelope.size_bytes() > max_message_bytes:
-            result.append(store_payload(s3, bucket, envelope))
-            stored += 1
-        else:
-            result.append(envelope)
-    return result, stored
+    oversized = [
+        index
+        for index, envelope in enumerate(envelopes)
+        if envelope.payload_available and envelope.size_bytes() > max_message_bytes
+    ]
+    stored = pool.map(lambda index: store_payload(s3, bucket, envelopes[index]), oversized)
+    result = list(envelopes)
+    for index, envelope in zip(oversized, stored, strict=True):
+        result[index] = envelope
+    return result, len(oversized)
