@@ -2,6 +2,7 @@
 ``stream_pipeline/runtime/``), and reused by the operator commands.
 
 - ``dlq_envelope``: the dead-letter envelope every function writes and the replay CLI reads;
+- ``reason_codes``: its reason codes, the built-in ones and the rules for a team's own;
 - ``dlq_publisher``: SendMessageBatch of envelopes (10 per request, bounded retries);
 - ``request_pool``: the bounded thread pool that runs a batch's independent AWS requests
   (BatchWriteItem, SendMessageBatch) concurrently;
@@ -19,7 +20,7 @@
   function's core, which the replay reuses.
 
 Keep this package dependency-light: standard library, pydantic, boto3/botocore and Powertools
-(all in the Lambda runtime or the Powertools layer), never the operator commands' dependencies
+(all in the functions' dependencies layer), never the operator commands' dependencies
 (rich, moto). Only ``lambda_setup`` and ``deferred_batch`` import Powertools, and only the
 functions' ``app`` modules import them.
 """
