@@ -40,7 +40,7 @@ from stream_pipeline.runtime.dlq_envelope import (
     EnvelopeError,
     ErrorCategory,
 )
-from stream_pipeline.runtime.dlq_publisher import DlqPublisher
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from stream_pipeline.runtime.retail_event import (
     DecodedEvent,
@@ -81,6 +81,8 @@ class Dependencies:
     rand: Callable[[], float] = random.random
     clock: Callable[[], datetime] = _utc_now
     dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
+    s3: Any = None
+    """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
     notifier: Notifier = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,7 @@ class Dependencies:
             sesv2=boto3.client("sesv2", config=SDK_CONFIG),
             dynamodb=boto3.client("dynamodb", config=SDK_CONFIG),
             sqs=boto3.client("sqs", config=SDK_CONFIG),
+            s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
         )
 
 
@@ -168,6 +171,11 @@ class RecordHandler:
             policy=dependencies.dlq_policy,
             sleep=dependencies.sleep,
             rand=dependencies.rand,
+            payload_bucket=(
+                PayloadBucket(dependencies.s3, dependencies.settings.payload_bucket)
+                if dependencies.settings.payload_bucket is not None
+                else None
+            ),
         )
 
     def __call__(self, record: KinesisStreamRecord) -> Outcome:

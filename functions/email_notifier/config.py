@@ -10,6 +10,7 @@ from typing import Final
 
 from email_notifier.models import InvalidAddressError, check_address
 from email_notifier.templates import TEMPLATES
+from stream_pipeline.runtime.claim_check import payload_bucket_from_env
 
 DEFAULT_CONSUMER_NAME: Final = "email_notifier"
 DEFAULT_EXPIRES_AFTER_SECONDS: Final = 30 * 24 * 60 * 60
@@ -34,6 +35,8 @@ class Settings:
     notify_event_types: frozenset[str] = DEFAULT_NOTIFY_EVENT_TYPES
     consumer_name: str = DEFAULT_CONSUMER_NAME
     """The ``consumer`` of the DLQ envelopes: the Lambda function's name."""
+    payload_bucket: str | None = None
+    """S3 bucket for the payloads of envelopes too large for an SQS message (claim-check)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +47,11 @@ class Settings:
             msg = "email_notifier: missing required environment variable(s): " + ", ".join(missing)
             raise ConfigurationError(msg)
 
+        try:
+            payload_bucket = payload_bucket_from_env(env)
+        except ValueError as exc:
+            msg = f"email_notifier: {exc}"
+            raise ConfigurationError(msg) from exc
         consumer = (
             env.get("AWS_LAMBDA_FUNCTION_NAME")
             or env.get("POWERTOOLS_SERVICE_NAME")
@@ -59,6 +67,7 @@ class Settings:
             ),
             notify_event_types=_event_types(env.get("NOTIFY_EVENT_TYPES", "")),
             consumer_name=consumer,
+            payload_bucket=payload_bucket,
         )
 
 

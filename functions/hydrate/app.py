@@ -18,11 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hydrate.config import Settings
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
-from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PublishReport
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket, PublishReport
 from stream_pipeline.runtime.hydration.hydrator import (
     HydrationReport,
     Hydrator,
-    claim_check_oversized,
 )
 from stream_pipeline.runtime.hydration.models import extract_messages
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
@@ -83,13 +82,13 @@ get_dependencies = _dependencies.get
 set_dependencies = _dependencies.set
 
 
-def _emit_metrics(report: HydrationReport, *, claim_checked: int, published: PublishReport) -> None:
+def _emit_metrics(report: HydrationReport, *, published: PublishReport) -> None:
     count = MetricUnit.Count
     metrics.add_metric(name="OnFailureRecordsReceived", unit=count, value=report.on_failure_records)
     metrics.add_metric(name="MalformedOnFailureRecords", unit=count, value=report.malformed)
     metrics.add_metric(name="RecordsHydrated", unit=count, value=report.records_hydrated)
     metrics.add_metric(name="PayloadUnavailable", unit=count, value=report.payload_unavailable)
-    metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=claim_checked)
+    metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=published.claim_checked)
     metrics.add_metric(name="DlqPayloadsOmitted", unit=count, value=published.truncated)
     metrics.add_metric(name="DlqSendRetries", unit=count, value=published.retry_requests)
 
@@ -106,9 +105,6 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
     for message in extract_messages(event):
         envelopes.extend(hydrator.envelopes(message, report))
 
-    envelopes, claim_checked = claim_check_oversized(
-        envelopes, dependencies.s3, settings.payload_bucket, pool=dependencies.pool
-    )
     publisher = DlqPublisher(
         dependencies.sqs,
         settings.dlq_url,
@@ -116,16 +112,21 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         sleep=dependencies.sleep,
         rand=dependencies.rand,
         pool=dependencies.pool,
+        payload_bucket=(
+            PayloadBucket(dependencies.s3, settings.payload_bucket)
+            if settings.payload_bucket is not None
+            else None
+        ),
     )
     published = publisher.publish(envelopes)
-    _emit_metrics(report, claim_checked=claim_checked, published=published)
+    _emit_metrics(report, published=published)
     summary = {
         "onFailureRecords": report.on_failure_records,
         "malformed": report.malformed,
         "recordsHydrated": report.records_hydrated,
         "payloadUnavailable": report.payload_unavailable,
         "dlqMessages": len(envelopes) - len(published.failures),
-        "payloadsStoredInS3": claim_checked,
+        "payloadsStoredInS3": published.claim_checked,
         "payloadsOmitted": published.truncated,
         "sendMessageBatchRequests": published.requests,
     }

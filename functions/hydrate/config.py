@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from stream_pipeline.runtime.claim_check import payload_bucket_from_env
+
 DEFAULT_CONSUMER_NAME: Final = "hydrate"
-_BUCKET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class ConfigurationError(RuntimeError):
@@ -32,13 +32,11 @@ class Settings:
         if not dlq_url:
             msg = "hydrate: missing required environment variable DLQ_URL (the SQS DLQ's URL)"
             raise ConfigurationError(msg)
-        bucket = env.get("PAYLOAD_BUCKET", "").strip() or None
-        if bucket is not None and not _BUCKET_NAME.match(bucket):
-            msg = (
-                "hydrate: environment variable PAYLOAD_BUCKET must be an S3 bucket name "
-                f"(not a URI or ARN), got {bucket!r}"
-            )
-            raise ConfigurationError(msg)
+        try:
+            bucket = payload_bucket_from_env(env)
+        except ValueError as exc:
+            msg = f"hydrate: {exc}"
+            raise ConfigurationError(msg) from exc
         name = (
             env.get("AWS_LAMBDA_FUNCTION_NAME")
             or env.get("POWERTOOLS_SERVICE_NAME")

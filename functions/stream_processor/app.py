@@ -22,7 +22,7 @@ from botocore.config import Config
 
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
-from stream_pipeline.runtime.dlq_publisher import DlqPublisher
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 from stream_processor.config import ConfigurationError, Settings
@@ -66,6 +66,8 @@ class Dependencies:
     dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
     pool: RequestPool = SHARED_POOL
     """Runs a batch's BatchWriteItem requests, then its SendMessageBatch requests, concurrently."""
+    s3: Any = None
+    """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
 
     @classmethod
     def from_env(cls) -> Dependencies:
@@ -74,6 +76,7 @@ class Dependencies:
             settings=settings,
             dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG),
             sqs=boto3.client("sqs", config=SDK_CONFIG),
+            s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
         )
 
 
@@ -140,6 +143,7 @@ def _emit_metrics(report: BatchReport, received: int, failures: int) -> None:
     metrics.add_metric(name="BatchWriteRetries", unit=count, value=report.write_retries)
     metrics.add_metric(name="DlqSendRetries", unit=count, value=report.dlq_retries)
     metrics.add_metric(name="DlqPayloadsOmitted", unit=count, value=report.dlq_truncated)
+    metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=report.dlq_claim_checked)
     metrics.add_metric(name="DuplicateRecordsInBatch", unit=count, value=report.duplicates)
     for code, value in sorted(report.dead_lettered.items()):
         with single_metric(
@@ -179,6 +183,11 @@ def process_batch(
         sleep=dependencies.sleep,
         rand=dependencies.rand,
         pool=dependencies.pool,
+        payload_bucket=(
+            PayloadBucket(dependencies.s3, settings.payload_bucket)
+            if settings.payload_bucket is not None
+            else None
+        ),
     )
     sink = BatchSink(
         writer, publisher, consumer=settings.consumer_name, clock=dependencies.clock, log=logger

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from stream_pipeline.runtime.claim_check import payload_bucket_from_env
+
 KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 """Kinesis' own record limit, the default for MAX_RECORD_BYTES."""
 
@@ -24,6 +26,9 @@ class Settings:
     dlq_url: str
     max_record_bytes: int = KINESIS_MAX_RECORD_BYTES
     consumer_name: str = DEFAULT_CONSUMER_NAME
+    payload_bucket: str | None = None
+    """S3 bucket for the payloads of envelopes too large for an SQS message (claim-check); None:
+    such envelopes are sent without payload (sha256, length and coordinates kept)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +55,11 @@ class Settings:
                 )
                 raise ConfigurationError(msg)
 
+        try:
+            payload_bucket = payload_bucket_from_env(env)
+        except ValueError as exc:
+            msg = f"stream_processor: {exc}"
+            raise ConfigurationError(msg) from exc
         consumer = (
             env.get("AWS_LAMBDA_FUNCTION_NAME")
             or env.get("POWERTOOLS_SERVICE_NAME")
@@ -60,4 +70,5 @@ class Settings:
             dlq_url=env["DLQ_URL"].strip(),
             max_record_bytes=max_record_bytes,
             consumer_name=consumer,
+            payload_bucket=payload_bucket,
         )

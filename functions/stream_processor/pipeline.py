@@ -49,6 +49,7 @@ class BatchReport:
     dlq_requests: int = 0
     dlq_retries: int = 0
     dlq_truncated: int = 0
+    dlq_claim_checked: int = 0
 
 
 class BatchSink:
@@ -141,6 +142,7 @@ class BatchSink:
         report.dlq_requests = published.requests
         report.dlq_retries = published.retry_requests
         report.dlq_truncated = published.truncated
+        report.dlq_claim_checked = published.claim_checked
         for position, (index, rejected) in enumerate(owners):
             log_keys = {
                 **rejected.source.log_keys(),

@@ -8,6 +8,9 @@ locals {
   efo_consumer_name = "${var.name}-processor"
   event_source_arn  = var.use_enhanced_fan_out ? module.stream.consumer_arns[local.efo_consumer_name] : module.stream.stream_arn
   metrics_namespace = "StreamPipeline/${var.name}"
+  # With the failure bucket, every consumer claim-checks the payloads too large for an SQS
+  # message there, as hydrate does (consumer_policy_json grants the PutObject).
+  payload_bucket_environment = var.enable_s3_failure_bucket ? { PAYLOAD_BUCKET = module.dlq.bucket_name } : {}
   # Every function runs on the dependencies layer's Python and architecture.
   layers        = concat([module.dependencies_layer.arn], var.layers)
   runtime       = module.dependencies_layer.runtime
@@ -66,12 +69,15 @@ module "stream_processor" {
   dynamodb_table_arns    = [aws_dynamodb_table.this.arn]
   kms_key_arns           = [module.stream.kms_key_arn, module.results_key.key_arn]
 
-  environment_variables = {
-    TABLE_NAME                   = aws_dynamodb_table.this.name
-    DLQ_URL                      = module.dlq.dlq_url
-    POWERTOOLS_SERVICE_NAME      = "stream_processor"
-    POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
-  }
+  environment_variables = merge(
+    {
+      TABLE_NAME                   = aws_dynamodb_table.this.name
+      DLQ_URL                      = module.dlq.dlq_url
+      POWERTOOLS_SERVICE_NAME      = "stream_processor"
+      POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
+    },
+    local.payload_bucket_environment,
+  )
 
   tags = var.tags
 }

@@ -148,7 +148,7 @@ variable "email_notifier_package" {
 
 variable "enable_s3_failure_bucket" {
   type        = bool
-  description = "Create the hydrating DLQ's failure bucket (claim-checks for records too large for an SQS message)."
+  description = "Create the hydrating DLQ's failure bucket: hydrate and every consumer store there the payloads too large for an SQS message (claim-check, PAYLOAD_BUCKET)."
   default     = false
   nullable    = false
 }

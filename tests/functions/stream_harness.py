@@ -76,11 +76,14 @@ class Harness:
         max_record_bytes: int | None = None,
         write_policy: RetryPolicy | None = None,
         table_name: str | None = None,
+        s3: Any = None,
+        payload_bucket: str | None = None,
     ) -> app.Dependencies:
         settings = Settings(
             table_name=table_name or self.aws.table_name,
             dlq_url=self.aws.queue_url,
             consumer_name=CONSUMER,
+            payload_bucket=payload_bucket,
             **({"max_record_bytes": max_record_bytes} if max_record_bytes else {}),
         )
         dependencies = app.Dependencies(
@@ -91,6 +94,7 @@ class Harness:
             rand=lambda: 0.5,
             clock=lambda: FIXED_NOW,
             write_policy=write_policy or RetryPolicy(),
+            s3=s3,
         )
         app.set_dependencies(dependencies)
         return dependencies

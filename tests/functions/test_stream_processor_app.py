@@ -28,8 +28,17 @@ from factories import (
     sequence_numbers,
     typed,
 )
-from stream_harness import CONSUMER, FIXED_NOW, Aws, Harness, emf_metrics
+from stream_harness import (
+    CONSUMER,
+    FIXED_NOW,
+    PAYLOAD_BUCKET,
+    Aws,
+    Harness,
+    emf_metrics,
+    harness_session,
+)
 
+from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 from stream_processor import app
 from stream_processor.config import ConfigurationError
@@ -244,6 +253,57 @@ def test_record_over_configured_limit_is_oversized(harness: Harness, aws: Aws) -
     assert "512" in envelope.error_reason
     assert envelope.original_bytes() == payload
     assert aws.items() == []
+
+
+def test_with_a_payload_bucket_an_oversized_record_keeps_its_bytes_in_s3(
+    harness: Harness, aws: Aws
+) -> None:
+    """GIVEN a payload bucket (PAYLOAD_BUCKET) and two records too large for an SQS message in
+    their envelope, one of them invalid JSON
+    WHEN processed
+    THEN each is dead-lettered as a pointer to s3://<bucket>/<envelope id>, which holds its
+    original bytes (the replay checks them against sha256 and length), and nothing is retried.
+    """
+    s3 = harness_session().client("s3")
+    s3.create_bucket(
+        Bucket=PAYLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    harness.configure(s3=s3, payload_bucket=PAYLOAD_BUCKET)
+    payloads = [_with(notes="n" * 420_000), b"{" + b"x" * 300_000]
+
+    response = harness.invoke(kinesis_event(*(kinesis_record(p) for p in payloads)))
+
+    assert response == {"batchItemFailures": []}
+    envelopes = sorted(aws.dlq_envelopes(), key=lambda e: e.sequence_number)
+    assert [e.error_category for e in envelopes] == [
+        ErrorCategory.OVERSIZED,
+        ErrorCategory.INVALID_JSON,
+    ]
+    for envelope, payload in zip(envelopes, payloads, strict=True):
+        assert envelope.payload_location == f"s3://{PAYLOAD_BUCKET}/{envelope.envelope_id}"
+        assert fetch_payload(s3, envelope) == payload
+
+
+def test_a_claim_check_that_fails_is_retried_and_the_other_records_settle(
+    harness: Harness, aws: Aws
+) -> None:
+    """GIVEN a payload bucket that does not exist (PutObject fails) and a batch of one valid
+    event and one record too large for an SQS message
+    WHEN processed
+    THEN only the large record is a batch item failure (retried, never sent as a pointer
+    without its object) and the valid event is stored.
+    """
+    harness.configure(s3=harness_session().client("s3"), payload_bucket="no-such-bucket")
+    large = kinesis_record(b"{" + b"x" * 300_000)
+    valid = kinesis_record(json.dumps(retail_event(eventId="ok-1")).encode())
+
+    response = harness.invoke(kinesis_event(valid, large))
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": large["kinesis"]["sequenceNumber"]}]
+    }
+    assert aws.dlq_bodies() == []
+    assert [item["eventId"] for item in aws.items()] == ["ok-1"]
 
 
 def test_item_over_dynamodb_limit_is_oversized_and_envelope_drops_payload(

@@ -67,6 +67,28 @@ run "results_table_defaults" {
   }
 }
 
+run "failure_bucket_is_every_consumers_claim_check" {
+  command = plan
+
+  variables {
+    enable_s3_failure_bucket = true
+  }
+
+  assert {
+    condition     = length(local.payload_bucket_environment) == 1 && contains(keys(local.payload_bucket_environment), "PAYLOAD_BUCKET")
+    error_message = "With the failure bucket, the consumers get PAYLOAD_BUCKET: their oversized envelopes keep their payload in S3."
+  }
+}
+
+run "without_failure_bucket_no_claim_check" {
+  command = plan
+
+  assert {
+    condition     = length(local.payload_bucket_environment) == 0
+    error_message = "Without the failure bucket there is no PAYLOAD_BUCKET."
+  }
+}
+
 run "name_with_uppercase" {
   command = plan
   variables {

@@ -12,11 +12,28 @@ Objects are never deleted by this code: the bucket's lifecycle rule expires them
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping
 from typing import Any, Final
 
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, PayloadUnavailableError
 
 S3_SCHEME: Final = "s3://"
+PAYLOAD_BUCKET_VARIABLE: Final = "PAYLOAD_BUCKET"
+_BUCKET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def payload_bucket_from_env(env: Mapping[str, str]) -> str | None:
+    """The function's payload bucket (``PAYLOAD_BUCKET``), None when unset; ValueError when it
+    is not a bucket name (a URI or an ARN is a deployment mistake worth failing on)."""
+    bucket = env.get(PAYLOAD_BUCKET_VARIABLE, "").strip() or None
+    if bucket is not None and not _BUCKET_NAME.match(bucket):
+        msg = (
+            f"environment variable {PAYLOAD_BUCKET_VARIABLE} must be an S3 bucket name "
+            f"(not a URI or ARN), got {bucket!r}"
+        )
+        raise ValueError(msg)
+    return bucket
 
 
 def s3_uri(bucket: str, key: str) -> str:

@@ -1,5 +1,6 @@
 """SendMessageBatch of DLQ envelopes: 10 entries / 256 KiB per request, sent concurrently, each
-request with its own bounded retries."""
+request with its own bounded retries; with a payload bucket, the payload of an envelope too large
+for an SQS message is stored in S3 first (claim-check), so the DLQ keeps the record's bytes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from stream_pipeline.runtime.aws_errors import (
     classify_exception,
     describe_exception,
 )
+from stream_pipeline.runtime.claim_check import store_payload
 from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
@@ -28,6 +30,17 @@ class PublishReport:
     retry_requests: int = 0
     truncated: int = 0
     """Envelopes sent without payload because they did not fit in one SQS message."""
+    claim_checked: int = 0
+    """Envelopes whose payload was stored in the payload bucket and sent as a pointer to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadBucket:
+    """Where payloads too large for an SQS message go (claim-check): ``s3://name/<envelope id>``.
+    The name comes from the function's configuration, never from a record or a message."""
+
+    client: Any
+    name: str
 
 
 class DlqPublisher:
@@ -37,6 +50,12 @@ class DlqPublisher:
     request retries on its own: entries SQS did not accept for a reason that may pass are re-sent
     after a backoff sleep, up to ``policy.max_attempts`` requests, while the other requests go
     on. The report is the same whatever order the requests finish in.
+
+    With ``payload_bucket``, an envelope too large for one SQS message has its payload stored in
+    S3 first (concurrently, on ``pool``) and is sent as a pointer to it; an upload that fails
+    lists the envelope in ``failures`` (a pointer is never sent without its object). Without
+    one, such an envelope is sent without payload: sha256, length and coordinates, which the
+    replay can read back from the stream while it retains the record.
     """
 
     def __init__(
@@ -50,8 +69,10 @@ class DlqPublisher:
         max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
         max_request_bytes: int = SQS_MAX_MESSAGE_BYTES,
         pool: RequestPool = SHARED_POOL,
+        payload_bucket: PayloadBucket | None = None,
     ) -> None:
         self._client = client
+        self._payload_bucket = payload_bucket
         self._queue_url = queue_url
         self._policy = policy
         self._sleep = sleep
@@ -62,8 +83,11 @@ class DlqPublisher:
 
     def publish(self, envelopes: Sequence[DlqEnvelope]) -> PublishReport:
         report = PublishReport()
+        envelopes = self._claim_check(envelopes, report)
         pending: dict[int, str] = {}
         for index, envelope in enumerate(envelopes):
+            if index in report.failures:
+                continue
             try:
                 fitted = envelope.fit_to_size(self._max_message_bytes)
             except EnvelopeError as exc:
@@ -78,6 +102,33 @@ class DlqPublisher:
             report.requests += batch_report.requests
             report.retry_requests += batch_report.retry_requests
         return report
+
+    def _claim_check(
+        self, envelopes: Sequence[DlqEnvelope], report: PublishReport
+    ) -> list[DlqEnvelope]:
+        result = list(envelopes)
+        bucket = self._payload_bucket
+        if bucket is None:
+            return result
+        oversized = [
+            index
+            for index, envelope in enumerate(result)
+            if envelope.payload_available and envelope.size_bytes() > self._max_message_bytes
+        ]
+
+        def store(index: int) -> DlqEnvelope | str:
+            try:
+                return store_payload(bucket.client, bucket.name, result[index])
+            except AWS_SDK_ERRORS as exc:
+                return f"payload not stored in s3://{bucket.name}: {describe_exception(exc)}"
+
+        for index, stored in zip(oversized, self._pool.map(store, oversized), strict=True):
+            if isinstance(stored, str):
+                report.failures[index] = stored
+            else:
+                result[index] = stored
+                report.claim_checked += 1
+        return result
 
     def _publish_batch(self, batch: dict[int, str]) -> PublishReport:
         """One request's entries until accepted, refused or out of attempts (runs on a pool

@@ -14,13 +14,11 @@ retried invocation) produces the same envelopes: DLQ readers de-duplicate on ``e
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from stream_pipeline.runtime.claim_check import store_payload
 from stream_pipeline.runtime.dlq_envelope import (
-    SQS_MAX_MESSAGE_BYTES,
     DlqEnvelope,
     ErrorCategory,
     PayloadFormat,
@@ -38,7 +36,6 @@ from stream_pipeline.runtime.hydration.reader import (
     StreamKind,
     StreamRecord,
 )
-from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 PAYLOAD_UNAVAILABLE_REASON: Final = "payload unavailable: expired from stream"
 NOT_HYDRATED_REASON: Final = "not hydrated"
@@ -240,32 +237,3 @@ class Hydrator:
         report.throttle_retries += read.stats.throttle_retries
         report.iterator_renewals += read.stats.iterator_renewals
         report.empty_pages += read.stats.empty_pages
-
-
-def claim_check_oversized(
-    envelopes: Sequence[DlqEnvelope],
-    s3: Any,
-    bucket: str | None,
-    *,
-    max_message_bytes: int = SQS_MAX_MESSAGE_BYTES,
-    pool: RequestPool = SHARED_POOL,
-) -> tuple[list[DlqEnvelope], int]:
-    """Envelopes too large for SQS get their payload stored in S3 when a bucket is configured.
-
-    Without a bucket they are returned unchanged: the publisher then sends them without payload
-    (sha256, length and coordinates kept: replay re-reads the record while the stream retains
-    it). The uploads run concurrently on ``pool``. S3 errors propagate, once every upload has
-    finished: a pointer is never sent without its object.
-    """
-    if bucket is None:
-        return list(envelopes), 0
-    oversized = [
-        index
-        for index, envelope in enumerate(envelopes)
-        if envelope.payload_available and envelope.size_bytes() > max_message_bytes
-    ]
-    stored = pool.map(lambda index: store_payload(s3, bucket, envelopes[index]), oversized)
-    result = list(envelopes)
-    for index, envelope in zip(oversized, stored, strict=True):
-        result[index] = envelope
-    return result, len(oversized)
