@@ -151,3 +151,16 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
+
+
+@contextlib.contextmanager
+def quiet(logger: Any) -> Iterator[None]:
+    """Log lines, EMF lines and prints go to /dev/null (they are still formatted and written)."""
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        handler = logger.registered_handler
+        previous = handler.setStream(sink)
+        try:
+            with contextlib.redirect_stdout(sink):
+                yield
+        finally:
+            handler.setStream(previous)

@@ -14,11 +14,9 @@ network and service time, retries (none occur), cold start (section ``cold_start
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final
 
 from bench.common import (
@@ -30,6 +28,7 @@ from bench.common import (
     exactly,
     functions_on_path,
     per_thousand,
+    quiet,
     summary,
 )
 from bench.events import (
@@ -50,6 +49,15 @@ QUICK_BATCH_SIZES: Final = (10, 100, 1_000)
 TABLE_NAME: Final = "retail-events-enriched"
 DLQ_URL: Final = "https://sqs.eu-west-1.amazonaws.com/123456789012/stream-processor-dlq"
 FUNCTION_NAME: Final = "stream-processor"
+HANDLER_ENVIRONMENT: Final = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": FUNCTION_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": "StreamPipeline",
+    "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+    "DYNAMODB_TABLE": TABLE_NAME,
+    "DLQ_URL": DLQ_URL,
+}
+"""What both handlers (ours, the recipe's) read from the environment while benchmarked."""
 POISON_RATE: Final = 0.1
 TARGET_DYNAMODB_PER_1000: Final = 40
 TARGET_CPU_US_PER_RECORD: Final = 50.0
@@ -71,19 +79,6 @@ EXCLUDED: Final = (
 )
 
 Call = Callable[[dict[str, Any]], Any]
-
-
-@contextlib.contextmanager
-def _quiet(logger: Any) -> Iterator[None]:
-    """Log lines, EMF lines and prints go to /dev/null (they are still formatted and written)."""
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        handler = logger.registered_handler
-        previous = handler.setStream(sink)
-        try:
-            with contextlib.redirect_stdout(sink):
-                yield
-        finally:
-            handler.setStream(previous)
 
 
 def _timed(
@@ -161,7 +156,7 @@ def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
     return _Implementation("ours", call, aws, outcome), app.logger
 
 
-def _recipe(aws: StubbedAws) -> _Implementation:
+def recipe_implementation(aws: StubbedAws) -> _Implementation:
     from bench import recipe_baseline
 
     recipe_baseline.configure(
@@ -199,7 +194,7 @@ def _size_label(size: int) -> str:
     return f"{size // 1000} KB" if size >= 1000 else f"{size} B"
 
 
-def _mixed_event(seed: int) -> tuple[dict[str, Any], int]:
+def mixed_event(seed: int) -> tuple[dict[str, Any], int]:
     from stream_pipeline.producer.generator import RecordKind, generate_records
 
     records = list(
@@ -214,20 +209,12 @@ def _mixed_event(seed: int) -> tuple[dict[str, Any], int]:
 
 def run(options: Options) -> tuple[Result, list[Target]]:
     functions_on_path()
-    variables = {
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": FUNCTION_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": "StreamPipeline",
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
-        "DYNAMODB_TABLE": TABLE_NAME,
-        "DLQ_URL": DLQ_URL,
-    }
-    with environment(**variables):
+    with environment(**HANDLER_ENVIRONMENT):
         aws = StubbedAws()
         ours, logger = _ours(aws)
-        recipe = _recipe(aws)
+        recipe = recipe_implementation(aws)
         try:
-            with _quiet(logger):
+            with quiet(logger):
                 return _run(options, ours, recipe)
         finally:
             from stream_processor import app
@@ -264,7 +251,7 @@ def _run(
         cells.append(_cell(label, event, records, size, implementations, options.quick))
 
     options.log("stream_processor: 1,000 producer events with 10 % poison")
-    mixed, poison = _mixed_event(options.seed)
+    mixed, poison = mixed_event(options.seed)
     mixed_cell = _cell(
         "1,000 producer events, 10 % poison", mixed, 1_000, None, implementations, options.quick
     )

@@ -16,15 +16,12 @@ figures, not AWS's.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any, Final
 
 from bench.common import (
@@ -37,6 +34,7 @@ from bench.common import (
     environment,
     exactly,
     functions_on_path,
+    quiet,
     summary,
 )
 
@@ -148,18 +146,6 @@ class _Counting:
         }
 
 
-@contextlib.contextmanager
-def _quiet(logger: Any) -> Iterator[None]:
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        handler = logger.registered_handler
-        previous = handler.setStream(sink)
-        try:
-            with contextlib.redirect_stdout(sink):
-                yield
-        finally:
-            handler.setStream(previous)
-
-
 def run(options: Options) -> tuple[Result, list[Target]]:
     functions_on_path()
     variables = {
@@ -179,7 +165,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
         from hydrate.config import Settings
         from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 
-        with mock_aws(), _quiet(hydrate_app.logger):
+        with mock_aws(), quiet(hydrate_app.logger):
             session = boto3.session.Session(region_name=REGION)
             counting = _Counting(session)
             queue_url = session.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]

@@ -25,15 +25,16 @@ from bench.common import (
     at_most,
     environment,
     functions_on_path,
+    quiet,
     summary,
 )
 from bench.consumer_bench import (
     DLQ_URL,
     FUNCTION_NAME,
+    HANDLER_ENVIRONMENT,
     TABLE_NAME,
-    _mixed_event,
-    _quiet,
-    _recipe,
+    mixed_event,
+    recipe_implementation,
 )
 from bench.events import sized_event
 from bench.stubbed_aws import StubbedAws
@@ -99,24 +100,16 @@ def _measure(
 
 def run(options: Options) -> tuple[Result, list[Target]]:
     functions_on_path()
-    variables = {
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": FUNCTION_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": "StreamPipeline",
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
-        "DYNAMODB_TABLE": TABLE_NAME,
-        "DLQ_URL": DLQ_URL,
-    }
-    with environment(**variables):
+    with environment(**HANDLER_ENVIRONMENT):
         from stream_pipeline.runtime.request_pool import MAX_CONCURRENT_REQUESTS
         from stream_processor import app
 
         aws = StubbedAws(round_trip_ms=options.round_trip_ms)
         concurrent, logger = _ours(aws, None)
         sequential, _ = _ours(aws, 1)
-        recipe = _recipe(aws).call
+        recipe = recipe_implementation(aws).call
         try:
-            with _quiet(logger):
+            with quiet(logger):
                 rows = _rows(options, concurrent, sequential, recipe, aws)
         finally:
             app.set_dependencies(None)
@@ -145,7 +138,7 @@ def _rows(
 ) -> list[Result]:
     calls = 1 if options.quick else 9
     valid = sized_event(RECORDS, 100)
-    mixed, _ = _mixed_event(options.seed)
+    mixed, _ = mixed_event(options.seed)
     recipe_records = QUICK_RECIPE_RECORDS if options.quick else RECORDS
     recipe_event = {"Records": valid["Records"][:recipe_records]}
     for call, event in ((concurrent, valid), (sequential, valid), (recipe, sized_event(10, 100))):
