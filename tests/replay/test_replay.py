@@ -75,6 +75,16 @@ def run_cli(streams: Streams, *args: str, kinesis: Any = None) -> tuple[int, str
     return code, out.getvalue()
 
 
+def run_stats(streams: Streams) -> tuple[int, str]:
+    out = io.StringIO()
+    code = replay.main(
+        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
+        clients=clients(streams),
+        console=Console(file=out, width=250, no_color=True),
+    )
+    return code, out.getvalue()
+
+
 def hydrate_failed_batch(
     hydrate: HydrateHarness, streams: Streams, payloads: list[bytes], keys: list[str]
 ) -> list[str]:
@@ -496,16 +506,10 @@ def test_stats_counts_per_reason_and_changes_nothing(
 ) -> None:
     hydrate_failed_batch(hydrate, streams, [b"1", b"2"], ["k1", "k2"])
     streams.aws.sqs.send_message(QueueUrl=streams.aws.queue_url, MessageBody="junk")
-    out = io.StringIO()
-
-    code = replay.main(
-        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
-        clients=clients(streams),
-        console=Console(file=out, width=200, no_color=True),
-    )
+    code, output = run_stats(streams)
 
     assert code == 0
-    lines = out.getvalue().splitlines()
+    lines = output.splitlines()
     (retries,) = [line for line in lines if "RETRIES_EXHAUSTED" in line]
     assert retries.split("│")[2].strip() == "2"  # messages
     assert any("INVALID_ENVELOPE" in line for line in lines)
@@ -844,19 +848,13 @@ def test_stats_counts_failed_invocations_under_their_own_reason(
     oldest failure is the consumer's (the on-failure record's) time; nothing changes."""
     failed_hydrate_invocation(hydrate, streams, [b"1"], ["k"])
     send_body(streams, async_invocation_record(sns_event("{broken")))
-    out = io.StringIO()
-
-    code = replay.main(
-        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
-        clients=clients(streams),
-        console=Console(file=out, width=250, no_color=True),
-    )
+    code, output = run_stats(streams)
 
     assert code == 0
-    (row,) = [line for line in out.getvalue().splitlines() if HYDRATE_FAILED in line]
+    (row,) = [line for line in output.splitlines() if HYDRATE_FAILED in line]
     cells = [cell.strip() for cell in row.strip("│ ").split("│")]
     assert cells == [HYDRATE_FAILED, "2", "0", "0", "1", "1", "2025-01-31T12:00:00+00:00"]
-    assert streams.stream_arn in out.getvalue()
+    assert streams.stream_arn in output
     assert visible_messages(streams) == 2
 
 
@@ -965,18 +963,12 @@ def test_stats_groups_team_codes_and_codes_of_newer_releases(streams: Streams) -
     envelopes[-1] = envelopes[-1].model_copy(update={"error_category": "NEWER_RELEASE_CODE"})
     for envelope in envelopes:
         send_body(streams, envelope.to_json())
-    out = io.StringIO()
-
-    code = replay.main(
-        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
-        clients=clients(streams),
-        console=Console(file=out, width=250, no_color=True),
-    )
+    code, output = run_stats(streams)
 
     assert code == 0
     messages = {
         cells[0]: cells[1]
-        for line in out.getvalue().splitlines()
+        for line in output.splitlines()
         if len(cells := [cell.strip() for cell in line.strip("│ ").split("│")]) > 2
         and cells[1].isdigit()
     }
