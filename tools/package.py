@@ -1,8 +1,8 @@
 """Build one deployment zip per Lambda function: `build/<function>.zip`.
 
 Each zip holds the function's package (`functions/<name>/`) and the shared Lambda runtime
-(`src/stream_pipeline/__init__.py` and `src/stream_pipeline/runtime/`: the DLQ envelope and
-anything else every function uses; none of the command-line code), at the zip root, so the
+(`src/stream_pipeline/__init__.py`, `src/stream_pipeline/runtime/` and the consumer kit
+`src/stream_pipeline/kit/`; none of the command-line code), at the zip root, so the
 handler is `<name>.app.lambda_handler` and the functions import `stream_pipeline.runtime`.
 Third-party dependencies (Powertools, pydantic) come from the Powertools Lambda layer, not the
 zip. Zips are reproducible: sorted entries, fixed timestamps
@@ -22,8 +22,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SOURCE_DIR = REPO_ROOT / "src"
-RUNTIME_PACKAGE = ("stream_pipeline", "runtime")
-"""What of ``src/`` each zip holds: this package and its parent's ``__init__.py``."""
+LAMBDA_PACKAGES = ("runtime", "kit")
+"""What of ``src/stream_pipeline`` each zip holds, next to its ``__init__.py``: the shared runtime
+and the consumer kit built on it."""
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -48,8 +49,10 @@ def build(name: str, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.zip"
     files = [(path, path.relative_to(FUNCTIONS_DIR)) for path in _sources(package)]
-    runtime_dir = SOURCE_DIR.joinpath(*RUNTIME_PACKAGE)
-    runtime = [runtime_dir.parent / "__init__.py", *_sources(runtime_dir)]
+    shared = SOURCE_DIR / "stream_pipeline"
+    runtime = [shared / "__init__.py"]
+    for name in LAMBDA_PACKAGES:
+        runtime += _sources(shared / name)
     files += [(path, path.relative_to(SOURCE_DIR)) for path in runtime]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path, arcname in files:
