@@ -7,7 +7,8 @@ runtime) and the
 zip is extracted to a scratch directory. Every run is a new ``python`` process that imports
 ``<function>.app`` from there, timed with ``time.perf_counter`` (wall) and
 ``time.process_time`` (CPU) around the ``import`` statement alone, then times
-``Dependencies.from_env()`` (the boto3 clients the first invocation builds). The function's
+the dependencies the first invocation builds (the boto3 clients: ``consumer.get_dependencies()``
+of a consumer built on the kit, ``Dependencies.from_env()`` otherwise). The function's
 own modules are compiled from source on every run (no bytecode is written, as in a zip);
 third-party packages load from the virtualenv with their bytecode cached (pip compiles at
 install). Variants: as deployed (``LAMBDA_TASK_ROOT`` set and tracing on, so Powertools'
@@ -47,7 +48,9 @@ module = sys.argv[1]
 wall, cpu = time.perf_counter(), time.process_time()
 app = __import__(module + ".app", fromlist=["app"])
 imported_wall, imported_cpu = time.perf_counter(), time.process_time()
-app.Dependencies.from_env()
+# A consumer built on the kit builds its dependencies through the consumer.
+consumer = getattr(app, "consumer", None)
+consumer.get_dependencies() if consumer is not None else app.Dependencies.from_env()
 print(json.dumps({
     "import_ms": (imported_wall - wall) * 1000,
     "import_cpu_ms": (imported_cpu - cpu) * 1000,

@@ -133,18 +133,28 @@ class _Implementation:
         }
 
 
+def processor_dependencies(aws: StubbedAws, pool: Any = None) -> Any:
+    """The stream processor's dependencies on the stubbed AWS (``pool``: None for the shared
+    request pool)."""
+    from stream_pipeline.kit import ConsumerSettings, Dependencies
+    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
+
+    return Dependencies(
+        settings=ConsumerSettings(
+            table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME
+        ),
+        dynamodb=aws.client("dynamodb", config=DYNAMODB_CONFIG),
+        sqs=aws.client("sqs", config=SDK_CONFIG),
+        **({"pool": pool} if pool is not None else {}),
+    )
+
+
 def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
     from bench.common import FakeLambdaContext
-    from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
     from stream_processor import app
-    from stream_processor.config import Settings
 
-    dependencies = app.Dependencies(
-        settings=Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME),
-        dynamodb=aws.client("dynamodb", config=app.DYNAMODB_CONFIG),
-        sqs=aws.client("sqs", config=SDK_CONFIG),
-    )
-    app.set_dependencies(dependencies)
+    app.consumer.set_dependencies(processor_dependencies(aws))
     context: Any = FakeLambdaContext(FUNCTION_NAME)
 
     def call(event: dict[str, Any]) -> Any:
@@ -153,7 +163,7 @@ def _ours(aws: StubbedAws) -> tuple[_Implementation, Any]:
     def outcome(response: Any) -> dict[str, int]:
         return {"batch_item_failures": len(response["batchItemFailures"])}
 
-    return _Implementation("ours", call, aws, outcome), app.logger
+    return _Implementation("ours", call, aws, outcome), app.consumer.logger
 
 
 def recipe_implementation(aws: StubbedAws) -> _Implementation:
@@ -219,7 +229,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
         finally:
             from stream_processor import app
 
-            app.set_dependencies(None)
+            app.consumer.set_dependencies(None)
 
 
 def _run(
@@ -380,28 +390,27 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
     own, so they need not add up exactly."""
     from datetime import UTC, datetime
 
-    from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
-        KinesisStreamRecord,
-    )
     from botocore.config import Config
 
+    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.kit.records import RecordDecoder
+    from stream_pipeline.kit.settings import KINESIS_MAX_RECORD_BYTES
     from stream_pipeline.runtime.aws_errors import RetryPolicy
+    from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter
     from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
-    from stream_processor.app import DYNAMODB_CONFIG
-    from stream_processor.config import Settings
-    from stream_processor.records import RecordPreparer, WriteCandidate
-    from stream_processor.writer import DynamoBatchWriter
+    from stream_processor import app
+    from stream_processor.models import RetailEvent
 
     records = event["Records"]
-    settings = Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME)
-    preparer = RecordPreparer(settings, lambda: datetime.now(UTC))
+    decoder: RecordDecoder[RetailEvent] = RecordDecoder(RetailEvent, KINESIS_MAX_RECORD_BYTES)
+    sink = app.consumer.sink
+    assert sink is not None
 
     def prepare() -> list[Any]:
-        return [preparer.kinesis(KinesisStreamRecord(record)) for record in records]
+        now = datetime.now(UTC)
+        return [sink.item(app.record_handler(decoder.kinesis(r, now))) for r in records]
 
-    items = {
-        entry.event.key: entry.item for entry in prepare() if isinstance(entry, WriteCandidate)
-    }
+    items = {key: item for item, key in prepare()}
     aws = StubbedAws()
 
     def writer(config: Config, *, plain_json_body: bool = False) -> Callable[[], Any]:
@@ -409,7 +418,12 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
         if plain_json_body:
             _serialize_batch_write_with_json_dumps(client)
         batch_writer = DynamoBatchWriter(
-            client, TABLE_NAME, policy=RetryPolicy(), sleep=lambda _: None, rand=lambda: 0.5
+            client,
+            TABLE_NAME,
+            key_attributes=tuple(sink.key),
+            policy=RetryPolicy(),
+            sleep=lambda _: None,
+            rand=lambda: 0.5,
         )
         return lambda: batch_writer.write(items)
 

@@ -29,11 +29,10 @@ from bench.common import (
     summary,
 )
 from bench.consumer_bench import (
-    DLQ_URL,
     FUNCTION_NAME,
     HANDLER_ENVIRONMENT,
-    TABLE_NAME,
     mixed_event,
+    processor_dependencies,
     recipe_implementation,
 )
 from bench.events import sized_event
@@ -51,24 +50,19 @@ CPU_TOLERANCE: Final = 1.1
 
 
 def _ours(aws: StubbedAws, workers: int | None) -> tuple[Callable[[Any], Any], Any]:
-    from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
-    from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
+    from stream_pipeline.runtime.request_pool import RequestPool
     from stream_processor import app
-    from stream_processor.config import Settings
 
-    dependencies = app.Dependencies(
-        settings=Settings(table_name=TABLE_NAME, dlq_url=DLQ_URL, consumer_name=FUNCTION_NAME),
-        dynamodb=aws.client("dynamodb", config=app.DYNAMODB_CONFIG),
-        sqs=aws.client("sqs", config=SDK_CONFIG),
-        pool=SHARED_POOL if workers is None else RequestPool(max_workers=workers),
+    dependencies = processor_dependencies(
+        aws, None if workers is None else RequestPool(max_workers=workers)
     )
     context: Any = FakeLambdaContext(FUNCTION_NAME)
 
     def call(event: Any) -> Any:
-        app.set_dependencies(dependencies)
+        app.consumer.set_dependencies(dependencies)
         return app.lambda_handler(event, context)
 
-    return call, app.logger
+    return call, app.consumer.logger
 
 
 def _measure(
@@ -112,7 +106,7 @@ def run(options: Options) -> tuple[Result, list[Target]]:
             with quiet(logger):
                 rows = _rows(options, concurrent, sequential, recipe, aws)
         finally:
-            app.set_dependencies(None)
+            app.consumer.set_dependencies(None)
 
     result: Result = {
         "status": "ok",

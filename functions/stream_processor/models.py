@@ -1,5 +1,4 @@
-"""The enrichment rules and the stored DynamoDB item (the event schema itself is
-``stream_pipeline.runtime.retail_event.RetailEvent``, shared with the other consumers).
+"""The retail event (the schema of the recipe's stream) and the enriched item stored for it.
 
 Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
 
@@ -11,27 +10,38 @@ Item key scheme (table: hash key ``userId`` (S), range key ``eventKey`` (S)):
   rewrites the same item -- the key does not depend on where the record sits in the stream;
 * the fixed-width prefix keeps ``begins_with``/``between`` time-range queries on ``eventKey``.
 
-Events without ``eventId`` get a derived one
-(``stream_pipeline.runtime.retail_event.derive_event_id``):
-``"sha256-" + sha256(canonical JSON of the decoded payload)`` where canonical JSON = sorted keys,
-no whitespace, UTF-8. Identical payloads without an ``eventId`` are therefore treated as the same
-event (they are indistinguishable).
+Events without ``eventId`` get the kit's derived one (``StreamRecord.derived_id``):
+``"sha256-" + sha256(canonical JSON of the decoded payload)``. Identical payloads without an
+``eventId`` are therefore treated as the same event (they are indistinguishable).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from stream_pipeline.runtime.retail_event import RetailEvent, derive_event_id
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-DYNAMODB_MAX_ITEM_BYTES: Final = 400 * 1024
+MIN_TIMESTAMP_MS: Final = 946_684_800_000
+"""2000-01-01T00:00:00Z. Also rejects epoch *seconds* sent by mistake."""
+MAX_TIMESTAMP_MS: Final = 4_102_444_800_000
+"""2100-01-01T00:00:00Z (exclusive); keeps the key prefix at 13 digits."""
+ITEM_KEY: Final = ("userId", "eventKey")
 
-AttributeValue = dict[str, Any]
-Item = dict[str, AttributeValue]
-ItemKey = tuple[str, str]
+
+class RetailEvent(BaseModel):
+    """One customer interaction as produced into the stream. Unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    userId: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    eventType: Annotated[str, StringConstraints(max_length=128)]
+    productId: Annotated[str, StringConstraints(max_length=256)]
+    timestamp: Annotated[int, Field(ge=MIN_TIMESTAMP_MS, lt=MAX_TIMESTAMP_MS)]
+    """Epoch milliseconds."""
+    eventId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    sessionId: Annotated[str, StringConstraints(max_length=256)] | None = None
 
 
 # event type -> (action, score); everything else is "interacted with", 1.
@@ -56,88 +66,28 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True, slots=True)
-class EnrichedEvent:
-    user_id: str
-    event_id: str
-    event_id_derived: bool
-    event_type: str
-    product_id: str
-    timestamp: int
-    session_id: str | None
-    action: str
-    event_score: int
-    insight: str
-    processed_at: str
-    extra_json: str | None
-    """Fields outside the schema, as canonical JSON (kept verbatim, not interpreted)."""
-
-    @property
-    def event_key(self) -> str:
-        return event_key(self.timestamp, self.event_id)
-
-    @property
-    def key(self) -> ItemKey:
-        return (self.user_id, self.event_key)
-
-    def to_item(self) -> Item:
-        """The DynamoDB item in low-level AttributeValue form."""
-        item: Item = {
-            "userId": {"S": self.user_id},
-            "eventKey": {"S": self.event_key},
-            "eventId": {"S": self.event_id},
-            "eventIdDerived": {"BOOL": self.event_id_derived},
-            "eventType": {"S": self.event_type},
-            "productId": {"S": self.product_id},
-            "timestamp": {"N": str(self.timestamp)},
-            "action": {"S": self.action},
-            "eventScore": {"N": str(self.event_score)},
-            "insight": {"S": self.insight},
-            "processedAt": {"S": self.processed_at},
-        }
-        if self.session_id is not None:
-            item["sessionId"] = {"S": self.session_id}
-        if self.extra_json is not None:
-            item["extra"] = {"S": self.extra_json}
-        return item
-
-
-def enrich(event: RetailEvent, canonical_payload: bytes, processed_at: datetime) -> EnrichedEvent:
-    """Apply the enrichment rules. ``canonical_payload`` feeds the derived event id."""
+def enrich(event: RetailEvent, event_id: str, processed_at: datetime) -> dict[str, Any]:
+    """The stored item: the event, its enrichment and its key. ``event_id``: the event's
+    ``eventId``, or the derived id when it has none."""
     action, score = enrichment_for(event.eventType)
-    extra = event.model_extra or {}
-    return EnrichedEvent(
-        user_id=event.userId,
-        event_id=event.eventId or derive_event_id(canonical_payload),
-        event_id_derived=event.eventId is None,
-        event_type=event.eventType,
-        product_id=event.productId,
-        timestamp=event.timestamp,
-        session_id=event.sessionId,
-        action=action,
-        event_score=score,
-        insight=f"User {event.userId} {action} product {event.productId}",
-        processed_at=iso_utc(processed_at),
-        extra_json=(
-            json.dumps(extra, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            if extra
-            else None
-        ),
-    )
-
-
-def item_size_bytes(item: Item) -> int:
-    """Upper bound of the DynamoDB item size (names + values; numbers counted at 21 bytes)."""
-    total = 0
-    for name, value in item.items():
-        total += len(name.encode())
-        if "S" in value:
-            total += len(value["S"].encode())
-        elif "N" in value:
-            total += 21
-        elif "BOOL" in value or "NULL" in value:
-            total += 1
-        else:  # pragma: no cover - to_item() only produces S, N and BOOL
-            msg = f"unsupported attribute type for size estimate: {sorted(value)}"
-            raise ValueError(msg)
-    return total
+    item: dict[str, Any] = {
+        "userId": event.userId,
+        "eventKey": event_key(event.timestamp, event_id),
+        "eventId": event_id,
+        "eventIdDerived": event.eventId is None,
+        "eventType": event.eventType,
+        "productId": event.productId,
+        "timestamp": event.timestamp,
+        "action": action,
+        "eventScore": score,
+        "insight": f"User {event.userId} {action} product {event.productId}",
+        "processedAt": iso_utc(processed_at),
+    }
+    if event.sessionId is not None:
+        item["sessionId"] = event.sessionId
+    if event.model_extra:
+        # Fields outside the schema, kept verbatim as canonical JSON (not interpreted).
+        item["extra"] = json.dumps(
+            event.model_extra, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+    return item

@@ -42,9 +42,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", CONSUMER)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", CONSUMER)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    app.set_dependencies(None)
+    app.consumer.set_dependencies(None)
     yield
-    app.set_dependencies(None)
+    app.consumer.set_dependencies(None)
 
 
 @functools.cache

@@ -16,10 +16,10 @@ from factories import REGION, FakeLambdaContext, typed
 
 from hydrate import app as hydrate_app
 from hydrate.config import Settings as HydrateSettings
+from stream_pipeline.kit import ConsumerSettings, Dependencies
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 from stream_processor import app
-from stream_processor.config import Settings
 
 TABLE_NAME = "retail-events-enriched"
 QUEUE_NAME = "stream-processor-dlq"
@@ -78,15 +78,15 @@ class Harness:
         table_name: str | None = None,
         s3: Any = None,
         payload_bucket: str | None = None,
-    ) -> app.Dependencies:
-        settings = Settings(
+    ) -> Dependencies:
+        settings = ConsumerSettings(
             table_name=table_name or self.aws.table_name,
             dlq_url=self.aws.queue_url,
             consumer_name=CONSUMER,
             payload_bucket=payload_bucket,
             **({"max_record_bytes": max_record_bytes} if max_record_bytes else {}),
         )
-        dependencies = app.Dependencies(
+        dependencies = Dependencies(
             settings=settings,
             dynamodb=dynamodb if dynamodb is not None else self.aws.dynamodb,
             sqs=sqs if sqs is not None else self.aws.sqs,
@@ -96,7 +96,7 @@ class Harness:
             write_policy=write_policy or RetryPolicy(),
             s3=s3,
         )
-        app.set_dependencies(dependencies)
+        app.consumer.set_dependencies(dependencies)
         return dependencies
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:

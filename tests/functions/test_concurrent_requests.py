@@ -20,9 +20,8 @@ from factories import client_error
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PublishReport
+from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter, Item, ItemKey, WriteReport
 from stream_pipeline.runtime.request_pool import RequestPool
-from stream_processor.models import Item, ItemKey
-from stream_processor.writer import DynamoBatchWriter, WriteReport
 
 TABLE = "retail-events-enriched"
 QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"
@@ -108,6 +107,9 @@ class Sleeps:
             self.delays.append(delay)
 
 
+KEY = ("userId", "eventKey")
+
+
 def _items(count: int) -> dict[ItemKey, Item]:
     return {
         ("user", f"k{n:03}"): {"userId": {"S": "user"}, "eventKey": {"S": f"k{n:03}"}}
@@ -117,7 +119,13 @@ def _items(count: int) -> dict[ItemKey, Item]:
 
 def _writer(client: FakeClient, pool: RequestPool, sleep: Sleeps) -> DynamoBatchWriter:
     return DynamoBatchWriter(
-        client, TABLE, policy=RetryPolicy(), sleep=sleep, rand=lambda: 0.5, pool=pool
+        client,
+        TABLE,
+        key_attributes=KEY,
+        policy=RetryPolicy(),
+        sleep=sleep,
+        rand=lambda: 0.5,
+        pool=pool,
     )
 
 
@@ -242,6 +250,7 @@ def test_a_request_retries_while_another_backs_off() -> None:
     report = DynamoBatchWriter(
         FakeClient(behaviour),
         TABLE,
+        key_attributes=KEY,
         policy=RetryPolicy(),
         sleep=sleep,
         rand=lambda: 0.5,

@@ -38,10 +38,10 @@ from stream_harness import (
     harness_session,
 )
 
+from stream_pipeline.kit import ConfigurationError, UnsupportedEventError
 from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 from stream_processor import app
-from stream_processor.config import ConfigurationError
 
 # --------------------------------------------------------------------------- happy path
 
@@ -453,16 +453,14 @@ def test_unexpected_error_in_one_record_reports_only_that_record(
     WHEN the batch is processed
     THEN only that record is reported for retry and the others are stored.
     """
-    from stream_processor import records
+    real_enrich = app.enrich
 
-    real_enrich = records.enrich
-
-    def flaky_enrich(event: Any, canonical: bytes, processed_at: Any) -> Any:
+    def flaky_enrich(event: Any, event_id: str, processed_at: Any) -> Any:
         if event.userId == "boom":
             raise RuntimeError("bug")
-        return real_enrich(event, canonical, processed_at)
+        return real_enrich(event, event_id, processed_at)
 
-    monkeypatch.setattr(records, "enrich", flaky_enrich)
+    monkeypatch.setattr(app, "enrich", flaky_enrich)
     event = kinesis_event_of([retail_event(userId=u) for u in ("a", "boom", "c")])
 
     failed = harness.failed_sequence_numbers(event)
@@ -485,7 +483,7 @@ def test_unsupported_event_source_fails_loudly(harness: Harness, records: list[A
     WHEN handled
     THEN the invocation fails with a clear error (a wiring mistake, nothing is dropped).
     """
-    with pytest.raises(app.UnsupportedEventError, match="aws:kinesis or aws:dynamodb"):
+    with pytest.raises(UnsupportedEventError, match="aws:kinesis or aws:dynamodb"):
         harness.invoke({"Records": records})
 
 
@@ -679,7 +677,7 @@ def test_invalid_max_record_bytes_is_named(monkeypatch: pytest.MonkeyPatch, valu
     monkeypatch.setenv("MAX_RECORD_BYTES", value)
 
     with pytest.raises(ConfigurationError, match=f"MAX_RECORD_BYTES.*{value!r}"):
-        app.get_dependencies()
+        app.consumer.get_dependencies()
 
 
 def test_dependencies_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -688,12 +686,12 @@ def test_dependencies_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DLQ_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq")
     monkeypatch.setenv("MAX_RECORD_BYTES", "2048")
 
-    dependencies = app.get_dependencies()
+    dependencies = app.consumer.get_dependencies()
 
     assert dependencies.settings.table_name == "events"
     assert dependencies.settings.max_record_bytes == 2048
     assert dependencies.settings.consumer_name == CONSUMER
-    assert app.get_dependencies() is dependencies
+    assert app.consumer.get_dependencies() is dependencies
 
 
 def _context() -> Any:

@@ -7,13 +7,20 @@ from datetime import UTC, datetime
 import pytest
 from factories import retail_event
 
-from stream_pipeline.runtime.retail_event import (
+from stream_pipeline.kit.dynamodb_sink import item_size_bytes
+from stream_pipeline.kit.settings import (
+    KINESIS_MAX_RECORD_BYTES,
+    ConfigurationError,
+    ConsumerSettings,
+)
+from stream_processor.models import (
     MAX_TIMESTAMP_MS,
     MIN_TIMESTAMP_MS,
     RetailEvent,
+    enrich,
+    enrichment_for,
+    event_key,
 )
-from stream_processor.config import KINESIS_MAX_RECORD_BYTES, ConfigurationError, Settings
-from stream_processor.models import enrich, enrichment_for, event_key, item_size_bytes
 
 # --------------------------------------------------------------------------- enrichment / keys
 
@@ -42,14 +49,13 @@ def test_enrich_builds_item_and_key() -> None:
         )
     )
 
-    enriched = enrich(event, b"{}", datetime(2025, 1, 1, 1, 2, 3, 456_789, tzinfo=UTC))
+    item = enrich(event, "e", datetime(2025, 1, 1, 1, 2, 3, 456_789, tzinfo=UTC))
 
-    item = enriched.to_item()
-    assert item["insight"] == {"S": "User u purchased product p"}
-    assert item["eventScore"] == {"N": "10"}
-    assert item["processedAt"] == {"S": "2025-01-01T01:02:03.456Z"}
-    assert item["eventKey"] == {"S": f"0{MIN_TIMESTAMP_MS}#e"}  # 2000-01-01 has 12 digits
-    assert enriched.key == ("u", f"0{MIN_TIMESTAMP_MS}#e")
+    assert item["insight"] == "User u purchased product p"
+    assert item["eventScore"] == 10
+    assert item["processedAt"] == "2025-01-01T01:02:03.456Z"
+    assert item["eventKey"] == f"0{MIN_TIMESTAMP_MS}#e"  # 2000-01-01 has 12 digits
+    assert (item["userId"], item["eventIdDerived"]) == ("u", False)
 
 
 def test_event_key_is_zero_padded_and_sorts_by_time() -> None:
@@ -61,10 +67,20 @@ def test_event_key_is_zero_padded_and_sorts_by_time() -> None:
 
 
 def test_item_size_counts_names_and_utf8_values() -> None:
-    """GIVEN an item WHEN sized THEN UTF-8 bytes of names and strings, 21 per number, 1 per bool."""
-    item = {"ab": {"S": "é"}, "n": {"N": "1"}, "b": {"BOOL": True}}
+    """GIVEN an item WHEN sized THEN UTF-8 bytes of names and strings, 21 per number, 1 per bool,
+    binary by length, 3 per map or list plus their members."""
+    item = {
+        "ab": {"S": "é"},
+        "n": {"N": "1"},
+        "b": {"BOOL": True},
+        "z": {"B": b"\x00\x01"},
+        "m": {"M": {"k": {"S": "v"}}},
+        "l": {"L": [{"N": "2"}]},
+    }
 
-    assert item_size_bytes(item) == (2 + 2) + (1 + 21) + (1 + 1)
+    assert item_size_bytes(item) == (2 + 2) + (1 + 21) + (1 + 1) + (1 + 2) + (1 + 3 + 1 + 1) + (
+        1 + 3 + 21
+    )
 
 
 # --------------------------------------------------------------------------- settings
@@ -75,15 +91,18 @@ def test_settings_defaults_and_consumer_name_fallbacks() -> None:
     back from the function name to the service name to a constant."""
     base = {"TABLE_NAME": " t ", "DLQ_URL": "q"}
 
-    settings = Settings.from_env(base)
+    def read(environ: dict[str, str]) -> ConsumerSettings:
+        return ConsumerSettings.from_env(name="stream_processor", needs_table=True, environ=environ)
+
+    settings = read(base)
     assert (settings.table_name, settings.max_record_bytes) == ("t", KINESIS_MAX_RECORD_BYTES)
     assert settings.consumer_name == "stream_processor"
-    assert Settings.from_env({**base, "POWERTOOLS_SERVICE_NAME": "svc"}).consumer_name == "svc"
+    assert read({**base, "POWERTOOLS_SERVICE_NAME": "svc"}).consumer_name == "svc"
     both = {**base, "POWERTOOLS_SERVICE_NAME": "svc", "AWS_LAMBDA_FUNCTION_NAME": "fn"}
-    assert Settings.from_env(both).consumer_name == "fn"
+    assert read(both).consumer_name == "fn"
 
 
 def test_settings_error_names_missing_variables() -> None:
     """GIVEN an empty environment WHEN read THEN the error lists both required variables."""
-    with pytest.raises(ConfigurationError, match="TABLE_NAME, DLQ_URL"):
-        Settings.from_env({})
+    with pytest.raises(ConfigurationError, match="DLQ_URL, TABLE_NAME"):
+        ConsumerSettings.from_env(name="stream_processor", needs_table=True, environ={})

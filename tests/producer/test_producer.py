@@ -24,7 +24,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from botocore.stub import Stubber
 from moto import mock_aws
 from pydantic import ValidationError
@@ -33,6 +32,8 @@ from rich.console import Console
 from email_notifier.models import NotificationFields
 from email_notifier.templates import TEMPLATES, render, template_values
 from stream_pipeline.cli_common import MAX_BYTES_PER_PUT, put_records_batches
+from stream_pipeline.kit.records import RecordDecoder, StreamRecord
+from stream_pipeline.kit.settings import KINESIS_MAX_RECORD_BYTES
 from stream_pipeline.producer import cli as producer
 from stream_pipeline.producer.generator import (
     POISON_KINDS,
@@ -42,9 +43,10 @@ from stream_pipeline.producer.generator import (
 )
 from stream_pipeline.producer.sender import TokenBucket, produce
 from stream_pipeline.runtime.aws_errors import RetryPolicy
-from stream_pipeline.runtime.retail_event import RetailEvent, event_from_document
-from stream_processor.config import Settings
-from stream_processor.records import RecordPreparer, Rejected, WriteCandidate
+from stream_pipeline.runtime.decoding import RecordRejectedError
+from stream_pipeline.runtime.retail_event import event_from_document
+from stream_processor import app
+from stream_processor.models import RetailEvent
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
@@ -118,11 +120,10 @@ def stored_records(client: Any, stream: str) -> dict[tuple[str, str], bytes]:
     return found
 
 
-def prepare(record: ProducedRecord) -> Any:
-    """The stream processor's own record preparation, on the record as Lambda delivers it."""
-    preparer = RecordPreparer(
-        Settings(table_name="t", dlq_url="https://q"), lambda: datetime(2025, 6, 15, tzinfo=UTC)
-    )
+def prepare(record: ProducedRecord) -> StreamRecord[RetailEvent] | RecordRejectedError:
+    """The stream processor's own decoding and record handler, on the record as Lambda
+    delivers it: the decoded record, or the rejection that dead-letters it."""
+    decoder: RecordDecoder[RetailEvent] = RecordDecoder(RetailEvent, KINESIS_MAX_RECORD_BYTES)
     raw = {
         "eventSource": "aws:kinesis",
         "eventSourceARN": f"arn:aws:kinesis:{REGION}:123456789012:stream/s",
@@ -133,7 +134,12 @@ def prepare(record: ProducedRecord) -> Any:
             "data": base64.b64encode(record.data).decode(),
         },
     }
-    return preparer.kinesis(KinesisStreamRecord(raw))
+    try:
+        decoded = decoder.kinesis(raw, datetime(2025, 6, 15, tzinfo=UTC))
+        app.record_handler(decoded)
+    except RecordRejectedError as exc:
+        return exc
+    return decoded
 
 
 # --------------------------------------------------------------------------- generated records
@@ -141,7 +147,7 @@ def prepare(record: ProducedRecord) -> Any:
 
 def test_valid_events_are_realistic_and_match_the_consumer_schema() -> None:
     """GIVEN 3,000 generated events (no poison)
-    WHEN validated with the shared runtime's RetailEvent and the consumer's preparation
+    WHEN validated with the retail processor's RetailEvent, decoding and record handler
     THEN every one is valid and stored; eventId is a uuid4; the partition key is the userId;
     timestamps are epoch ms from the start, never going back; the mix is about 70/20/10; there
     are hundreds of users and sessions of several events; carts and purchases name products.
@@ -151,7 +157,7 @@ def test_valid_events_are_realistic_and_match_the_consumer_schema() -> None:
     events = [RetailEvent.model_validate(json.loads(r.data)) for r in records]
 
     assert {r.kind for r in records} == {RecordKind.VALID}
-    assert all(isinstance(prepare(r), WriteCandidate) for r in records[:300])
+    assert all(isinstance(prepare(r), StreamRecord) for r in records[:300])
     assert all(uuid.UUID(e.eventId or "").version == 4 for e in events)
     assert [r.record_id for r in records] == [e.eventId for e in events]
     assert all(r.partition_key == e.userId for r, e in zip(records, events, strict=True))
@@ -185,8 +191,8 @@ def test_each_poison_kind_is_rejected_by_the_consumer_for_its_reason() -> None:
     assert {r.kind for r in records} == set(POISON_KINDS)
     assert all(r.record_id.startswith("poison-") for r in records)
     for record, outcome in outcomes:
-        assert isinstance(outcome, Rejected), record
-        assert outcome.category.value == record.kind.expected, (record, outcome.reason)
+        assert isinstance(outcome, RecordRejectedError), record
+        assert outcome.code == record.kind.expected, (record, outcome.reason)
         if record.kind is RecordKind.NOT_UTF8:
             assert outcome.reason.startswith("not UTF-8")
         elif record.kind is RecordKind.BAD_JSON:

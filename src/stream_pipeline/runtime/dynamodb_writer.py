@@ -1,4 +1,7 @@
-"""BatchWriteItem with de-duplicated keys, concurrent 25-item requests and bounded retries."""
+"""BatchWriteItem with de-duplicated keys, concurrent 25-item requests and bounded retries.
+
+Items are in DynamoDB's low-level form (``{"name": {"S": "..."}}``); an item's key is the tuple
+of its key attributes' values (:func:`item_key`), so a batch writes each key once."""
 
 from __future__ import annotations
 
@@ -14,9 +17,22 @@ from stream_pipeline.runtime.aws_errors import (
     describe_exception,
 )
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
-from stream_processor.models import Item, ItemKey
 
 MAX_ITEMS_PER_REQUEST: Final = 25
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+ItemKey = tuple[Any, ...]
+"""The values of an item's key attributes (a table's key attribute has one type: no clash)."""
+
+
+def item_key(item: Mapping[str, AttributeValue], key_attributes: tuple[str, ...]) -> ItemKey:
+    """The key of ``item``; a missing key attribute raises KeyError naming it."""
+    key = []
+    for name in key_attributes:
+        ((_, value),) = item[name].items()
+        key.append(value)
+    return tuple(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +51,8 @@ class WriteReport:
 
 
 class DynamoBatchWriter:
-    """Writes items keyed by (hash, range); callers pass at most one item per key.
+    """Writes items keyed by their key attributes (hash, or hash and range); callers pass at most
+    one item per key.
 
     The items are cut into requests of 25, which run concurrently on ``pool``. Each request
     retries on its own: its UnprocessedItems and retryable errors are re-sent after a backoff
@@ -54,7 +71,7 @@ class DynamoBatchWriter:
         policy: RetryPolicy,
         sleep: Callable[[float], None],
         rand: Callable[[], float],
-        key_attributes: tuple[str, str] = ("userId", "eventKey"),
+        key_attributes: tuple[str, ...],
         pool: RequestPool = SHARED_POOL,
     ) -> None:
         self._client = client
@@ -62,11 +79,11 @@ class DynamoBatchWriter:
         self._policy = policy
         self._sleep = sleep
         self._rand = rand
-        self._hash_key, self._range_key = key_attributes
+        self._key_attributes = key_attributes
         self._pool = pool
 
     def _key(self, item: Mapping[str, Any]) -> ItemKey:
-        return (str(item[self._hash_key]["S"]), str(item[self._range_key]["S"]))
+        return item_key(item, self._key_attributes)
 
     def write(self, items: Mapping[ItemKey, Item]) -> WriteReport:
         keys = list(items)

@@ -1,5 +1,9 @@
 """End of batch: one de-duplicated BatchWriteItem pass, then one DLQ pass, then per-record
-outcomes (``None`` = settled, exception = report as batch item failure)."""
+outcomes (``None`` = settled, exception = report as batch item failure).
+
+Every record ends stored, dead-lettered with its original bytes, or reported for retry: a
+record DynamoDB refuses is dead-lettered (``WRITE_REJECTED``), one it could not store yet, or
+whose envelope could not be sent, is reported so that the event source mapping retries it."""
 
 from __future__ import annotations
 
@@ -9,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from stream_pipeline.kit.records import Handled, Outcome, Rejected, Store
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeError, ErrorCategory
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher
-from stream_processor.models import Item, ItemKey
-from stream_processor.records import Prepared, Rejected, Skipped, WriteCandidate
-from stream_processor.writer import DynamoBatchWriter
+from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter, Item, ItemKey
 
 
 class Log(Protocol):
@@ -40,7 +43,10 @@ class BatchReport:
     """Records whose item is in the table (duplicates inside the batch included)."""
     duplicates: int = 0
     """Records that shared their item key with a later record of the same batch."""
+    handled: int = 0
+    """Records the handler settled without an item for the sink."""
     skipped: int = 0
+    """Records with nothing to handle (DynamoDB REMOVE records)."""
     dead_lettered: Counter[str] = field(default_factory=Counter)
     """Records dead-lettered, by reason code (the metric dimension ``ErrorCategory``)."""
     not_settled: int = 0
@@ -52,10 +58,10 @@ class BatchReport:
     dlq_claim_checked: int = 0
 
 
-class BatchSink:
+class BatchSettler:
     def __init__(
         self,
-        writer: DynamoBatchWriter,
+        writer: DynamoBatchWriter | None,
         publisher: DlqPublisher,
         *,
         consumer: str,
@@ -68,7 +74,7 @@ class BatchSink:
         self._clock = clock
         self._log = log
 
-    def settle(self, prepared: Sequence[Prepared]) -> tuple[list[Exception | None], BatchReport]:
+    def settle(self, prepared: Sequence[Outcome]) -> tuple[list[Exception | None], BatchReport]:
         report = BatchReport(records=len(prepared))
         outcomes: list[Exception | None] = [None] * len(prepared)
 
@@ -77,38 +83,44 @@ class BatchSink:
         latest: dict[ItemKey, Item] = {}
         candidates = 0
         for entry in prepared:
-            if isinstance(entry, WriteCandidate):
+            if isinstance(entry, Store):
                 candidates += 1
-                latest[entry.event.key] = entry.item
+                latest[entry.key] = entry.item
         report.duplicates = candidates - len(latest)
-        written = self._writer.write(latest) if latest else None
+        if latest and self._writer is None:
+            msg = "the record handler returned items, but the consumer has no sink"
+            raise RuntimeError(msg)
+        written = self._writer.write(latest) if latest and self._writer is not None else None
         if written is not None:
             report.write_requests = written.requests
             report.write_retries = written.retry_requests
 
         to_dlq: list[tuple[int, Rejected]] = []
         for index, entry in enumerate(prepared):
-            if isinstance(entry, WriteCandidate):
-                failure = written.failures.get(entry.event.key) if written is not None else None
+            if isinstance(entry, Store):
+                failure = written.failures.get(entry.key) if written is not None else None
                 if failure is None:
                     report.stored += 1
                 elif failure.rejected:
                     to_dlq.append(
                         (
                             index,
-                            Rejected(entry.source, ErrorCategory.WRITE_REJECTED, failure.reason),
+                            Rejected(entry.origin, ErrorCategory.WRITE_REJECTED, failure.reason),
                         )
                     )
                 else:
                     outcomes[index] = WriteFailedError(failure.reason)
                     self._log.warning(
                         "record not stored; reporting it for retry",
-                        extra={**entry.source.log_keys(), "reason": failure.reason},
+                        extra={**entry.origin.log_keys(), "reason": failure.reason},
                     )
             elif isinstance(entry, Rejected):
                 to_dlq.append((index, entry))
-            elif isinstance(entry, Skipped):
-                report.skipped += 1
+            elif isinstance(entry, Handled):
+                if entry.skipped:
+                    report.skipped += 1
+                else:
+                    report.handled += 1
 
         # 2. Dead letters (permanent errors), in one SendMessageBatch pass.
         if to_dlq:
@@ -129,8 +141,8 @@ class BatchSink:
         for index, rejected in to_dlq:
             try:
                 envelopes.append(
-                    rejected.source.envelope(
-                        rejected.category, rejected.reason, self._consumer, failed_at
+                    rejected.origin.envelope(
+                        rejected.code, rejected.reason, self._consumer, failed_at
                     )
                 )
             except EnvelopeError as exc:
@@ -145,13 +157,13 @@ class BatchSink:
         report.dlq_claim_checked = published.claim_checked
         for position, (index, rejected) in enumerate(owners):
             log_keys = {
-                **rejected.source.log_keys(),
-                "error_category": rejected.category.value,
+                **rejected.origin.log_keys(),
+                "error_category": str(rejected.code),
                 "reason": rejected.reason,
             }
             send_failure = published.failures.get(position)
             if send_failure is None:
-                report.dead_lettered[str(rejected.category)] += 1
+                report.dead_lettered[str(rejected.code)] += 1
                 self._log.warning("record sent to DLQ", extra=log_keys)
             else:
                 outcomes[index] = DlqSendFailedError(send_failure)

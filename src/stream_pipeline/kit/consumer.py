@@ -1,0 +1,353 @@
+""":class:`StreamConsumer`: a team's record handler with every zero-loss guarantee around it.
+
+Per batch: each record is decoded and validated (:mod:`stream_pipeline.kit.records`), the
+team's handler runs on it, then :class:`~stream_pipeline.kit.settle.BatchSettler` writes the
+handlers' items (one BatchWriteItem pass) and dead-letters the rejections (one SendMessageBatch
+pass, claim-checking oversized payloads to S3). A permanent rejection goes to the DLQ with its
+original bytes; anything transient, including a crash of the handler on one record, makes only
+that record a batch item failure, which the event source mapping retries.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import boto3
+from aws_lambda_powertools import single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from pydantic import BaseModel
+
+from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
+from stream_pipeline.kit.records import (
+    Handled,
+    Outcome,
+    RecordDecoder,
+    Rejected,
+    Store,
+    StreamRecord,
+    origin_of,
+)
+from stream_pipeline.kit.settings import ConfigurationError, ConsumerSettings
+from stream_pipeline.kit.settle import BatchReport, BatchSettler
+from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.decoding import RecordRejectedError
+from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
+from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
+from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
+from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter
+from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
+from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
+
+EVENT_TYPES: Final = {
+    KINESIS_SOURCE: EventType.KinesisDataStreams,
+    DYNAMODB_SOURCE: EventType.DynamoDBStreams,
+}
+
+# Items are built by the kit, not by callers: botocore's parameter validation would re-check
+# every attribute of every item (about half the CPU per record, docs/performance.md) for
+# nothing; DynamoDB still validates every request server-side.
+DYNAMODB_CONFIG: Final = SDK_CONFIG.merge(Config(parameter_validation=False))
+
+RecordHandler = Callable[[StreamRecord[Any]], Any]
+"""The team's code: a record -> an item for the sink (a mapping or a pydantic model), or None.
+Raise :class:`~stream_pipeline.kit.Reject` for a record that can never be processed."""
+
+
+class UnsupportedEventError(ValueError):
+    """The function was wired to something other than one Kinesis or DynamoDB stream."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Dependencies:
+    """Everything a consumer needs from the outside world; tests replace it."""
+
+    settings: ConsumerSettings
+    sqs: Any
+    dynamodb: Any = None
+    """Only with a sink: the BatchWriteItem client."""
+    s3: Any = None
+    """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+    clock: Callable[[], datetime] = _utc_now
+    write_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
+    pool: RequestPool = SHARED_POOL
+    """Runs a batch's BatchWriteItem requests, then its SendMessageBatch requests, concurrently."""
+
+    @classmethod
+    def from_env(cls, name: str, sink: DynamoDBSink | None) -> Dependencies:
+        settings = ConsumerSettings.from_env(
+            name=name,
+            table_name=sink.table_name if sink is not None else None,
+            needs_table=sink is not None,
+        )
+        return cls(
+            settings=settings,
+            sqs=boto3.client("sqs", config=SDK_CONFIG),
+            dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
+            s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
+        )
+
+
+def detect_event_type(name: str, records: Sequence[Any]) -> EventType:
+    sources = {
+        record.get("eventSource") if isinstance(record, dict) else None for record in records
+    }
+    if len(sources) == 1:
+        (source,) = sources
+        if source in EVENT_TYPES:
+            return EVENT_TYPES[source]
+    msg = (
+        f"{name} expects records from one Kinesis or DynamoDB stream "
+        f"(eventSource aws:kinesis or aws:dynamodb); got {sorted(map(str, sources))}"
+    )
+    raise UnsupportedEventError(msg)
+
+
+def table_name_of(name_or_arn: str) -> str:
+    # arn:aws:dynamodb:<region>:<account>:table/<name>[/stream/<label>]
+    if name_or_arn.startswith("arn:"):
+        resource = name_or_arn.split(":", 5)[-1].split("/")
+        if len(resource) >= 2 and resource[0] == "table":
+            return resource[1]
+    return name_or_arn
+
+
+class StreamConsumer[EventT]:
+    """A Lambda consumer of a Kinesis or DynamoDB stream built around one record handler.
+
+    ``model``: a pydantic model every record must validate against (else ``SCHEMA_VIOLATION``);
+    None hands the decoded JSON document to the handler. ``sink``: where the handler's items go;
+    None for a handler that returns None (it stores nothing, or stores on its own). ``name``:
+    the consumer's name in envelopes and errors (the function name at run time).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: type[BaseModel] | None = None,
+        sink: DynamoDBSink | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.sink = sink
+        self.logger, self.tracer, self.metrics = powertools()
+        self._handler: RecordHandler | None = None
+        self._dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(
+            lambda: Dependencies.from_env(name, sink)
+        )
+        self.lambda_handler = self._decorated_lambda_handler()
+        self._traced_settle = self.tracer.capture_method(capture_response=False)(
+            BatchSettler.settle
+        )
+
+    # ----------------------------------------------------------------- the team's code
+
+    def record_handler(self, handler: RecordHandler) -> RecordHandler:
+        """Decorator: register the consumer's record handler."""
+        self._handler = handler
+        return handler
+
+    # ----------------------------------------------------------------- dependencies
+
+    def get_dependencies(self) -> Dependencies:
+        return self._dependencies.get()
+
+    def set_dependencies(self, dependencies: Dependencies | None) -> None:
+        """Replace (or with None forget) the dependencies -- for tests and local runtimes."""
+        self._dependencies.set(dependencies)
+
+    # ----------------------------------------------------------------- one batch
+
+    def _decorated_lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], Any]:
+        logger, tracer, metrics = self.logger, self.tracer, self.metrics
+
+        @logger.inject_lambda_context(correlation_id_path="Records[0].eventID", clear_state=True)
+        @tracer.capture_lambda_handler(capture_response=False)
+        @metrics.log_metrics(capture_cold_start_metric=True)
+        def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+            return self.process_batch(event, context, self.get_dependencies())
+
+        decorated: Callable[[dict[str, Any], LambdaContext], Any] = lambda_handler
+        return decorated
+
+    def process_batch(
+        self,
+        event: Mapping[str, Any],
+        context: LambdaContext | None,
+        dependencies: Dependencies,
+    ) -> PartialItemFailureResponse:
+        records: list[dict[str, Any]] = list(event.get("Records") or [])
+        if not records:
+            self.logger.info("empty batch")
+            self._emit_metrics(BatchReport(), received=0, failures=0)
+            return {"batchItemFailures": []}
+        if self._handler is None:
+            msg = f"{self.name}: no record handler (decorate one with @consumer.record_handler)"
+            raise ConfigurationError(msg)
+        event_type = detect_event_type(self.name, records)
+        settings = dependencies.settings
+        if event_type is EventType.DynamoDBStreams:
+            self._refuse_self_loop(records, settings)
+
+        reports: list[BatchReport] = []
+        settler = self._settler(dependencies)
+
+        def settle(outcomes: Sequence[Outcome]) -> list[Any]:
+            results, report = self._traced_settle(settler, outcomes)
+            reports.append(report)
+            return results
+
+        per_record = self._per_record(event_type, settings, dependencies.clock())
+        processor = DeferredBatchProcessor(
+            event_type, settle, on_handler_error=self._log_handler_error
+        )
+        response = process_partial_response(
+            event=dict(event), record_handler=per_record, processor=processor, context=context
+        )
+
+        report = reports[0] if reports else BatchReport()
+        failures = len(response["batchItemFailures"])
+        self._emit_metrics(report, received=len(records), failures=failures)
+        self.logger.info(
+            "batch done",
+            extra={
+                "records": len(records),
+                "stored": report.stored,
+                "handled": report.handled,
+                "dead_lettered": dict(report.dead_lettered),
+                "skipped": report.skipped,
+                "batch_item_failures": failures,
+                "write_requests": report.write_requests,
+                "write_retries": report.write_retries,
+                "dlq_requests": report.dlq_requests,
+            },
+        )
+        return response
+
+    def _per_record(
+        self, event_type: EventType, settings: ConsumerSettings, received_at: datetime
+    ) -> Callable[[Any], Outcome]:
+        decoder: RecordDecoder[EventT] = RecordDecoder(self.model, settings.max_record_bytes)
+        handler = self._handler
+        sink = self.sink
+        kinesis = event_type is EventType.KinesisDataStreams
+        assert handler is not None
+
+        # Powertools passes the record as ``record=``: its data class, the raw dict inside.
+        def per_record(record: Any) -> Outcome:
+            raw = record.raw_event
+            try:
+                decoded = (
+                    decoder.kinesis(raw, received_at)
+                    if kinesis
+                    else decoder.dynamodb(raw, received_at)
+                )
+                if isinstance(decoded, Handled):
+                    return decoded
+                result = handler(decoded)
+                if result is None:
+                    return Handled(decoded.origin)
+                if sink is None:
+                    msg = f"{self.name}: the record handler returned an item but there is no sink"
+                    raise ConfigurationError(msg)
+                item, key = sink.item(result)
+                return Store(decoded.origin, item, key)
+            except RecordRejectedError as exc:
+                return Rejected(origin_of(raw, kinesis=kinesis), exc.code, exc.reason)
+
+        return per_record
+
+    def _settler(self, dependencies: Dependencies) -> BatchSettler:
+        settings = dependencies.settings
+        writer = None
+        if self.sink is not None:
+            writer = DynamoBatchWriter(
+                dependencies.dynamodb,
+                settings.table_name or "",
+                key_attributes=tuple(self.sink.key),
+                policy=dependencies.write_policy,
+                sleep=dependencies.sleep,
+                rand=dependencies.rand,
+                pool=dependencies.pool,
+            )
+        publisher = DlqPublisher(
+            dependencies.sqs,
+            settings.dlq_url,
+            policy=dependencies.dlq_policy,
+            sleep=dependencies.sleep,
+            rand=dependencies.rand,
+            pool=dependencies.pool,
+            payload_bucket=(
+                PayloadBucket(dependencies.s3, settings.payload_bucket)
+                if settings.payload_bucket is not None
+                else None
+            ),
+        )
+        return BatchSettler(
+            writer,
+            publisher,
+            consumer=settings.consumer_name,
+            clock=dependencies.clock,
+            log=self.logger,
+        )
+
+    def _refuse_self_loop(
+        self, records: Sequence[dict[str, Any]], settings: ConsumerSettings
+    ) -> None:
+        """Consuming the stream of the table we write to would feed our own writes back."""
+        if self.sink is None or settings.table_name is None:
+            return
+        target = table_name_of(settings.table_name)
+        for arn in {str(record.get("eventSourceARN") or "") for record in records}:
+            if arn.startswith("arn:") and table_name_of(arn) == target:
+                msg = f"{self.name} is consuming the stream of its own TABLE_NAME ({target})"
+                raise ConfigurationError(msg)
+
+    def _log_handler_error(self, record: Any, error: BaseException) -> None:
+        raw = getattr(record, "raw_event", {}) or {}
+        self.logger.error(
+            "unexpected error while handling record; reporting it for retry",
+            extra={"record_event_id": raw.get("eventID"), "error": repr(error)},
+        )
+
+    def _emit_metrics(self, report: BatchReport, received: int, failures: int) -> None:
+        metrics = self.metrics
+        count = MetricUnit.Count
+        metrics.add_metric(name="RecordsReceived", unit=count, value=received)
+        metrics.add_metric(
+            name="RecordsProcessed", unit=count, value=report.stored + report.handled
+        )
+        metrics.add_metric(
+            name="RecordsSentToDlq", unit=count, value=sum(report.dead_lettered.values())
+        )
+        metrics.add_metric(name="RecordsSkipped", unit=count, value=report.skipped)
+        metrics.add_metric(name="BatchItemFailures", unit=count, value=failures)
+        metrics.add_metric(name="BatchWriteRetries", unit=count, value=report.write_retries)
+        metrics.add_metric(name="DlqSendRetries", unit=count, value=report.dlq_retries)
+        metrics.add_metric(name="DlqPayloadsOmitted", unit=count, value=report.dlq_truncated)
+        metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=report.dlq_claim_checked)
+        metrics.add_metric(name="DuplicateRecordsInBatch", unit=count, value=report.duplicates)
+        for code, value in sorted(report.dead_lettered.items()):
+            with single_metric(
+                name="RecordsSentToDlqByCategory",
+                unit=count,
+                value=value,
+                namespace=metrics.namespace,
+            ) as metric:
+                metric.add_dimension(name="ErrorCategory", value=code)
