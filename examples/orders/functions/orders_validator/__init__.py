@@ -1,0 +1,1 @@
+"""Orders validator: a team's consumer on the stream pipeline's consumer kit."""
