@@ -125,10 +125,15 @@ def discarded(streams: Streams, payloads: list[bytes], keys: list[str]) -> list[
     ]
 
 
-def discarded_items(streams: Streams, documents: list[dict[str, Any]]) -> list[Any]:
-    """Write the items into the source table; return their DynamoDB stream records as the event
-    source mapping delivered them (its batch)."""
-    streams.write_source_items(documents)
+def discarded_items(
+    streams: Streams,
+    documents: list[dict[str, Any]],
+    typed_attributes: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Write the items (with ``typed_attributes`` added to each, in DynamoDB's typed form) into
+    the source table; return their DynamoDB stream records as the event source mapping
+    delivered them (its batch)."""
+    streams.write_source_items(documents, typed_attributes=typed_attributes)
     iterator = streams.dynamodbstreams.get_shard_iterator(
         StreamArn=streams.dynamodb_stream_arn,
         ShardId=streams.dynamodb_shard_id,
@@ -566,6 +571,39 @@ def test_dynamodb_object_is_skipped_without_target_and_replayed_with_one(
     )
     assert harness.invoke(event) == {"batchItemFailures": []}
     assert [item["userId"] for item in aws.items()] == ["from-ddb"]
+
+
+def test_dynamodb_object_with_binary_attributes_is_replayed_and_stored(
+    aws: Aws, streams: Streams, bucket: str, harness: Harness
+) -> None:
+    """GIVEN an object of a DynamoDB stream mapping whose item has Binary values (a B and, in a
+    map, a BS)
+    WHEN replayed with --target <kinesis stream>
+    THEN its NewImage goes in as plain JSON with each binary value as base64 text, the object is
+    deleted, and the stream processor stores the event.
+    """
+    document = {"pk": "outbox#3", **retail_event(userId="s3-binary")}
+    binary = {
+        "signature": {"B": b"\xde\xad\xbe\xef"},
+        "parts": {"M": {"chunks": {"BS": [b"\x00\x01", b"\x02"]}}},
+    }
+    batch = discarded_items(streams, [document], typed_attributes=binary)
+    write_object(streams, batch, kind="dynamodb")
+
+    report = run_bucket(streams, target="retail-events")
+
+    assert report.counts == {S3_ON_FAILURE: Counter({Outcome.REPLAYED: 1})}
+    (record,) = streams.records()
+    replayed = json.loads(record["Data"])
+    assert replayed["signature"] == "3q2+7w=="
+    assert sorted(replayed["parts"]["chunks"]) == ["AAE=", "Ag=="]
+    assert object_keys(streams) == []
+    event = kinesis_event_from_get_records(
+        [record], stream_arn=streams.stream_arn, shard_id=streams.shard_id
+    )
+    assert harness.invoke(event) == {"batchItemFailures": []}
+    (item,) = aws.items()
+    assert json.loads(item["extra"])["signature"] == "3q2+7w=="
 
 
 def test_dynamodb_object_without_payload_is_read_back_from_its_stream(
