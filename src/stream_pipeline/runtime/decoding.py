@@ -62,6 +62,14 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(msg)
 
 
+# One decoder and one encoder for every record: json.loads/json.dumps with options build a new
+# one per call, a measurable share of the per-record CPU (docs/performance.md).
+_JSON_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+_CANONICAL_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def decode_kinesis_data(data: object, *, max_bytes: int | None = None) -> bytes:
     """The bytes of a Lambda Kinesis record's ``data`` field (base64), at most ``max_bytes``."""
     if not isinstance(data, str):
@@ -86,7 +94,7 @@ def parse_json_payload(payload: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise RecordRejectedError(ErrorCategory.INVALID_ENCODING, f"not UTF-8: {exc}") from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _JSON_DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         raise RecordRejectedError(ErrorCategory.INVALID_JSON, f"not valid JSON: {exc}") from exc
 
@@ -94,9 +102,7 @@ def parse_json_payload(payload: bytes) -> Any:
 def canonical_json_bytes(document: Any) -> bytes:
     """``document`` as canonical JSON: sorted keys, no whitespace, UTF-8."""
     try:
-        return json.dumps(
-            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
+        return _CANONICAL_ENCODER.encode(document).encode("utf-8")
     except (ValueError, RecursionError) as exc:
         # e.g. "\ud800": valid JSON syntax, but not representable as UTF-8 / in DynamoDB.
         raise RecordRejectedError(
