@@ -425,11 +425,7 @@ class StreamConsumer[EventT]:
             sleep=dependencies.sleep,
             rand=dependencies.rand,
             pool=dependencies.pool,
-            payload_bucket=(
-                PayloadBucket(dependencies.s3, settings.payload_bucket)
-                if settings.payload_bucket is not None
-                else None
-            ),
+            payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
         )
         return BatchSettler(
             writer,
