@@ -1,4 +1,10 @@
-"""Configuration of the e-mail notifier, read once from the environment (the cold start)."""
+"""The e-mail notifier's own configuration, read once from the environment (the cold start).
+
+The DLQ (``DLQ_URL``), the claim-check bucket (``PAYLOAD_BUCKET``) and the envelopes'
+``consumer`` name are the consumer kit's settings (``stream_pipeline.kit.ConsumerSettings``);
+the kit checks :data:`REQUIRED_VARIABLES` together with its own, so that the cold start's
+error names every missing variable.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,18 @@ from typing import Final
 
 from email_notifier.models import InvalidAddressError, check_address
 from email_notifier.templates import TEMPLATES
-from stream_pipeline.runtime.claim_check import payload_bucket_from_env
+from stream_pipeline.kit import ConfigurationError
 
-DEFAULT_CONSUMER_NAME: Final = "email_notifier"
+NAME: Final = "email_notifier"
+"""The consumer's name: in errors, and the envelopes' ``consumer`` outside Lambda."""
 DEFAULT_EXPIRES_AFTER_SECONDS: Final = 30 * 24 * 60 * 60
 """2592000 s = 30 days: longer than the stream's default retention (24 h, at most 365 days when
 raised) and the DLQ's (at most 14 days) plus time to replay, see README.md."""
 DEFAULT_NOTIFY_EVENT_TYPES: Final = frozenset({"purchase"})
-REQUIRED_VARIABLES: Final = ("SENDER_ADDRESS", "IDEMPOTENCY_TABLE_NAME", "DLQ_URL")
+REQUIRED_VARIABLES: Final = ("SENDER_ADDRESS", "IDEMPOTENCY_TABLE_NAME")
+"""The notifier's own required variables (the kit requires DLQ_URL)."""
 
-
-class ConfigurationError(RuntimeError):
-    """The function is deployed with a missing or invalid setting."""
+__all__ = ["ConfigurationError", "Settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +35,9 @@ class Settings:
     sender_address: str
     """SES ``FromEmailAddress``: ``shop@example.com`` or ``Shop <shop@example.com>``."""
     idempotency_table_name: str
-    dlq_url: str
     configuration_set_name: str | None = None
     idempotency_expires_after_seconds: int = DEFAULT_EXPIRES_AFTER_SECONDS
     notify_event_types: frozenset[str] = DEFAULT_NOTIFY_EVENT_TYPES
-    consumer_name: str = DEFAULT_CONSUMER_NAME
-    """The ``consumer`` of the DLQ envelopes: the Lambda function's name."""
-    payload_bucket: str | None = None
-    """S3 bucket for the payloads of envelopes too large for an SQS message (claim-check)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,30 +45,16 @@ class Settings:
         env = os.environ if environ is None else environ
         missing = [name for name in REQUIRED_VARIABLES if not env.get(name, "").strip()]
         if missing:
-            msg = "email_notifier: missing required environment variable(s): " + ", ".join(missing)
+            msg = f"{NAME}: missing required environment variable(s): " + ", ".join(missing)
             raise ConfigurationError(msg)
-
-        try:
-            payload_bucket = payload_bucket_from_env(env)
-        except ValueError as exc:
-            msg = f"email_notifier: {exc}"
-            raise ConfigurationError(msg) from exc
-        consumer = (
-            env.get("AWS_LAMBDA_FUNCTION_NAME")
-            or env.get("POWERTOOLS_SERVICE_NAME")
-            or DEFAULT_CONSUMER_NAME
-        )
         return cls(
             sender_address=_sender(env["SENDER_ADDRESS"]),
             idempotency_table_name=env["IDEMPOTENCY_TABLE_NAME"].strip(),
-            dlq_url=env["DLQ_URL"].strip(),
             configuration_set_name=env.get("CONFIGURATION_SET_NAME", "").strip() or None,
             idempotency_expires_after_seconds=_expires_after(
                 env.get("IDEMPOTENCY_EXPIRES_AFTER_SECONDS", "")
             ),
             notify_event_types=_event_types(env.get("NOTIFY_EVENT_TYPES", "")),
-            consumer_name=consumer,
-            payload_bucket=payload_bucket,
         )
 
 

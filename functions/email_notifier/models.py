@@ -1,6 +1,8 @@
-"""What the notifier reads from an event beyond the shared ``RetailEvent`` schema.
+"""What the notifier reads from an event: :class:`NotifierEvent`, the fields every record must
+have (validated by the consumer kit), and :class:`NotificationFields`, the fields of a notified
+event (validated only for the event types that are notified).
 
-The recipient is the event's ``email`` field (an extra field of ``RetailEvent``). It must be a
+The recipient is the event's ``email`` field. It must be a
 plain address (``local-part@domain``) SES can deliver to; :func:`check_address` is deliberately
 stricter than RFC 5322 (no display names, comments, quoted local parts, IP-literal domains or
 non-ASCII characters), because anything else is a producer bug rather than a real customer
@@ -16,6 +18,11 @@ import re
 from typing import Annotated, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MIN_TIMESTAMP_MS: Final = 946_684_800_000
+"""2000-01-01T00:00:00Z. Also rejects epoch *seconds* sent by mistake."""
+MAX_TIMESTAMP_MS: Final = 4_102_444_800_000
+"""2100-01-01T00:00:00Z (exclusive)."""
 
 MAX_ADDRESS_CHARS: Final = 254
 """RFC 5321 path limit (256) minus the angle brackets."""
@@ -81,6 +88,25 @@ def _address(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_address)]
+
+
+class NotifierEvent(BaseModel):
+    """The fields of a stream event the notifier reads, validated strictly for every record
+    (same bounds as the retail schema's); other fields are ignored here.
+
+    A violation is a permanent error of the record (dead-lettered as ``SCHEMA_VIOLATION`` by
+    the consumer kit). The event id is ``eventId`` or, without one, the kit's derived id
+    (``StreamRecord.derived_id``: ``sha256-`` + sha256 of the canonical JSON payload).
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    userId: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    eventType: Annotated[str, StringConstraints(max_length=128)]
+    productId: Annotated[str, StringConstraints(max_length=256)]
+    timestamp: Annotated[int, Field(ge=MIN_TIMESTAMP_MS, lt=MAX_TIMESTAMP_MS)]
+    """Epoch milliseconds."""
+    eventId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
 class NotificationFields(BaseModel):

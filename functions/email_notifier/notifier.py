@@ -4,7 +4,7 @@ The send is wrapped in Powertools' ``idempotent_function`` with a ``DynamoDBPers
 (default attributes: key ``id``, TTL ``expiration``, ``status``, ``data``,
 ``in_progress_expiration``). The idempotency key is ``email_notifier#`` + md5 of the JSON list
 ``[<event id>, <template name>]``: the event id is ``eventId`` or, without one, the id derived
-from the payload (``stream_pipeline.runtime.retail_event``), so an ESM retry, a second copy in
+from the payload (the consumer kit's ``StreamRecord.derived_id``), so an ESM retry, a second copy in
 the same batch and a replay from the DLQ all map to the same record. The key does not depend on
 the Lambda function's name or on this module's layout, so renaming either does not re-send anything.
 

@@ -32,8 +32,7 @@ from datetime import UTC, datetime
 from string import Template
 from typing import Final
 
-from email_notifier.models import NotificationFields
-from stream_pipeline.runtime.retail_event import DecodedEvent
+from email_notifier.models import NotificationFields, NotifierEvent
 
 MAX_SUBJECT_CHARS: Final = 200
 NOT_AVAILABLE: Final = "n/a"
@@ -98,14 +97,16 @@ def _amount(cents: int, currency: str | None) -> str:
     return f"{amount} {currency}" if currency else amount
 
 
-def template_values(decoded: DecodedEvent, fields: NotificationFields) -> dict[str, str]:
-    """The placeholders' values for one event (plain text; :func:`render` escapes them)."""
-    event = decoded.event
+def template_values(
+    event: NotifierEvent, event_id: str, fields: NotificationFields
+) -> dict[str, str]:
+    """The placeholders' values for one event (plain text; :func:`render` escapes them).
+    ``event_id``: the event's ``eventId``, or its derived id when it has none."""
     quantity = fields.quantity or 1
     placed_at = datetime.fromtimestamp(event.timestamp / 1000, UTC)
     return {
-        "event_id": decoded.event_id,
-        "order_id": decoded.event_id,
+        "event_id": event_id,
+        "order_id": event_id,
         "user_id": event.userId,
         "product_id": event.productId,
         "product": fields.productName or event.productId,

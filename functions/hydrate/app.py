@@ -112,11 +112,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         sleep=dependencies.sleep,
         rand=dependencies.rand,
         pool=dependencies.pool,
-        payload_bucket=(
-            PayloadBucket(dependencies.s3, settings.payload_bucket)
-            if settings.payload_bucket is not None
-            else None
-        ),
+        payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
     )
     published = publisher.publish(envelopes)
     _emit_metrics(report, published=published)

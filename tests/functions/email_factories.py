@@ -18,6 +18,7 @@ from moto.ses.models import ses_backends
 from email_notifier import app
 from email_notifier.config import Settings
 from email_notifier.notifier import IDEMPOTENCY_KEY_PREFIX
+from stream_pipeline.kit import ConsumerSettings, Dependencies
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 
@@ -198,28 +199,31 @@ class NotifierHarness:
         dynamodb: Any = None,
         sqs: Any = None,
         **settings: Any,
-    ) -> app.Dependencies:
-        """Fresh dependencies (as after a cold start); ``settings`` override ``Settings``."""
+    ) -> Dependencies:
+        """Fresh dependencies (as after a cold start); ``settings`` override the notifier's
+        ``Settings``. The kit's settings name the DLQ and the envelopes' consumer."""
         self.ses = recording(sesv2 if sesv2 is not None else self.aws.sesv2)
-        dependencies = app.Dependencies(
-            settings=Settings(
+        resources = app.NotifierResources.create(
+            Settings(
                 **{
                     "sender_address": SENDER_ADDRESS,
                     "idempotency_table_name": self.aws.table_name,
-                    "dlq_url": self.aws.queue_url,
-                    "consumer_name": NOTIFIER_CONSUMER,
                     **settings,
                 }
             ),
             sesv2=self.ses,
             dynamodb=dynamodb if dynamodb is not None else self.aws.dynamodb,
+        )
+        dependencies = Dependencies(
+            settings=ConsumerSettings(dlq_url=self.aws.queue_url, consumer_name=NOTIFIER_CONSUMER),
             sqs=sqs if sqs is not None else self.aws.sqs,
             sleep=self.sleeps.append,
             rand=lambda: 0.5,
             clock=lambda: FIXED_NOW,
             dlq_policy=RetryPolicy(max_attempts=3),
+            extras=resources,
         )
-        app.set_dependencies(dependencies)
+        app.consumer.set_dependencies(dependencies)
         return dependencies
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from email_notifier import app, templates
 from email_notifier.config import DEFAULT_EXPIRES_AFTER_SECONDS, ConfigurationError, Settings
 from email_notifier.models import InvalidAddressError, check_address
 from email_notifier.templates import EmailTemplate
+from stream_pipeline.kit import ConsumerSettings
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 
 
@@ -58,9 +59,9 @@ def _notifier_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """None of the notifier's variables from the shell; no dependencies cached across tests."""
     for name in ENVIRONMENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    app.set_dependencies(None)
+    app.consumer.set_dependencies(None)
     yield
-    app.set_dependencies(None)
+    app.consumer.set_dependencies(None)
 
 
 @pytest.fixture
@@ -625,15 +626,15 @@ def test_long_subject_is_shortened_and_missing_price_reads_n_a() -> None:
     WHEN rendered
     THEN the subject is at most 200 characters, ending in an ellipsis, and totals read n/a.
     """
-    from email_notifier.models import NotificationFields
-    from stream_pipeline.runtime.retail_event import event_from_document
+    from email_notifier.models import NotificationFields, NotifierEvent
 
     document = purchase_event(productName="x" * 250, priceCents=MISSING, currency=MISSING)
-    decoded = event_from_document(document)
-    fields = NotificationFields.model_validate(decoded.event.model_extra)
+    event = NotifierEvent.model_validate(document)
+    fields = NotificationFields.model_validate(document)
 
     rendered = templates.render(
-        templates.ORDER_CONFIRMATION, templates.template_values(decoded, fields)
+        templates.ORDER_CONFIRMATION,
+        templates.template_values(event, document["eventId"], fields),
     )
 
     assert len(rendered.subject) == 200
@@ -746,7 +747,7 @@ def test_cold_start_reads_the_environment(
     assert response == {"batchItemFailures": []}
     (sent,) = notifier_aws.sent()
     assert sent.source == SENDER_IDENTITY
-    settings = app.get_dependencies().settings
+    settings = app.consumer.extras.settings
     assert settings.configuration_set_name is None
     assert settings.idempotency_expires_after_seconds == DEFAULT_EXPIRES_AFTER_SECONDS
 
@@ -810,7 +811,10 @@ def test_settings_defaults_and_parsing() -> None:
     assert defaults.notify_event_types == frozenset({"purchase"})
     assert defaults.idempotency_expires_after_seconds == 2_592_000
     assert defaults.configuration_set_name is None
-    assert defaults.consumer_name == "email_notifier"
+    # The envelopes' consumer is the kit's setting: the function's name, else email_notifier.
+    assert ConsumerSettings.from_env(name=app.consumer.name, environ=REQUIRED).consumer_name == (
+        "email_notifier"
+    )
 
     configured = Settings.from_env(
         {
@@ -819,14 +823,16 @@ def test_settings_defaults_and_parsing() -> None:
             "CONFIGURATION_SET_NAME": "transactional",
             "IDEMPOTENCY_EXPIRES_AFTER_SECONDS": "86400",
             "NOTIFY_EVENT_TYPES": " purchase , ,",
-            "AWS_LAMBDA_FUNCTION_NAME": "shop-notifier",
         }
     )
     assert configured.sender_address == "Example Shop <shop@example.com>"
     assert configured.configuration_set_name == "transactional"
     assert configured.idempotency_expires_after_seconds == 86_400
     assert configured.notify_event_types == frozenset({"purchase"})
-    assert configured.consumer_name == "shop-notifier"
+    renamed = {**REQUIRED, "AWS_LAMBDA_FUNCTION_NAME": "shop-notifier"}
+    assert ConsumerSettings.from_env(name=app.consumer.name, environ=renamed).consumer_name == (
+        "shop-notifier"
+    )
 
 
 def test_retail_event_factory_default_is_not_notified(harness: NotifierHarness) -> None:

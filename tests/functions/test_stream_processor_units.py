@@ -1,11 +1,14 @@
-"""Unit tests of the stream processor: enrichment, keys, item size, settings."""
+"""Unit tests of the stream processor: the retail schema, enrichment, keys, item size,
+settings."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from factories import retail_event
+from pydantic import ValidationError
 
 from stream_pipeline.kit.dynamodb_sink import item_size_bytes
 from stream_pipeline.kit.settings import (
@@ -21,6 +24,39 @@ from stream_processor.models import (
     enrichment_for,
     event_key,
 )
+
+# --------------------------------------------------------------------------- schema
+
+
+@pytest.mark.parametrize(
+    ("fields", "valid"),
+    [
+        ({"timestamp": MIN_TIMESTAMP_MS}, True),
+        ({"timestamp": MIN_TIMESTAMP_MS - 1}, False),
+        ({"timestamp": MAX_TIMESTAMP_MS - 1}, True),
+        ({"timestamp": MAX_TIMESTAMP_MS}, False),
+        ({"userId": "u" * 256}, True),
+        ({"userId": "u" * 257}, False),
+        ({"eventType": ""}, True),
+        ({"eventType": "e" * 129}, False),
+        ({"eventId": "i" * 128}, True),
+        ({"eventId": "i" * 129}, False),
+        ({"eventId": None}, True),
+        ({"sessionId": None}, True),
+        ({"sessionId": "s" * 257}, False),
+        ({"anything": {"nested": [1, 2.5, None]}}, True),
+    ],
+)
+def test_schema_bounds(fields: dict[str, Any], valid: bool) -> None:
+    """GIVEN an event at or beyond a bound WHEN validated THEN accepted exactly up to the bound."""
+    document = retail_event(**fields)
+
+    if valid:
+        assert RetailEvent.model_validate(document).userId == document["userId"]
+    else:
+        with pytest.raises(ValidationError):
+            RetailEvent.model_validate(document)
+
 
 # --------------------------------------------------------------------------- enrichment / keys
 

@@ -29,7 +29,7 @@ from moto import mock_aws
 from pydantic import ValidationError
 from rich.console import Console
 
-from email_notifier.models import NotificationFields
+from email_notifier.models import NotificationFields, NotifierEvent
 from email_notifier.templates import TEMPLATES, render, template_values
 from stream_pipeline.cli_common import MAX_BYTES_PER_PUT, put_records_batches
 from stream_pipeline.kit.records import RecordDecoder, StreamRecord
@@ -44,7 +44,6 @@ from stream_pipeline.producer.generator import (
 from stream_pipeline.producer.sender import TokenBucket, produce
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.decoding import RecordRejectedError
-from stream_pipeline.runtime.retail_event import event_from_document
 from stream_processor import app
 from stream_processor.models import RetailEvent
 from tools.terraform_stage import REPO_ROOT
@@ -224,9 +223,10 @@ def test_every_event_carries_its_users_address_and_purchases_are_notifiable() ->
     purchases = [d for d in documents if d["eventType"] == "purchase"]
     assert len(purchases) > 100
     for document in purchases:
-        decoded = event_from_document(document)
-        fields = NotificationFields.model_validate(decoded.event.model_extra)
-        rendered = render(TEMPLATES["purchase"], template_values(decoded, fields))
+        event = NotifierEvent.model_validate(document)
+        fields = NotificationFields.model_validate(document)
+        assert event.eventId is not None
+        rendered = render(TEMPLATES["purchase"], template_values(event, event.eventId, fields))
         assert fields.email == document["email"]
         assert document["productId"] in rendered.text
 

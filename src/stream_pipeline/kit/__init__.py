@@ -22,7 +22,7 @@ docs/consumer-kit.md ("Write your own consumer").
 
 from __future__ import annotations
 
-from stream_pipeline.kit.consumer import Dependencies, StreamConsumer, UnsupportedEventError
+from stream_pipeline.kit.consumer import SKIP, Dependencies, StreamConsumer, UnsupportedEventError
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
 from stream_pipeline.kit.records import StreamRecord
 from stream_pipeline.kit.settings import ConfigurationError, ConsumerSettings
@@ -31,6 +31,7 @@ from stream_pipeline.runtime.decoding import RecordRejectedError as Reject
 from stream_pipeline.runtime.reason_codes import ErrorCategory, reason_code
 
 __all__ = [
+    "SKIP",
     "ConfigurationError",
     "ConsumerSettings",
     "Dependencies",

@@ -6,13 +6,25 @@ handlers' items (one BatchWriteItem pass) and dead-letters the rejections (one S
 pass, claim-checking oversized payloads to S3). A permanent rejection goes to the DLQ with its
 original bytes; anything transient, including a crash of the handler on one record, makes only
 that record a batch item failure, which the event source mapping retries.
+
+Hooks for a consumer that needs more than a sink (``StreamConsumer``'s keyword arguments):
+``event_sources`` (accept only a Kinesis or only a DynamoDB stream), ``required_env`` and
+``extras`` (the consumer's own settings and clients, built once at the cold start next to the
+kit's and handed to the handler as ``consumer.extras``), ``counters`` (the consumer's own EMF
+counts, ``consumer.count(name)``), :data:`SKIP` (a record the consumer has nothing to do with,
+counted in ``RecordsSkipped``), and a ``lambda_context`` parameter of the record handler
+(Powertools' batch convention: the invocation's context is passed to it).
 """
 
 from __future__ import annotations
 
+import inspect
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -33,7 +45,6 @@ from stream_pipeline.kit.records import (
     RecordDecoder,
     Rejected,
     Store,
-    StreamRecord,
     origin_of,
 )
 from stream_pipeline.kit.settings import ConfigurationError, ConsumerSettings
@@ -57,9 +68,28 @@ EVENT_TYPES: Final = {
 # nothing; DynamoDB still validates every request server-side.
 DYNAMODB_CONFIG: Final = SDK_CONFIG.merge(Config(parameter_validation=False))
 
-RecordHandler = Callable[[StreamRecord[Any]], Any]
-"""The team's code: a record -> an item for the sink (a mapping or a pydantic model), or None.
-Raise :class:`~stream_pipeline.kit.Reject` for a record that can never be processed."""
+RecordHandler = Callable[..., Any]
+"""The team's code: a record -> an item for the sink (a mapping or a pydantic model), None
+(handled), or :data:`SKIP` (nothing to do). Raise :class:`~stream_pipeline.kit.Reject` for a
+record that can never be processed. A handler with a ``lambda_context`` parameter gets the
+invocation's context too (as Powertools' batch record handlers do)."""
+
+ExtrasFactory = Callable[[ConsumerSettings], Any]
+"""Builds a consumer's own dependencies (its settings, clients) at the cold start."""
+
+EVENT_SOURCE_NAMES: Final = {KINESIS_SOURCE: "Kinesis", DYNAMODB_SOURCE: "DynamoDB"}
+
+
+class _Skip:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SKIP"
+
+
+SKIP: Final = _Skip()
+"""Return it from a record handler for a record the consumer has nothing to do with (say, an
+event type it does not handle): settled, never retried, counted in ``RecordsSkipped``."""
 
 
 class UnsupportedEventError(ValueError):
@@ -87,35 +117,69 @@ class Dependencies:
     dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
     pool: RequestPool = SHARED_POOL
     """Runs a batch's BatchWriteItem requests, then its SendMessageBatch requests, concurrently."""
+    extras: Any = None
+    """The consumer's own dependencies (settings, clients), built by its ``extras`` hook at the
+    cold start; the record handler reads them as ``consumer.extras``. None without the hook."""
 
     @classmethod
-    def from_env(cls, name: str, sink: DynamoDBSink | None) -> Dependencies:
+    def from_env(
+        cls,
+        name: str,
+        sink: DynamoDBSink | None,
+        *,
+        required_env: Sequence[str] = (),
+        extras: ExtrasFactory | None = None,
+    ) -> Dependencies:
         settings = ConsumerSettings.from_env(
             name=name,
             table_name=sink.table_name if sink is not None else None,
             needs_table=sink is not None,
+            required=required_env,
         )
         return cls(
             settings=settings,
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
+            extras=extras(settings) if extras is not None else None,
         )
 
 
-def detect_event_type(name: str, records: Sequence[Any]) -> EventType:
+def detect_event_type(
+    name: str, records: Sequence[Any], allowed: Collection[str] | None = None
+) -> EventType:
+    """The batch's event type; ``allowed``: the event sources the consumer accepts (default
+    both, Kinesis and DynamoDB streams)."""
+    accepted = [source for source in EVENT_TYPES if allowed is None or source in allowed]
     sources = {
         record.get("eventSource") if isinstance(record, dict) else None for record in records
     }
     if len(sources) == 1:
         (source,) = sources
-        if source in EVENT_TYPES:
+        if source in accepted:
             return EVENT_TYPES[source]
-    msg = (
-        f"{name} expects records from one Kinesis or DynamoDB stream "
-        f"(eventSource aws:kinesis or aws:dynamodb); got {sorted(map(str, sources))}"
-    )
+    if len(accepted) == 1:
+        (only,) = accepted
+        expected = f"a {EVENT_SOURCE_NAMES[only]} stream (eventSource {only})"
+    else:
+        expected = "one Kinesis or DynamoDB stream (eventSource aws:kinesis or aws:dynamodb)"
+    msg = f"{name} expects records from {expected}; got {sorted(map(str, sources))}"
     raise UnsupportedEventError(msg)
+
+
+@dataclass(slots=True)
+class _BatchScope:
+    """What the record handler can reach while its batch is processed."""
+
+    dependencies: Dependencies
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def _accepts_lambda_context(handler: Callable[..., Any]) -> bool:
+    try:
+        return "lambda_context" in inspect.signature(handler).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def table_name_of(name_or_arn: str) -> str:
@@ -142,14 +206,32 @@ class StreamConsumer[EventT]:
         name: str,
         model: type[BaseModel] | None = None,
         sink: DynamoDBSink | None = None,
+        event_sources: Collection[str] | None = None,
+        required_env: Sequence[str] = (),
+        extras: ExtrasFactory | None = None,
+        counters: Sequence[str] = (),
     ) -> None:
+        """``event_sources``: ``aws:kinesis`` and/or ``aws:dynamodb`` (default both); a batch
+        from another source fails the invocation with :class:`UnsupportedEventError`.
+        ``required_env``: the consumer's own required environment variables, reported with the
+        kit's in one :class:`ConfigurationError`. ``extras``: ``(settings) -> anything``, called
+        once at the cold start; its result is ``consumer.extras``. ``counters``: the names of
+        the consumer's own EMF counts, emitted with every batch (0 when not counted)."""
+        unknown = sorted(set(event_sources or ()) - EVENT_TYPES.keys())
+        if unknown or (event_sources is not None and not event_sources):
+            msg = f"event_sources are aws:kinesis and/or aws:dynamodb, not {unknown or 'none'}"
+            raise ValueError(msg)
         self.name = name
         self.model = model
         self.sink = sink
+        self.event_sources = frozenset(event_sources) if event_sources is not None else None
+        self.counters = tuple(dict.fromkeys(counters))
         self.logger, self.tracer, self.metrics = powertools()
         self._handler: RecordHandler | None = None
+        self._handler_takes_context = False
+        self._scope: ContextVar[_BatchScope | None] = ContextVar(f"{name}-batch", default=None)
         self._dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(
-            lambda: Dependencies.from_env(name, sink)
+            lambda: Dependencies.from_env(name, sink, required_env=required_env, extras=extras)
         )
         self.lambda_handler = self._decorated_lambda_handler()
         self._traced_settle = self.tracer.capture_method(capture_response=False)(
@@ -161,7 +243,40 @@ class StreamConsumer[EventT]:
     def record_handler(self, handler: RecordHandler) -> RecordHandler:
         """Decorator: register the consumer's record handler."""
         self._handler = handler
+        self._handler_takes_context = _accepts_lambda_context(handler)
         return handler
+
+    def count(self, name: str, value: int = 1) -> None:
+        """Add ``value`` to the consumer's own count ``name`` (one of ``counters``) for the
+        batch being processed; emitted as an EMF metric with the batch's other metrics."""
+        if name not in self.counters:
+            msg = f"{self.name}: unknown counter {name!r}; declare it in counters={self.counters}"
+            raise ValueError(msg)
+        self._current_scope().counts[name] += value
+
+    @property
+    def extras(self) -> Any:
+        """The consumer's own dependencies (its ``extras`` hook's result) of the batch being
+        processed; outside a batch, those of the execution environment."""
+        scope = self._scope.get()
+        dependencies = scope.dependencies if scope is not None else self.get_dependencies()
+        return dependencies.extras
+
+    def _current_scope(self) -> _BatchScope:
+        scope = self._scope.get()
+        if scope is None:
+            msg = f"{self.name}: consumer.count() is only available while a batch is processed"
+            raise RuntimeError(msg)
+        return scope
+
+    @contextmanager
+    def _batch_scope(self, dependencies: Dependencies) -> Iterator[_BatchScope]:
+        scope = _BatchScope(dependencies)
+        token = self._scope.set(scope)
+        try:
+            yield scope
+        finally:
+            self._scope.reset(token)
 
     # ----------------------------------------------------------------- dependencies
 
@@ -192,6 +307,15 @@ class StreamConsumer[EventT]:
         context: LambdaContext | None,
         dependencies: Dependencies,
     ) -> PartialItemFailureResponse:
+        with self._batch_scope(dependencies):
+            return self._process_batch(event, context, dependencies)
+
+    def _process_batch(
+        self,
+        event: Mapping[str, Any],
+        context: LambdaContext | None,
+        dependencies: Dependencies,
+    ) -> PartialItemFailureResponse:
         records: list[dict[str, Any]] = list(event.get("Records") or [])
         if not records:
             self.logger.info("empty batch")
@@ -200,7 +324,7 @@ class StreamConsumer[EventT]:
         if self._handler is None:
             msg = f"{self.name}: no record handler (decorate one with @consumer.record_handler)"
             raise ConfigurationError(msg)
-        event_type = detect_event_type(self.name, records)
+        event_type = detect_event_type(self.name, records, self.event_sources)
         settings = dependencies.settings
         if event_type is EventType.DynamoDBStreams:
             self._refuse_self_loop(records, settings)
@@ -245,12 +369,14 @@ class StreamConsumer[EventT]:
     ) -> Callable[[Any], Outcome]:
         decoder: RecordDecoder[EventT] = RecordDecoder(self.model, settings.max_record_bytes)
         handler = self._handler
+        takes_context = self._handler_takes_context
         sink = self.sink
         kinesis = event_type is EventType.KinesisDataStreams
         assert handler is not None
 
-        # Powertools passes the record as ``record=``: its data class, the raw dict inside.
-        def per_record(record: Any) -> Outcome:
+        # Powertools passes the record as ``record=``: its data class, the raw dict inside; and
+        # the invocation's context as ``lambda_context=``, since this function takes one.
+        def per_record(record: Any, lambda_context: LambdaContext | None = None) -> Outcome:
             raw = record.raw_event
             try:
                 decoded = (
@@ -260,9 +386,15 @@ class StreamConsumer[EventT]:
                 )
                 if isinstance(decoded, Handled):
                     return decoded
-                result = handler(decoded)
+                result = (
+                    handler(decoded, lambda_context=lambda_context)
+                    if takes_context
+                    else handler(decoded)
+                )
                 if result is None:
                     return Handled(decoded.origin)
+                if result is SKIP:
+                    return Handled(decoded.origin, skipped=True)
                 if sink is None:
                     msg = f"{self.name}: the record handler returned an item but there is no sink"
                     raise ConfigurationError(msg)
@@ -293,11 +425,7 @@ class StreamConsumer[EventT]:
             sleep=dependencies.sleep,
             rand=dependencies.rand,
             pool=dependencies.pool,
-            payload_bucket=(
-                PayloadBucket(dependencies.s3, settings.payload_bucket)
-                if settings.payload_bucket is not None
-                else None
-            ),
+            payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
         )
         return BatchSettler(
             writer,
@@ -351,3 +479,7 @@ class StreamConsumer[EventT]:
                 namespace=metrics.namespace,
             ) as metric:
                 metric.add_dimension(name="ErrorCategory", value=code)
+        scope = self._scope.get()
+        counts = scope.counts if scope is not None else Counter[str]()
+        for name in self.counters:
+            metrics.add_metric(name=name, unit=count, value=counts[name])

@@ -122,7 +122,7 @@ class Rejected:
 @dataclass(frozen=True, slots=True)
 class Handled:
     """Nothing for the sink: the handler returned None, or the record has nothing to handle
-    (``skipped``: a DynamoDB REMOVE record)."""
+    (``skipped``: a DynamoDB REMOVE record, or the handler returned ``SKIP``)."""
 
     origin: Origin
     skipped: bool = False

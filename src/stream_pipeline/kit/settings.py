@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -36,14 +36,22 @@ class ConsumerSettings:
         table_name: str | None = None,
         needs_table: bool = False,
         environ: Mapping[str, str] | None = None,
+        required: Sequence[str] = (),
     ) -> ConsumerSettings:
         """Read the settings of consumer ``name``; the error names every missing or invalid
-        variable. ``needs_table``: a sink without a table name of its own needs TABLE_NAME."""
+        variable. ``needs_table``: a sink without a table name of its own needs TABLE_NAME.
+        ``required``: the consumer's own required variables (read by its ``extras`` hook),
+        checked here so that one error names every missing variable, the kit's and its own."""
         env = os.environ if environ is None else environ
         table = table_name or env.get("TABLE_NAME", "").strip() or None
         missing = [] if env.get("DLQ_URL", "").strip() else ["DLQ_URL"]
         if needs_table and table is None:
             missing.append("TABLE_NAME")
+        missing.extend(
+            variable
+            for variable in dict.fromkeys(required)
+            if variable not in missing and not env.get(variable, "").strip()
+        )
         if missing:
             msg = f"{name}: missing required environment variable(s): " + ", ".join(missing)
             raise ConfigurationError(msg)

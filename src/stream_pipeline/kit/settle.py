@@ -46,7 +46,7 @@ class BatchReport:
     handled: int = 0
     """Records the handler settled without an item for the sink."""
     skipped: int = 0
-    """Records with nothing to handle (DynamoDB REMOVE records)."""
+    """Records with nothing to handle (DynamoDB REMOVE records, records the handler skipped)."""
     dead_lettered: Counter[str] = field(default_factory=Counter)
     """Records dead-lettered, by reason code (the metric dimension ``ErrorCategory``)."""
     not_settled: int = 0

@@ -21,7 +21,7 @@ turns the window's final state into items for the sink. The kit keeps the zero-l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stream_pipeline.kit.consumer import Dependencies, StreamConsumer, detect_event_type
+from stream_pipeline.kit.consumer import (
+    Dependencies,
+    ExtrasFactory,
+    StreamConsumer,
+    detect_event_type,
+)
 from stream_pipeline.kit.records import (
     Handled,
     Outcome,
@@ -95,8 +100,26 @@ def _timestamp(value: Any) -> datetime:
 class TumblingWindowConsumer(StreamConsumer[Any]):
     """A consumer whose handler folds records into a per-window state (see module docstring)."""
 
-    def __init__(self, *, name: str, model: Any = None, sink: Any = None) -> None:
-        super().__init__(name=name, model=model, sink=sink)
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: Any = None,
+        sink: Any = None,
+        event_sources: Collection[str] | None = None,
+        required_env: Sequence[str] = (),
+        extras: ExtrasFactory | None = None,
+        counters: Sequence[str] = (),
+    ) -> None:
+        super().__init__(
+            name=name,
+            model=model,
+            sink=sink,
+            event_sources=event_sources,
+            required_env=required_env,
+            extras=extras,
+            counters=counters,
+        )
         self._aggregate: Aggregate | None = None
         self._window_end: WindowEnd | None = None
 
@@ -110,7 +133,7 @@ class TumblingWindowConsumer(StreamConsumer[Any]):
         self._window_end = handler
         return handler
 
-    def process_batch(  # type: ignore[override]
+    def _process_batch(  # type: ignore[override]
         self,
         event: Mapping[str, Any],
         context: LambdaContext | None,
@@ -155,7 +178,7 @@ class TumblingWindowConsumer(StreamConsumer[Any]):
     ) -> tuple[State, int, BatchReport]:
         """Fold the records in stream order; stop at the first transient failure."""
         assert self._aggregate is not None
-        event_type = detect_event_type(self.name, records)
+        event_type = detect_event_type(self.name, records, self.event_sources)
         kinesis = event_type is EventType.KinesisDataStreams
         decoder: RecordDecoder[Any] = RecordDecoder(
             self.model, dependencies.settings.max_record_bytes

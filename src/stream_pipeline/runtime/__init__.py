@@ -8,8 +8,10 @@
   (BatchWriteItem, SendMessageBatch) concurrently;
 - ``aws_errors``: classification of AWS SDK errors and the bounded retry policy;
 - ``claim_check``: S3 claim-check of payloads too large for an SQS message;
-- ``retail_event``: the retail event schema and the decoding of a Kinesis record into one
-  (shared by every consumer of the stream, so they accept and reject the same records);
+- ``decoding``: a stream record's bytes -> a JSON document, the permanent rejections on the way
+  and the id derived for an event without one (every consumer decodes the same way, so they
+  accept and reject the same records; the schemas are the consumers' own);
+- ``dynamodb_writer``: BatchWriteItem of a batch's items (de-duplicated, bounded retries);
 - ``lambda_setup``: Powertools Logger/Tracer/Metrics, the SDK configuration and the cold-start
   dependencies holder every function's ``app`` module uses;
 - ``deferred_batch``: a Powertools ``BatchProcessor`` whose side effects happen once per batch

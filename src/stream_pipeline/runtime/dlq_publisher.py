@@ -42,6 +42,11 @@ class PayloadBucket:
     client: Any
     name: str
 
+    @classmethod
+    def configured(cls, client: Any, name: str | None) -> PayloadBucket | None:
+        """The bucket a function is configured with (``PAYLOAD_BUCKET``); None without one."""
+        return cls(client, name) if name is not None else None
+
 
 class DlqPublisher:
     """Sends envelopes; every envelope is either accepted by SQS or listed in ``failures``.
