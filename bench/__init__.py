@@ -11,6 +11,8 @@ Sections (each one a module of this package; ``docs/performance.md`` explains ev
 ``hydrate``           requests and wall time per failed batch of n records, against moto.
 ``producer``          PutRecords requests per 1,000 events and events/s against moto's server.
 ``end_to_end``        put -> stored through the local runtime (``stream_pipeline.local.runtime``).
+``consumer_size``     the lines of Python and HCL a team writes for a consumer of its own
+                      (``examples/orders``).
 
 Results go to ``build/bench.json`` (machine facts included) and a Markdown table on stdout.
 Nothing is hard-coded and nothing fails on a timing: targets are printed next to the

@@ -22,6 +22,7 @@ from typing import Any, Final
 from bench import (
     cold_start,
     consumer_bench,
+    consumer_size,
     end_to_end,
     hydrate_bench,
     machine,
@@ -42,6 +43,7 @@ RUNNERS: Final[dict[str, Runner]] = {
     "hydrate": hydrate_bench.run,
     "producer": producer_bench.run,
     "end_to_end": end_to_end.run,
+    "consumer_size": consumer_size.run,
 }
 """In this order: the stubbed CPU measurements run before moto is imported at all."""
 

@@ -24,6 +24,7 @@ SECTIONS: Final = (
     "hydrate",
     "producer",
     "end_to_end",
+    "consumer_size",
 )
 
 Status = Literal["met", "not met", "n/a", "reference"]
