@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import dependencies_layer, package
+from stream_pipeline import packaging as package
+from tools import dependencies_layer
 from tools.terraform_cli_config import resolve as resolve_cli_config
 
 REPO_ROOT = package.REPO_ROOT
