@@ -68,6 +68,14 @@ def _tf_files_text(root: Path) -> str:
 
 def _stage_modules(scratch: Path) -> None:
     shutil.copytree(REPO_ROOT / "modules", scratch / "modules", ignore=_IGNORED)
+    # modules/stream-consumer packages a source folder with src/stream_pipeline (runtime, kit,
+    # packaging), which it finds next to modules/ as in a checkout.
+    shutil.copytree(
+        REPO_ROOT / "src" / "stream_pipeline",
+        scratch / "src" / "stream_pipeline",
+        ignore=_IGNORED,
+        dirs_exist_ok=True,
+    )
     # Roots that deploy functions read `build/<function>.zip` (as `make package` leaves it)
     # by relative path; build the zips fresh into the scratch copy.
     for name in package.function_names():

@@ -161,7 +161,7 @@ module "email_notifier" {
   handler = "email_notifier.app.lambda_handler"
   # Never the processor's code in practice: without email_notifier_package the precondition on
   # the idempotency table fails the plan; the fallback only keeps that the one error reported.
-  filename = coalesce(var.email_notifier_package, var.stream_processor_package)
+  package = { filename = coalesce(var.email_notifier_package, var.stream_processor_package) }
 
   layers                = local.layers
   runtime               = local.runtime

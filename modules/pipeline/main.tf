@@ -43,9 +43,9 @@ module "stream" {
 module "stream_processor" {
   source = "../stream-consumer"
 
-  name     = "${var.name}-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = var.stream_processor_package
+  name    = "${var.name}-processor"
+  handler = "stream_processor.app.lambda_handler"
+  package = { filename = var.stream_processor_package }
 
   layers                         = local.layers
   runtime                        = local.runtime
