@@ -169,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Build reproducible Lambda deployment zips: this checkout's functions "
         "(build/<function>.zip), or one source folder (--source-dir DIR --output ZIP), each "
         "with the shared runtime and consumer kit.",
+        epilog="exit status: 0 ok; 2 usage or configuration error (a bad option, no such "
+        "function, a source folder without any .py file).",
     )
     parser.add_argument(
         "--source-dir",
