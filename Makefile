@@ -93,7 +93,7 @@ test: setup ## Everything CI runs: lint, all tests, checkov
 	@$(MAKE) pytest
 
 package: setup ## Build build/<function>.zip for every function and the dependencies layer
-	$(BIN)/python -m tools.package
+	$(BIN)/stream-pipeline-package
 	$(BIN)/python -m tools.dependencies_layer --arch arm64
 
 # The layer for arm64 (what the environments deploy) and for this machine (the tests import the

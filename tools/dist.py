@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from tools import dependencies_layer, package
+from stream_pipeline import packaging as package
+from tools import dependencies_layer
 
 REPO_ROOT: Final = package.REPO_ROOT
 CHECKSUMS: Final = "SHA256SUMS"

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import dependencies_layer, package
+from stream_pipeline import packaging as package
+from tools import dependencies_layer
 from tools.terraform_cli_config import resolve as resolve_cli_config
 
 REPO_ROOT = package.REPO_ROOT
@@ -67,6 +68,14 @@ def _tf_files_text(root: Path) -> str:
 
 def _stage_modules(scratch: Path) -> None:
     shutil.copytree(REPO_ROOT / "modules", scratch / "modules", ignore=_IGNORED)
+    # modules/stream-consumer packages a source folder with src/stream_pipeline (runtime, kit,
+    # packaging), which it finds next to modules/ as in a checkout.
+    shutil.copytree(
+        REPO_ROOT / "src" / "stream_pipeline",
+        scratch / "src" / "stream_pipeline",
+        ignore=_IGNORED,
+        dirs_exist_ok=True,
+    )
     # Roots that deploy functions read `build/<function>.zip` (as `make package` leaves it)
     # by relative path; build the zips fresh into the scratch copy.
     for name in package.function_names():

@@ -5,23 +5,35 @@
 module "pipeline" {
   source = "../../modules/pipeline"
 
-  name                     = "${var.project}-${var.environment}"
-  stream_processor_package = "${path.root}/../../build/stream_processor.zip"
-  hydrate_package          = "${path.root}/../../build/hydrate.zip"
+  name            = "${var.project}-${var.environment}"
+  hydrate_package = "${path.root}/../../build/hydrate.zip"
   # `make package` builds it for the functions' Python (.python-version) and architecture.
   dependencies_layer_package = "${path.root}/../../build/dependencies-python3.12-arm64.zip"
 
   stream_mode                     = var.stream_mode
   shard_count                     = var.shard_count
   retention_period                = var.retention_period
-  use_enhanced_fan_out            = var.use_enhanced_fan_out
   min_incoming_records_per_period = var.min_incoming_records_per_period
 
-  batch_size                    = var.batch_size
   parallelization_factor        = var.parallelization_factor
   maximum_record_age_in_seconds = var.maximum_record_age_in_seconds
-  consumer_memory_size          = var.consumer_memory_size
   log_retention_in_days         = var.log_retention_in_days
+
+  # The retail processor (functions/stream_processor): enriched events into the results table.
+  # A team's own consumer is one more entry here, e.g.
+  #   audit = { package = { source_dir = "${path.root}/../../consumers/audit" }, handler = "app.lambda_handler" }
+  consumers = {
+    processor = {
+      package             = { filename = "${path.root}/../../build/stream_processor.zip" }
+      handler             = "stream_processor.app.lambda_handler"
+      enhanced_fan_out    = var.use_enhanced_fan_out
+      batch_size          = var.batch_size
+      memory_size         = var.consumer_memory_size
+      write_results_table = true
+      # The service dimension its metrics, dashboards and alarms have always used.
+      environment_variables = { POWERTOOLS_SERVICE_NAME = "stream_processor" }
+    }
+  }
 
   results_table_deletion_protection = var.results_table_deletion_protection
   enable_s3_failure_bucket          = var.enable_s3_failure_bucket

@@ -6,8 +6,13 @@ output "alarm_topic_arn" {
 }
 
 output "consumer_function_name" {
-  description = "Name of the stream_processor function."
-  value       = module.pipeline.consumer_function_name
+  description = "Name of the stream_processor function (the processor consumer)."
+  value       = module.pipeline.consumer_function_names["processor"]
+}
+
+output "consumer_function_names" {
+  description = "Name of each consumer function, by consumers key."
+  value       = module.pipeline.consumer_function_names
 }
 
 output "dashboard_name" {

@@ -34,7 +34,7 @@ variable "aws_region" {
 
 variable "batch_size" {
   type        = number
-  description = "Records per consumer invocation (1–10,000)."
+  description = "Records per invocation of the processor consumer (1–10,000)."
   default     = 100
   nullable    = false
 }
@@ -116,7 +116,7 @@ variable "owner" {
 
 variable "parallelization_factor" {
   type        = number
-  description = "Concurrent batches per shard for the consumer (1–10)."
+  description = "Concurrent batches per shard for every consumer (1–10)."
   default     = 1
   nullable    = false
 }
@@ -162,7 +162,7 @@ variable "stream_mode" {
 
 variable "use_enhanced_fan_out" {
   type        = bool
-  description = "Consumer reads through its own enhanced fan-out consumer."
+  description = "The processor consumer reads through its own enhanced fan-out consumer."
   default     = true
   nullable    = false
 }

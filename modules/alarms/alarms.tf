@@ -233,12 +233,15 @@ locals {
   # Alarm id -> subject -> dimensions. An alarm exists only for the subjects
   # given: "" is the subject of alarms that watch a single thing.
   alarm_subjects = {
-    consumer-errors              = { for name in var.consumer_function_names : name => { FunctionName = name } }
-    consumer-iterator-age        = { for name in var.consumer_function_names : name => { FunctionName = name } }
-    consumer-throttles           = { for name in var.consumer_function_names : name => { FunctionName = name } }
-    consumer-records-sent-to-dlq = { for service in compact([var.consumer_service_name]) : "" => { service = service } }
-    dlq-messages-visible         = { for queue in compact([var.dlq_name]) : "" => { QueueName = queue } }
-    dlq-oldest-message-age       = { for queue in compact([var.dlq_name]) : "" => { QueueName = queue } }
+    consumer-errors       = { for name in var.consumer_function_names : name => { FunctionName = name } }
+    consumer-iterator-age = { for name in var.consumer_function_names : name => { FunctionName = name } }
+    consumer-throttles    = { for name in var.consumer_function_names : name => { FunctionName = name } }
+    consumer-records-sent-to-dlq = merge(
+      { for service in compact([var.consumer_service_name]) : "" => { service = service } },
+      { for service in var.consumer_service_names : service => { service = service } },
+    )
+    dlq-messages-visible   = { for queue in compact([var.dlq_name]) : "" => { QueueName = queue } }
+    dlq-oldest-message-age = { for queue in compact([var.dlq_name]) : "" => { QueueName = queue } }
     efo-consumer-lag = {
       for consumer in var.stream_name == null ? [] : var.efo_consumer_names : consumer => {
         StreamName   = var.stream_name

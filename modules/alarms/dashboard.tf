@@ -62,12 +62,12 @@ locals {
       thresholds = []
     },
     {
-      include = var.consumer_service_name != null
+      include = var.consumer_service_name != null || length(var.consumer_service_names) > 0
       title   = "Dead letters: records the consumer sent to the DLQ"
       stat    = "Sum"
       period  = 60
       metrics = jsonencode([
-        for service in compact([var.consumer_service_name]) : [local.metrics_namespace, var.consumer_dlq_metric_name, "service", service, { label = var.consumer_dlq_metric_name }]
+        for service in concat(compact([var.consumer_service_name]), var.consumer_service_names) : [local.metrics_namespace, var.consumer_dlq_metric_name, "service", service, { label = service == var.consumer_service_name ? var.consumer_dlq_metric_name : "${service} ${var.consumer_dlq_metric_name}" }]
       ])
       thresholds = []
     },

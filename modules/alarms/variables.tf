@@ -130,6 +130,23 @@ variable "consumer_service_name" {
   }
 }
 
+variable "consumer_service_names" {
+  type        = list(string)
+  description = "POWERTOOLS_SERVICE_NAME of each consumer function of a pipeline with several (the stream-consumer module's service_name outputs). Each gets a consumer-records-sent-to-dlq alarm of its own on consumer_dlq_metric_name, named <name_prefix>-consumer-records-sent-to-dlq-<service>: 1-200 characters of [a-zA-Z0-9_.-] each, no duplicates, and none equal to consumer_service_name."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for service in var.consumer_service_names : can(regex("^[a-zA-Z0-9_.-]{1,200}$", service))])
+    error_message = "Each consumer_service_names entry must be 1-200 characters of [a-zA-Z0-9_.-]: it is the service dimension and part of the alarm's name."
+  }
+
+  validation {
+    condition     = length(distinct(var.consumer_service_names)) == length(var.consumer_service_names)
+    error_message = "consumer_service_names must not contain duplicates: each service gets one alarm."
+  }
+}
+
 variable "create_dashboard" {
   type        = bool
   description = "Whether to create the CloudWatch dashboard. It is created only when at least one subject (stream, function or DLQ) is given."

@@ -1,6 +1,6 @@
 # The optional second consumer: email_notifier sends one e-mail (SES v2) per event of the
 # configured types. It reads the stream through an enhanced fan-out consumer of its own, so it
-# neither shares the processor's read throughput nor depends on use_enhanced_fan_out; an event
+# neither shares another consumer's read throughput nor depends on their enhanced_fan_out; an event
 # filter drops every other record before invocation. Records it gives up on share the
 # pipeline's hydrating DLQ (the envelope's `consumer` field names the function), and a replay
 # puts them back into the stream: both consumers are idempotent, so the one that had already
@@ -159,9 +159,9 @@ module "email_notifier" {
 
   name    = local.notifier.name
   handler = "email_notifier.app.lambda_handler"
-  # Never the processor's code in practice: without email_notifier_package the precondition on
-  # the idempotency table fails the plan; the fallback only keeps that the one error reported.
-  filename = coalesce(var.email_notifier_package, var.stream_processor_package)
+  # Never hydrate's code in practice: without email_notifier_package the precondition on the
+  # idempotency table fails the plan; the fallback only keeps that the one error reported.
+  package = { filename = coalesce(var.email_notifier_package, var.hydrate_package) }
 
   layers                = local.layers
   runtime               = local.runtime

@@ -3,9 +3,29 @@ output "alarm_topic_arn" {
   value       = try(module.alarms.topic_arn, null)
 }
 
-output "consumer_function_name" {
-  description = "Name of the stream_processor function."
-  value       = try(module.stream_processor.function_name, null)
+output "consumer_efo_consumer_arns" {
+  description = "ARN of each consumer's enhanced fan-out consumer, by consumers key; only the consumers with enhanced_fan_out."
+  value       = { for key, consumer in local.consumers : key => try(module.stream.consumer_arns[consumer.efo_consumer_name], null) if consumer.enhanced_fan_out }
+}
+
+output "consumer_event_source_mapping_uuids" {
+  description = "UUID of each consumer's event source mapping (its ID in the Lambda API), by consumers key."
+  value       = { for key, consumer in module.consumer : key => consumer.event_source_mapping_uuid }
+}
+
+output "consumer_function_names" {
+  description = "Name of each consumer function (<name>-<key>), by consumers key."
+  value       = { for key, consumer in module.consumer : key => consumer.function_name }
+}
+
+output "consumer_role_arns" {
+  description = "ARN of each consumer function's execution role, by consumers key (to attach further policies, or to admit it in a resource policy)."
+  value       = { for key, consumer in module.consumer : key => consumer.role_arn }
+}
+
+output "consumer_service_names" {
+  description = "POWERTOOLS_SERVICE_NAME of each consumer function, the service dimension of its metrics and its DLQ alarm, by consumers key."
+  value       = { for key, consumer in module.consumer : key => consumer.service_name }
 }
 
 output "dashboard_name" {
@@ -43,11 +63,6 @@ output "email_notifier_idempotency_table_name" {
   value       = try(aws_dynamodb_table.notifier_idempotency[0].name, null)
 }
 
-output "event_source_mapping_uuid" {
-  description = "UUID of the consumer's event source mapping."
-  value       = try(module.stream_processor.event_source_mapping_uuid, null)
-}
-
 output "failure_bucket_name" {
   description = "Name of the hydrating DLQ's failure bucket (the hydrate function's claim-check objects; make replay reads it); null unless enable_s3_failure_bucket is true."
   value       = try(module.dlq.bucket_name, null)
@@ -64,7 +79,7 @@ output "metrics_namespace" {
 }
 
 output "on_failure_topic_arn" {
-  description = "SNS topic the consumer's event source mapping announces failed batches on."
+  description = "SNS topic the consumers' event source mappings announce failed batches on."
   value       = try(module.dlq.on_failure_destination_arn, null)
 }
 
@@ -74,8 +89,8 @@ output "producer_policy_json" {
 }
 
 output "results_table_name" {
-  description = "Name of the results table."
-  value       = try(aws_dynamodb_table.this.name, null)
+  description = "Name of the results table; null when no consumer writes to it (write_results_table)."
+  value       = try(aws_dynamodb_table.this[0].name, null)
 }
 
 output "stream_arn" {

@@ -1,13 +1,17 @@
+# Created when a consumer writes to it (write_results_table).
 module "results_key" {
   source = "../kms-key"
+  count  = local.results_table_enabled ? 1 : 0
 
   description = "Results table ${var.name}-results"
   tags        = var.tags
 }
 
-# The processor's enriched events. Keys: userId + eventKey (13-digit timestamp "#" eventId), so
+# The retail processor's enriched events. Keys: userId + eventKey (13-digit timestamp "#" eventId), so
 # distinct events never overwrite each other and a redelivered event rewrites its own item.
 resource "aws_dynamodb_table" "this" {
+  count = local.results_table_enabled ? 1 : 0
+
   name                        = "${var.name}-results"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "userId"
@@ -30,7 +34,7 @@ resource "aws_dynamodb_table" "this" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = module.results_key.key_arn
+    kms_key_arn = module.results_key[0].key_arn
   }
 
   tags = var.tags

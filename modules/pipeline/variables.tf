@@ -20,32 +20,142 @@ variable "alarm_overrides" {
   nullable    = false
 }
 
-variable "batch_size" {
-  type        = number
-  description = "Records per consumer invocation (1–10,000)."
-  default     = 100
+variable "consumers" {
+  type = map(object({
+    batch_size  = optional(number, 100)
+    description = optional(string)
+    # Its own enhanced fan-out consumer of the stream (<name>-<key>), or shared polling.
+    enhanced_fan_out      = optional(bool, true)
+    environment_variables = optional(map(string), {})
+    filter_criteria       = optional(list(string), [])
+    handler               = string
+    iam_statements = optional(list(object({
+      actions = list(string)
+      conditions = optional(list(object({
+        test     = string
+        values   = list(string)
+        variable = string
+      })), [])
+      resources = list(string)
+      sid       = string
+    })), [])
+    kms_key_arns                       = optional(list(string), [])
+    maximum_batching_window_in_seconds = optional(number)
+    maximum_record_age_in_seconds      = optional(number)
+    maximum_retry_attempts             = optional(number, 10)
+    memory_size                        = optional(number, 256)
+    package = object({
+      filename         = optional(string)
+      python           = optional(string, "python3")
+      source_code_hash = optional(string)
+      source_dir       = optional(string)
+    })
+    parallelization_factor         = optional(number)
+    reserved_concurrent_executions = optional(number, -1)
+    table_arn                      = optional(string)
+    timeout                        = optional(number, 60)
+    tumbling_window_in_seconds     = optional(number, 0)
+    write_results_table            = optional(bool, false)
+  }))
+  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_arn (a DynamoDB table of your own: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
   nullable    = false
-}
 
-variable "consumer_memory_size" {
-  type        = number
-  description = "Memory of the stream_processor function in MB (128–10,240)."
-  default     = 256
-  nullable    = false
-}
+  validation {
+    condition     = alltrue([for key in keys(var.consumers) : can(regex("^[a-z0-9][a-z0-9-]{0,19}$", key)) && !contains(["hydrate", "notifier"], key)])
+    error_message = "Each consumers key must be 1-20 characters of [a-z0-9-], starting with a letter or digit, and neither hydrate nor notifier (the names of the pipeline's own functions): it names the function <name>-<key>."
+  }
 
-variable "consumer_reserved_concurrent_executions" {
-  type        = number
-  description = "Reserved concurrency of the stream_processor function: -1 for none, or at least 1."
-  default     = -1
-  nullable    = false
-}
+  validation {
+    condition     = length([for consumer in values(var.consumers) : consumer if consumer.enhanced_fan_out]) <= 19
+    error_message = "At most 19 consumers may have enhanced_fan_out = true: a stream has at most 20 enhanced fan-out consumers, and one is kept for the e-mail notifier."
+  }
 
-variable "consumer_timeout" {
-  type        = number
-  description = "Timeout of the stream_processor function in seconds (1–900)."
-  default     = 60
-  nullable    = false
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : (consumer.package.filename == null) != (consumer.package.source_dir == null)])
+    error_message = "Each consumer's package must set exactly one of filename (a prebuilt .zip) and source_dir (a folder the module zips)."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : length(trimspace(consumer.handler)) > 0 && can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", consumer.handler))])
+    error_message = "Each consumer's handler must be <module path>.<function> of Python identifiers, e.g. app.lambda_handler."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.batch_size >= 1 && consumer.batch_size <= 10000 && floor(consumer.batch_size) == consumer.batch_size])
+    error_message = "Each consumer's batch_size must be a whole number between 1 and 10,000."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.maximum_batching_window_in_seconds == null ? true : consumer.maximum_batching_window_in_seconds >= 0 && consumer.maximum_batching_window_in_seconds <= 300 && floor(consumer.maximum_batching_window_in_seconds) == consumer.maximum_batching_window_in_seconds])
+    error_message = "Each consumer's maximum_batching_window_in_seconds must be null (the pipeline's) or a whole number between 0 and 300."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.parallelization_factor == null ? true : consumer.parallelization_factor >= 1 && consumer.parallelization_factor <= 10 && floor(consumer.parallelization_factor) == consumer.parallelization_factor])
+    error_message = "Each consumer's parallelization_factor must be null (the pipeline's) or a whole number between 1 and 10."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.maximum_record_age_in_seconds == null ? true : consumer.maximum_record_age_in_seconds >= 60 && consumer.maximum_record_age_in_seconds <= 604800 && floor(consumer.maximum_record_age_in_seconds) == consumer.maximum_record_age_in_seconds])
+    error_message = "Each consumer's maximum_record_age_in_seconds must be null (the pipeline's) or a whole number between 60 and 604,800 (bounded: -1 is not accepted)."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.maximum_retry_attempts >= 0 && consumer.maximum_retry_attempts <= 10000 && floor(consumer.maximum_retry_attempts) == consumer.maximum_retry_attempts])
+    error_message = "Each consumer's maximum_retry_attempts must be a whole number between 0 and 10,000 (bounded: -1, retry until the record expires, is not accepted)."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.tumbling_window_in_seconds >= 0 && consumer.tumbling_window_in_seconds <= 900 && floor(consumer.tumbling_window_in_seconds) == consumer.tumbling_window_in_seconds])
+    error_message = "Each consumer's tumbling_window_in_seconds must be a whole number between 0 (no window) and 900."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.memory_size >= 128 && consumer.memory_size <= 10240 && floor(consumer.memory_size) == consumer.memory_size])
+    error_message = "Each consumer's memory_size must be a whole number of MB between 128 and 10,240."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.timeout >= 1 && consumer.timeout <= 900 && floor(consumer.timeout) == consumer.timeout])
+    error_message = "Each consumer's timeout must be a whole number of seconds between 1 and 900."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.reserved_concurrent_executions == -1 || (consumer.reserved_concurrent_executions >= 1 && floor(consumer.reserved_concurrent_executions) == consumer.reserved_concurrent_executions)])
+    error_message = "Each consumer's reserved_concurrent_executions must be -1 (no reservation) or a whole number of at least 1."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "PAYLOAD_BUCKET", "POWERTOOLS_METRICS_NAMESPACE", "TABLE_NAME"])) == 0])
+    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_arn)."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : !(consumer.write_results_table && consumer.table_arn != null)])
+    error_message = "A consumer takes write_results_table = true or a table_arn, not both: TABLE_NAME names one table."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.table_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}$", coalesce(consumer.table_arn, "-")))])
+    error_message = "Each consumer's table_arn must be null or a DynamoDB table ARN of the form arn:<partition>:dynamodb:<region>:<account>:table/<name>."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for consumer in values(var.consumers) : [for statement in consumer.iam_statements : [for action in statement.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", action))]]]))
+    error_message = "Each action of a consumer's iam_statements must be one service:Action (e.g. ses:SendEmail), with no * anywhere: grant the actions the consumer calls, not a wildcard."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for consumer in values(var.consumers) : [for statement in consumer.iam_statements : length(statement.actions) >= 1 && length(statement.resources) >= 1]]))
+    error_message = "Each of a consumer's iam_statements needs at least one action and at least one resource."
+  }
+
+  validation {
+    condition = alltrue([for consumer in values(var.consumers) : alltrue([
+      for statement in consumer.iam_statements : can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["ListOnFailureBucket", "PublishOnFailure", "PutOnFailureObjects", "PutPayloadObjects", "ReadDynamoDBStream", "ReadKinesisStream", "SendOnFailure", "SendToDeadLetterQueue", "SubscribeToConsumer", "UseHydratingDlqKey", "UseKeys", "WriteTables", "WriteTraces"], statement.sid)
+    ]) && length(distinct([for statement in consumer.iam_statements : statement.sid])) == length(consumer.iam_statements)])
+    error_message = "Each sid of a consumer's iam_statements must be 1-100 characters of [A-Za-z0-9], unique within the consumer, and none of the module's own: ListOnFailureBucket, PublishOnFailure, PutOnFailureObjects, PutPayloadObjects, ReadDynamoDBStream, ReadKinesisStream, SendOnFailure, SendToDeadLetterQueue, SubscribeToConsumer, UseHydratingDlqKey, UseKeys, WriteTables, WriteTraces."
+  }
 }
 
 variable "dependencies_layer_package" {
@@ -180,22 +290,15 @@ variable "log_retention_in_days" {
 
 variable "maximum_batching_window_in_seconds" {
   type        = number
-  description = "Seconds the consumer's event source mapping may wait to fill a batch (0–300)."
+  description = "Seconds an event source mapping may wait to fill a batch (0–300): the default of every consumer that does not set its own, and the e-mail notifier's."
   default     = 1
   nullable    = false
 }
 
 variable "maximum_record_age_in_seconds" {
   type        = number
-  description = "Age after which a failing record goes to the on-failure path (-1 or 60–604,800); must stay well below retention_period."
+  description = "Age after which a failing record goes to the on-failure path (-1 or 60–604,800); must stay well below retention_period. The default of every consumer that does not set its own, and the e-mail notifier's."
   default     = 21600
-  nullable    = false
-}
-
-variable "maximum_retry_attempts" {
-  type        = number
-  description = "Retries of a failing batch before it goes to the on-failure path (-1–10,000)."
-  default     = 10
   nullable    = false
 }
 
@@ -218,7 +321,7 @@ variable "name" {
 
 variable "parallelization_factor" {
   type        = number
-  description = "Concurrent batches per shard for the consumer (1–10); order is kept per partition key."
+  description = "Concurrent batches per shard (1–10; order is kept per partition key): the default of every consumer that does not set its own, and the e-mail notifier's."
   default     = 1
   nullable    = false
 }
@@ -257,12 +360,6 @@ variable "stream_mode" {
   nullable    = false
 }
 
-variable "stream_processor_package" {
-  type        = string
-  description = "Path of the stream_processor function's zip built by `make package` (build/stream_processor.zip)."
-  nullable    = false
-}
-
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource (environments also set provider default_tags)."
@@ -270,9 +367,3 @@ variable "tags" {
   nullable    = false
 }
 
-variable "use_enhanced_fan_out" {
-  type        = bool
-  description = "Read the stream through a dedicated enhanced fan-out consumer (2 MB/s per shard of its own, ~70 ms latency) instead of shared GetRecords polling."
-  default     = true
-  nullable    = false
-}

@@ -25,10 +25,11 @@ module "function" {
   name        = var.name
   description = var.description
   handler     = var.handler
-  filename    = var.filename
-  # Passed through as given: the child computes filebase64sha256(filename)
-  # when it is null.
-  source_code_hash = var.source_code_hash
+  # package.tf: the given zip, or the one terraform_data.package builds (its output, so the
+  # function waits for the build). With a given zip and no hash, the child computes
+  # filebase64sha256(filename).
+  filename         = local.build_package ? terraform_data.package[0].output : var.package.filename
+  source_code_hash = local.package_source_code_hash
 
   runtime       = var.runtime
   architectures = var.architectures

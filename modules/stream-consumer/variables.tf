@@ -122,12 +122,6 @@ variable "event_source_arn" {
   }
 }
 
-variable "filename" {
-  type        = string
-  description = "Path of the deployment package (.zip) built by `make package` (build/<function>.zip at the repository root), absolute or relative to the root module's working directory. Read at plan time to compute source_code_hash unless that is given."
-  nullable    = false
-}
-
 variable "filter_criteria" {
   type        = list(string)
   description = "Event filtering patterns, each a JSON object (e.g. jsonencode({ data = { type = [\"purchase\"] } })). A record is delivered when it matches any pattern; records matching none are dropped by Lambda before invocation, on purpose. At most 10 (the default quota is 5)."
@@ -252,6 +246,42 @@ variable "on_failure_destination_arn" {
   }
 }
 
+variable "package" {
+  type = object({
+    filename         = optional(string)
+    python           = optional(string, "python3")
+    source_code_hash = optional(string)
+    source_dir       = optional(string)
+  })
+  description = "The function's code, exactly one of: filename, a prebuilt deployment zip (e.g. build/stream_processor.zip from `make package`), absolute or relative to the root module's working directory, read at plan time for its hash unless source_code_hash (base64 SHA-256, 44 characters) is given; or source_dir, a folder of Python sources (at least one *.py; the handler's module at its top, e.g. app.py for handler app.lambda_handler) that the module zips at apply with this repository's runtime and consumer kit, into <root module>/.terraform/stream-consumer/<name>-<hash>.zip, running python (default python3, 3.12 or later, standard library only) on the machine that applies."
+  nullable    = false
+
+  validation {
+    condition     = (var.package.filename == null) != (var.package.source_dir == null)
+    error_message = "package must set exactly one of filename (a prebuilt .zip) and source_dir (a folder the module zips)."
+  }
+
+  validation {
+    condition     = var.package.filename == null || endswith(lower(coalesce(var.package.filename, "-")), ".zip")
+    error_message = "package.filename must be the path of a .zip deployment package."
+  }
+
+  validation {
+    condition     = var.package.source_code_hash == null || (var.package.filename != null && can(regex("^[A-Za-z0-9+/]{43}=$", coalesce(var.package.source_code_hash, "-"))))
+    error_message = "package.source_code_hash goes with package.filename only (source_dir's hash is computed) and must be a base64-encoded SHA-256 digest (44 characters ending in =), as filebase64sha256() returns."
+  }
+
+  validation {
+    condition     = var.package.source_dir == null || length([for f in fileset(coalesce(var.package.source_dir, "."), "**/*.py") : f if !can(regex("(^|/)(\\.|__pycache__/)", f))]) > 0
+    error_message = "package.source_dir must be a folder holding at least one Python file (*.py, outside hidden folders): the module of the handler."
+  }
+
+  validation {
+    condition     = length(trimspace(var.package.python)) > 0
+    error_message = "package.python must name a Python interpreter (3.12 or later), e.g. python3."
+  }
+}
+
 variable "parallelization_factor" {
   type        = number
   description = "Concurrent batches per shard, 1 to 10. Records with the same partition key stay in order at any value."
@@ -295,12 +325,6 @@ variable "runtime" {
   description = "Python runtime of the function: python3.12 or python3.13 (the one its dependencies layer was built for)."
   default     = "python3.12"
   nullable    = false
-}
-
-variable "source_code_hash" {
-  type        = string
-  description = "Base64-encoded SHA-256 of the package, which triggers a code update when it changes. When null (the default) the module computes filebase64sha256(filename) at plan time; set it when the package does not exist yet at plan time (built in the same run, or by CI elsewhere)."
-  default     = null
 }
 
 variable "starting_position" {

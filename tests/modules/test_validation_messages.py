@@ -22,16 +22,35 @@ from tools.terraform_stage import REPO_ROOT, ModuleCall, init, stage_calls, terr
 pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("validation-messages")]
 
 _PIPELINE = (
-    'name = "orders"\nstream_processor_package = "../../build/stream_processor.zip"\n'
-    'hydrate_package = "../../build/hydrate.zip"\n'
+    'name = "orders"\nhydrate_package = "../../build/hydrate.zip"\n'
     'dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"\n'
     'email_notifier_package = "../../build/email_notifier.zip"\n'
 )
 _SENDER = 'sender_address = "notifications@example.com", '
 
 
+_PROCESSOR = (
+    'package = { filename = "../../build/stream_processor.zip" }, '
+    'handler = "stream_processor.app.lambda_handler", write_results_table = true'
+)
+
+
 def _notifier(attributes: str) -> str:
-    return _PIPELINE + f"email_notifier = {{ {attributes} }}"
+    return (
+        _PIPELINE
+        + f"consumers = {{ processor = {{ {_PROCESSOR} }} }}\n"
+        + (f"email_notifier = {{ {attributes} }}")
+    )
+
+
+def _consumer(attributes: str) -> str:
+    return _PIPELINE + (
+        "consumers = { processor = { "
+        + _PROCESSOR
+        + " }, audit = { "
+        + 'package = { filename = "../../build/stream_processor.zip" }, '
+        + f'handler = "app.lambda_handler", {attributes} }} }}'
+    )
 
 
 CASES = [
@@ -104,17 +123,38 @@ CASES = [
     ("pipeline", _notifier(_SENDER + "maximum_retry_attempts = -1"), ["0 and 10,000"]),
     ("pipeline", _notifier(_SENDER + "memory_size = 64"), ["128 and 10,240"]),
     ("pipeline", _notifier(_SENDER + "timeout = 901"), ["1 and 900"]),
+    ("pipeline", _consumer("tumbling_window_in_seconds = 901"), ["0 (no window) and 900"]),
+    ("pipeline", _consumer("batch_size = 0"), ["batch_size", "1 and 10,000"]),
+    (
+        "pipeline",
+        _consumer('iam_statements = [{ sid = "All", actions = ["s3:*"], resources = ["*"] }]'),
+        ["service:Action", "no * anywhere"],
+    ),
+    (
+        "pipeline",
+        _consumer('environment_variables = { TABLE_NAME = "elsewhere" }'),
+        ["TABLE_NAME", "the pipeline sets them"],
+    ),
     # Wrappers pass the function's inputs to lambda-function, which validates them: its message
     # must reach the user through the wrapper.
     (
         "stream-consumer",
         'name = "orders-processor"\nhandler = "stream_processor.app.lambda_handler"\n'
-        'filename = "../../build/stream_processor.zip"\n'
+        'package = { filename = "../../build/stream_processor.zip" }\n'
         'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
         'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n'
         "memory_size = 64",
         ["memory_size", "128", "10,240"],
+    ),
+    (
+        "stream-consumer",
+        'name = "orders-processor"\nhandler = "app.lambda_handler"\n'
+        'package = { source_dir = "../../modules/stream-consumer/tests/fixtures/no_python" }\n'
+        "layers = []\n"
+        'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
+        'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n',
+        ["package.source_dir", "at least one Python file"],
     ),
     (
         "hydrating-dlq",

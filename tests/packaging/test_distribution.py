@@ -9,6 +9,7 @@ import ast
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,28 @@ def test_the_console_script_answers_help(installed: Path, words: tuple[str, ...]
     assert "usage: stream-pipeline" in result.stdout
     if len(words) < 2:  # the command and each tool document their exit status
         assert "exit status" in result.stdout
+
+
+def test_the_packaging_script_builds_a_source_folder_from_the_wheel(
+    installed: Path, tmp_path: Path
+) -> None:
+    # GIVEN the installed wheel and a consumer's source folder
+    (tmp_path / "consumer").mkdir()
+    (tmp_path / "consumer" / "app.py").write_text("def lambda_handler(event, context):\n    pass\n")
+    target = tmp_path / "consumer.zip"
+    # WHEN its packaging command zips the folder
+    result = subprocess.run(
+        [str(installed / "bin" / "stream-pipeline-package"), "--source-dir",
+         str(tmp_path / "consumer"), "--output", str(target)],
+        cwd=installed, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    # THEN the zip holds the folder and the wheel's own runtime and kit
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    assert "app.py" in names
+    assert "stream_pipeline/kit/__init__.py" in names
+    assert "stream_pipeline/runtime/__init__.py" in names
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Path) -> None:

@@ -330,3 +330,20 @@ run "subscriptions_merge_with_emails" {
     error_message = "Subscriptions must keep their protocol."
   }
 }
+
+run "one_dlq_alarm_per_consumer_service" {
+  command = plan
+
+  variables {
+    consumer_service_names = ["email_notifier", "stream_processor"]
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq/stream_processor"].alarm_name == "orders-consumer-records-sent-to-dlq-stream_processor" &&
+      aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq/stream_processor"].dimensions == tomap({ service = "stream_processor" }) &&
+      aws_cloudwatch_metric_alarm.this["consumer-records-sent-to-dlq/email_notifier"].dimensions == tomap({ service = "email_notifier" })
+    )
+    error_message = "Each consumer service must get its own consumer-records-sent-to-dlq alarm on its service dimension."
+  }
+}

@@ -102,6 +102,9 @@ run "rejects_invalid_values_2" {
     # consumer_function_duplicates
     consumer_function_names = ["orders-processor", "orders-processor"]
 
+    # consumer_service_names_duplicates
+    consumer_service_names = ["stream_processor", "stream_processor"]
+
     # efo_consumer_name_invalid
     stream_name        = "orders"
     efo_consumer_names = ["stream processor"]
@@ -115,6 +118,7 @@ run "rejects_invalid_values_2" {
   expect_failures = [
     var.subscriptions,
     var.consumer_function_names,
+    var.consumer_service_names,
     var.efo_consumer_names,
     var.alarm_overrides,
   ]
@@ -254,4 +258,14 @@ run "override_evaluation_periods_window_too_long_with_default_period" {
     }
   }
   expect_failures = [aws_sns_topic.this]
+}
+
+run "rejects_consumer_service_name_with_a_space" {
+  command = plan
+
+  variables {
+    consumer_service_names = ["stream processor"]
+  }
+
+  expect_failures = [var.consumer_service_names]
 }

@@ -48,8 +48,17 @@ override_resource {
 }
 
 variables {
-  name                       = "orders"
-  stream_processor_package   = "../../build/stream_processor.zip"
+  name = "orders"
+  consumers = {
+    processor = {
+      package             = { filename = "../../build/stream_processor.zip" }
+      handler             = "stream_processor.app.lambda_handler"
+      write_results_table = true
+      environment_variables = {
+        POWERTOOLS_SERVICE_NAME = "stream_processor"
+      }
+    }
+  }
   hydrate_package            = "../../build/hydrate.zip"
   dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
   email_notifier_package     = "../../build/email_notifier.zip"
@@ -137,7 +146,14 @@ run "notifier_efo_with_polling_processor" {
   command = plan
 
   variables {
-    use_enhanced_fan_out = false
+    consumers = {
+      processor = {
+        package             = { filename = "../../build/stream_processor.zip" }
+        handler             = "stream_processor.app.lambda_handler"
+        enhanced_fan_out    = false
+        write_results_table = true
+      }
+    }
   }
 
   assert {
@@ -146,7 +162,7 @@ run "notifier_efo_with_polling_processor" {
   }
 
   assert {
-    condition     = module.email_notifier[0].event_source_type == "kinesis-efo" && module.stream_processor.event_source_type == "kinesis"
+    condition     = module.email_notifier[0].event_source_type == "kinesis-efo" && module.consumer["processor"].event_source_type == "kinesis"
     error_message = "Only the processor polls; the notifier reads its EFO consumer."
   }
 }

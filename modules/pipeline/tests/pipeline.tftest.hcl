@@ -22,8 +22,17 @@ mock_provider "aws" {
 }
 
 variables {
-  name                       = "orders"
-  stream_processor_package   = "../../build/stream_processor.zip"
+  name = "orders"
+  consumers = {
+    processor = {
+      package             = { filename = "../../build/stream_processor.zip" }
+      handler             = "stream_processor.app.lambda_handler"
+      write_results_table = true
+      environment_variables = {
+        POWERTOOLS_SERVICE_NAME = "stream_processor"
+      }
+    }
+  }
   hydrate_package            = "../../build/hydrate.zip"
   dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
 }
@@ -32,22 +41,22 @@ run "results_table_defaults" {
   command = plan
 
   assert {
-    condition     = aws_dynamodb_table.this.name == "orders-results" && aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
+    condition     = aws_dynamodb_table.this[0].name == "orders-results" && aws_dynamodb_table.this[0].billing_mode == "PAY_PER_REQUEST"
     error_message = "The results table is <name>-results, on demand."
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.hash_key == "userId" && aws_dynamodb_table.this.range_key == "eventKey"
+    condition     = aws_dynamodb_table.this[0].hash_key == "userId" && aws_dynamodb_table.this[0].range_key == "eventKey"
     error_message = "The table keys must be the ones stream_processor writes: userId + eventKey."
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.point_in_time_recovery[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].enabled
+    condition     = aws_dynamodb_table.this[0].point_in_time_recovery[0].enabled && aws_dynamodb_table.this[0].server_side_encryption[0].enabled
     error_message = "The results table must have point-in-time recovery and KMS encryption."
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.deletion_protection_enabled
+    condition     = aws_dynamodb_table.this[0].deletion_protection_enabled
     error_message = "Deletion protection is on unless an environment turns it off."
   }
 
@@ -57,12 +66,12 @@ run "results_table_defaults" {
   }
 
   assert {
-    condition     = module.stream_processor.metrics_namespace == output.metrics_namespace && module.dlq.metrics_namespace == output.metrics_namespace
+    condition     = module.consumer["processor"].metrics_namespace == output.metrics_namespace && module.dlq.metrics_namespace == output.metrics_namespace
     error_message = "Every function of the pipeline reports into the pipeline's namespace."
   }
 
   assert {
-    condition     = module.stream_processor.service_name == "stream_processor" && module.dlq.hydrate_service_name == "hydrate"
+    condition     = module.consumer["processor"].service_name == "stream_processor" && module.dlq.hydrate_service_name == "hydrate"
     error_message = "The service names the alarms take are the ones the functions report (their POWERTOOLS_SERVICE_NAME)."
   }
 }

@@ -10,12 +10,14 @@ mock_provider "aws" {
 }
 
 variables {
-  name     = "orders-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "../../build/stream_processor.zip"
-  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
-  # Given, so the package need not exist for these tests.
-  source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+  name    = "orders-processor"
+  handler = "stream_processor.app.lambda_handler"
+  layers  = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
+  package = {
+    filename = "../../build/stream_processor.zip"
+    # Given, so the package need not exist for these tests.
+    source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+  }
 
   event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
   on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"

@@ -16,12 +16,14 @@ mock_provider "aws" {
 }
 
 variables {
-  name     = "orders-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "../../build/stream_processor.zip"
-  layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
-  # Given, so the package need not exist for these tests.
-  source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+  name    = "orders-processor"
+  handler = "stream_processor.app.lambda_handler"
+  layers  = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
+  package = {
+    filename = "../../build/stream_processor.zip"
+    # Given, so the package need not exist for these tests.
+    source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+  }
 
   event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
   on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
@@ -186,4 +188,100 @@ run "rejects_record_age_beyond_dynamodb_retention" {
   }
 
   expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+# package: one expected failure of var.package per run.
+run "rejects_package_with_both_filename_and_source_dir" {
+  command = plan
+
+  variables {
+    package = {
+      filename   = "../../build/stream_processor.zip"
+      source_dir = "./tests/fixtures/orders_consumer"
+    }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_package_with_neither_filename_nor_source_dir" {
+  command = plan
+
+  variables {
+    package = { python = "python3.12" }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_package_filename_that_is_not_a_zip" {
+  command = plan
+
+  variables {
+    package = {
+      filename         = "../../build/stream_processor.tar.gz"
+      source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_source_code_hash_with_source_dir" {
+  command = plan
+
+  variables {
+    package = {
+      source_dir       = "./tests/fixtures/orders_consumer"
+      source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_malformed_source_code_hash" {
+  command = plan
+
+  variables {
+    package = {
+      filename         = "../../build/stream_processor.zip"
+      source_code_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_source_dir_without_python" {
+  command = plan
+
+  variables {
+    package = { source_dir = "./tests/fixtures/no_python" }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_missing_source_dir" {
+  command = plan
+
+  variables {
+    package = { source_dir = "./tests/fixtures/does_not_exist" }
+  }
+
+  expect_failures = [var.package]
+}
+
+run "rejects_blank_python" {
+  command = plan
+
+  variables {
+    package = {
+      source_dir = "./tests/fixtures/orders_consumer"
+      python     = " "
+    }
+  }
+
+  expect_failures = [var.package]
 }

@@ -1,11 +1,13 @@
 # Enhanced fan-out consumer with an S3 on-failure destination, a caller key,
 # x86_64 on python3.13, and every mapping setting moved off its default.
-name     = "orders-archiver"
-handler  = "archiver.app.lambda_handler"
-filename = "../../build/stream_processor.zip"
+name    = "orders-archiver"
+handler = "archiver.app.lambda_handler"
 # Fixed stand-in hash (SHA-256 of empty input): see kinesis-sns-defaults.
-source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-description      = "Archives purchase events"
+package = {
+  filename         = "../../build/stream_processor.zip"
+  source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+}
+description = "Archives purchase events"
 
 runtime                        = "python3.13"
 architectures                  = ["x86_64"]

@@ -1,13 +1,15 @@
 # Polling consumer of a Kinesis stream with every failure-handling default:
 # bisect on, 10 retries, 6-hour record age, ReportBatchItemFailures, SNS
 # on-failure destination, module-created KMS key, the dependencies layer.
-name     = "orders-processor"
-handler  = "stream_processor.app.lambda_handler"
-filename = "../../build/stream_processor.zip"
-layers   = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
+name    = "orders-processor"
+handler = "stream_processor.app.lambda_handler"
+layers  = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]
 # A fixed stand-in (SHA-256 of empty input) keeps this inventory about the
 # module's wiring, not the package's bytes; the examples hash the real zip.
-source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+package = {
+  filename         = "../../build/stream_processor.zip"
+  source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+}
 
 event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
 on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"

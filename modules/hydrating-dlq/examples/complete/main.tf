@@ -41,10 +41,10 @@ module "dlq" {
 module "stream_processor" {
   source = "../../../stream-consumer"
 
-  name     = "example-orders-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "${path.module}/../../../../build/stream_processor.zip"
-  layers   = [module.dependencies_layer.arn]
+  name    = "example-orders-processor"
+  handler = "stream_processor.app.lambda_handler"
+  package = { filename = "${path.module}/../../../../build/stream_processor.zip" }
+  layers  = [module.dependencies_layer.arn]
 
   event_source_arn           = module.stream.consumer_arns["stream-processor"]
   on_failure_destination_arn = module.dlq.on_failure_destination_arn

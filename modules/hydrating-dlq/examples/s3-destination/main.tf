@@ -37,10 +37,10 @@ module "dlq" {
 module "clicks_processor" {
   source = "../../../stream-consumer"
 
-  name     = "example-clicks-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "${path.module}/../../../../build/stream_processor.zip"
-  layers   = [module.dependencies_layer.arn]
+  name    = "example-clicks-processor"
+  handler = "stream_processor.app.lambda_handler"
+  package = { filename = "${path.module}/../../../../build/stream_processor.zip" }
+  layers  = [module.dependencies_layer.arn]
 
   event_source_arn = module.stream.stream_arn
   # s3:PutObject and s3:ListBucket are granted from the bucket ARN;

@@ -10,10 +10,10 @@
 module "stream_processor" {
   source = "../.."
 
-  name     = "example-events-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "${path.module}/../../../../build/stream_processor.zip"
-  layers   = [module.dependencies_layer.arn]
+  name    = "example-events-processor"
+  handler = "stream_processor.app.lambda_handler"
+  package = { filename = "${path.module}/../../../../build/stream_processor.zip" }
+  layers  = [module.dependencies_layer.arn]
 
   event_source_arn           = aws_dynamodb_table.events.stream_arn
   on_failure_destination_arn = aws_sqs_queue.on_failure.arn

@@ -23,10 +23,10 @@ module "stream" {
 module "stream_processor" {
   source = "../.."
 
-  name     = "example-orders-processor"
-  handler  = "stream_processor.app.lambda_handler"
-  filename = "${path.module}/../../../../build/stream_processor.zip"
-  layers   = [module.dependencies_layer.arn]
+  name    = "example-orders-processor"
+  handler = "stream_processor.app.lambda_handler"
+  package = { filename = "${path.module}/../../../../build/stream_processor.zip" }
+  layers  = [module.dependencies_layer.arn]
 
   event_source_arn           = module.stream.consumer_arns["stream-processor"]
   on_failure_destination_arn = aws_sns_topic.on_failure.arn

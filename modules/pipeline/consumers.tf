@@ -1,0 +1,135 @@
+# The consumers: one function and event source mapping per entry of var.consumers, each with its
+# own code (a prebuilt zip or a source folder, stream-consumer's package), handler, read path
+# (its own enhanced fan-out consumer, or shared polling), filter, batch settings and extra
+# permissions. Whatever a team's consumer is, the pipeline wires it the same way:
+#
+# - the shared hydrating DLQ: DLQ_URL and sqs:SendMessage for poison records; the on-failure
+#   topic as the mapping's destination, whose policy admits its role (module.dlq
+#   consumer_role_arns); PAYLOAD_BUCKET (claim-check) with the failure bucket;
+# - the pipeline's metrics namespace (POWERTOOLS_METRICS_NAMESPACE); its own alarms (errors,
+#   iterator age, throttles, records sent to the DLQ, EFO lag) from its module's outputs;
+# - TABLE_NAME and write access when it writes to the results table or a table of its own.
+#
+# The consumer kit's environment contract: DLQ_URL (always), PAYLOAD_BUCKET (with the failure
+# bucket), TABLE_NAME (with a table), MAX_RECORD_BYTES (optional, the consumer's own
+# environment_variables); POWERTOOLS_SERVICE_NAME defaults to the function's name.
+
+locals {
+  consumers = {
+    for key, consumer in var.consumers : key => merge(consumer, {
+      name              = "${var.name}-${key}"
+      efo_consumer_name = "${var.name}-${key}"
+      # Unset settings follow the pipeline-wide ones (shared with the e-mail notifier).
+      maximum_batching_window_in_seconds = consumer.maximum_batching_window_in_seconds != null ? consumer.maximum_batching_window_in_seconds : var.maximum_batching_window_in_seconds
+      maximum_record_age_in_seconds      = consumer.maximum_record_age_in_seconds != null ? consumer.maximum_record_age_in_seconds : var.maximum_record_age_in_seconds
+      parallelization_factor             = consumer.parallelization_factor != null ? consumer.parallelization_factor : var.parallelization_factor
+    })
+  }
+
+  results_table_enabled = anytrue([for consumer in values(var.consumers) : consumer.write_results_table])
+}
+
+# The consumer's own statements (iam_statements), on top of what stream-consumer generates
+# (stream or EFO read, DLQ, on-failure topic, tables, keys) and of the hydrating DLQ's
+# consumer_policy_json (its key, the failure bucket).
+data "aws_iam_policy_document" "consumer" {
+  for_each = local.consumers
+
+  source_policy_documents = [module.dlq.consumer_policy_json]
+
+  dynamic "statement" {
+    for_each = each.value.iam_statements
+
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+module "consumer" {
+  source   = "../stream-consumer"
+  for_each = local.consumers
+
+  name        = each.value.name
+  description = each.value.description
+  handler     = each.value.handler
+  package     = each.value.package
+
+  layers                         = local.layers
+  runtime                        = local.runtime
+  architectures                  = local.architectures
+  memory_size                    = each.value.memory_size
+  timeout                        = each.value.timeout
+  reserved_concurrent_executions = each.value.reserved_concurrent_executions
+  log_retention_in_days          = var.log_retention_in_days
+
+  event_source_arn                   = each.value.enhanced_fan_out ? module.stream.consumer_arns[each.value.efo_consumer_name] : module.stream.stream_arn
+  filter_criteria                    = each.value.filter_criteria
+  batch_size                         = each.value.batch_size
+  maximum_batching_window_in_seconds = each.value.maximum_batching_window_in_seconds
+  parallelization_factor             = each.value.parallelization_factor
+  maximum_retry_attempts             = each.value.maximum_retry_attempts
+  maximum_record_age_in_seconds      = each.value.maximum_record_age_in_seconds
+  tumbling_window_in_seconds         = each.value.tumbling_window_in_seconds
+  bisect_batch_on_function_error     = true
+  report_batch_item_failures         = true
+  on_failure_destination_arn         = module.dlq.on_failure_destination_arn
+
+  additional_policy_json = data.aws_iam_policy_document.consumer[each.key].json
+  dlq_arn                = module.dlq.dlq_arn
+  dynamodb_table_arns = concat(
+    each.value.write_results_table ? [aws_dynamodb_table.this[0].arn] : [],
+    each.value.table_arn == null ? [] : [each.value.table_arn],
+  )
+  kms_key_arns = concat(
+    [module.stream.kms_key_arn],
+    each.value.write_results_table ? [module.results_key[0].key_arn] : [],
+    each.value.kms_key_arns,
+  )
+
+  # The consumer's own variables first: what the pipeline sets cannot be overridden (the
+  # variable's validation refuses those names).
+  environment_variables = merge(
+    each.value.environment_variables,
+    {
+      DLQ_URL                      = module.dlq.dlq_url
+      POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
+    },
+    each.value.write_results_table ? { TABLE_NAME = aws_dynamodb_table.this[0].name } : {},
+    each.value.table_arn == null ? {} : { TABLE_NAME = element(split("/", each.value.table_arn), 1) },
+    local.payload_bucket_environment,
+  )
+
+  tags = var.tags
+}
+
+# Before consumers: the built-in processor was module.stream_processor, always with the results
+# table. The "processor" entry the environments pass keeps its resources (a state without such an
+# entry plans the old processor's destruction).
+moved {
+  from = module.stream_processor
+  to   = module.consumer["processor"]
+}
+
+moved {
+  from = aws_dynamodb_table.this
+  to   = aws_dynamodb_table.this[0]
+}
+
+moved {
+  from = module.results_key
+  to   = module.results_key[0]
+}

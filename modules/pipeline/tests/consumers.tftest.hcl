@@ -1,0 +1,373 @@
+# Bring your own consumer: every entry of consumers is wired the same way (DLQ, on-failure topic,
+# failure bucket, metrics namespace, alarms), whatever its code; and every consumers validation
+# rejects a bad value (one expected failure of var.consumers per run).
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      id = "eu-west-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name                       = "orders"
+  hydrate_package            = "../../build/hydrate.zip"
+  dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
+  enable_s3_failure_bucket   = true
+  consumers = {
+    processor = {
+      package             = { filename = "../../build/stream_processor.zip" }
+      handler             = "stream_processor.app.lambda_handler"
+      write_results_table = true
+      environment_variables = {
+        POWERTOOLS_SERVICE_NAME = "stream_processor"
+      }
+    }
+    audit = {
+      package                    = { source_dir = "./examples/complete/consumers/order_audit" }
+      handler                    = "app.lambda_handler"
+      enhanced_fan_out           = false
+      filter_criteria            = ["{\"data\":{\"eventType\":[\"purchase\"]}}"]
+      batch_size                 = 25
+      parallelization_factor     = 3
+      tumbling_window_in_seconds = 120
+      memory_size                = 512
+      timeout                    = 30
+      table_arn                  = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail"
+      kms_key_arns               = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"]
+      environment_variables = {
+        MAX_RECORD_BYTES = "262144"
+      }
+      iam_statements = [{
+        sid       = "PublishAuditEvents"
+        actions   = ["events:PutEvents"]
+        resources = ["arn:aws:events:eu-west-1:111122223333:event-bus/audit"]
+        conditions = [{
+          test     = "StringEquals"
+          variable = "events:source"
+          values   = ["orders.audit"]
+        }]
+      }]
+    }
+  }
+}
+
+run "every_consumer_is_wired_to_the_pipeline" {
+  command = plan
+
+  assert {
+    condition     = jsonencode(output.consumer_function_names) == jsonencode({ audit = "orders-audit", processor = "orders-processor" })
+    error_message = "Each consumer must be a function <name>-<key>, keyed by its consumers key."
+  }
+
+  assert {
+    condition = alltrue([
+      for key in ["audit", "processor"] :
+      module.consumer[key].metrics_namespace == "StreamPipeline/orders" && module.consumer[key].metrics_namespace == module.dlq.metrics_namespace
+    ])
+    error_message = "Every consumer must report to the pipeline's metrics namespace (the alarms' and hydrate's)."
+  }
+
+  assert {
+    condition     = jsonencode(output.consumer_service_names) == jsonencode({ audit = "orders-audit", processor = "stream_processor" })
+    error_message = "POWERTOOLS_SERVICE_NAME must default to the function's name unless the consumer sets it."
+  }
+
+  assert {
+    condition     = jsonencode(keys(module.stream.consumer_arns)) == jsonencode(["orders-processor"])
+    error_message = "Only the consumers with enhanced_fan_out get an EFO consumer of their own."
+  }
+
+  assert {
+    condition = (
+      local.consumers["audit"].batch_size == 25 &&
+      local.consumers["audit"].parallelization_factor == 3 &&
+      local.consumers["audit"].tumbling_window_in_seconds == 120 &&
+      local.consumers["audit"].maximum_batching_window_in_seconds == var.maximum_batching_window_in_seconds &&
+      local.consumers["audit"].maximum_record_age_in_seconds == var.maximum_record_age_in_seconds &&
+      local.consumers["processor"].parallelization_factor == var.parallelization_factor
+    )
+    error_message = "A consumer's own batch settings must win; unset ones must follow the pipeline's variables."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.consumer["audit"].statement) == 1 && data.aws_iam_policy_document.consumer["audit"].statement[0].sid == "PublishAuditEvents" && one([for c in data.aws_iam_policy_document.consumer["audit"].statement[0].condition : c.variable]) == "events:source"
+    error_message = "A consumer's iam_statements (with their conditions) must be rendered into its policy."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.consumer["audit"].source_policy_documents) == 1 && length(data.aws_iam_policy_document.consumer["processor"].statement) == 0
+    error_message = "Every consumer's policy must include the hydrating DLQ's consumer policy (its key, the failure bucket)."
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.this) == 1 && length(module.results_key) == 1
+    error_message = "The results table must exist while a consumer writes to it."
+  }
+
+  assert {
+    condition     = length(module.alarms.alarm_names) > 0 && alltrue([for id in ["consumer-errors/orders-audit", "consumer-iterator-age/orders-audit", "consumer-throttles/orders-audit", "consumer-records-sent-to-dlq/orders-audit", "consumer-errors/orders-processor", "consumer-records-sent-to-dlq/stream_processor", "efo-consumer-lag/orders-processor"] : contains(keys(module.alarms.alarm_names), id)])
+    error_message = "Every consumer must get its own alarms: errors, iterator age, throttles, records sent to the DLQ, and EFO lag when it has an EFO consumer."
+  }
+
+  assert {
+    condition     = !contains(keys(module.alarms.alarm_names), "efo-consumer-lag/orders-audit")
+    error_message = "A polling consumer has no EFO lag alarm."
+  }
+}
+
+run "without_a_results_table_writer_no_results_table" {
+  command = plan
+
+  variables {
+    consumers = {
+      audit = {
+        package = { source_dir = "./examples/complete/consumers/order_audit" }
+        handler = "app.lambda_handler"
+      }
+    }
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.this) == 0 && length(module.results_key) == 0 && output.results_table_name == null
+    error_message = "Without a consumer that writes to it, the pipeline must create no results table."
+  }
+}
+
+run "rejects_bad_consumer_key" {
+  command = plan
+  variables {
+    consumers = {
+      Audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_reserved_consumer_key" {
+  command = plan
+  variables {
+    consumers = {
+      notifier = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_more_than_19_efo_consumers" {
+  command = plan
+  variables {
+    consumers = { for i in range(20) : "c${i}" => { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler" } }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_package_with_both_filename_and_source_dir" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip", source_dir = "./examples/complete/consumers/order_audit" }, handler = "app.lambda_handler" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_handler_without_module" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "lambda_handler" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_batch_size_above_10000" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", batch_size = 10001 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_batching_window_above_300" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", maximum_batching_window_in_seconds = 301 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_parallelization_factor_zero" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", parallelization_factor = 0 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_unbounded_record_age" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", maximum_record_age_in_seconds = -1 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_unbounded_retries" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", maximum_retry_attempts = -1 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_tumbling_window_above_900" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", tumbling_window_in_seconds = 901 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_memory_below_128" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", memory_size = 64 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_timeout_above_900" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", timeout = 901 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_reserved_concurrency_zero" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", reserved_concurrent_executions = 0 }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_environment_variable_the_pipeline_sets" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", environment_variables = { DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/111122223333/elsewhere" } }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_results_table_and_table_arn_together" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", write_results_table = true, table_arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_table_stream_arn_as_table_arn" {
+  command = plan
+  variables {
+    consumers = {
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", table_arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail/stream/2025-01-31T00:00:00.000" }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_wildcard_action" {
+  command = plan
+  variables {
+    consumers = {
+      audit = {
+        package        = { filename = "../../build/stream_processor.zip" }
+        handler        = "app.lambda_handler"
+        iam_statements = [{ sid = "Everything", actions = ["s3:*"], resources = ["arn:aws:s3:::audit/*"] }]
+      }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_bare_star_action" {
+  command = plan
+  variables {
+    consumers = {
+      audit = {
+        package        = { filename = "../../build/stream_processor.zip" }
+        handler        = "app.lambda_handler"
+        iam_statements = [{ sid = "Everything", actions = ["*"], resources = ["arn:aws:s3:::audit/*"] }]
+      }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_statement_without_resources" {
+  command = plan
+  variables {
+    consumers = {
+      audit = {
+        package        = { filename = "../../build/stream_processor.zip" }
+        handler        = "app.lambda_handler"
+        iam_statements = [{ sid = "Nothing", actions = ["events:PutEvents"], resources = [] }]
+      }
+    }
+  }
+  expect_failures = [var.consumers]
+}
+
+run "rejects_module_sid" {
+  command = plan
+  variables {
+    consumers = {
+      audit = {
+        package        = { filename = "../../build/stream_processor.zip" }
+        handler        = "app.lambda_handler"
+        iam_statements = [{ sid = "SendToDeadLetterQueue", actions = ["sqs:SendMessage"], resources = ["arn:aws:sqs:eu-west-1:111122223333:elsewhere"] }]
+      }
+    }
+  }
+  expect_failures = [var.consumers]
+}
