@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from pathlib import Path
 from typing import Final
 
 from bench.common import REPO_ROOT, Options, Result, Target, at_most
