@@ -121,11 +121,15 @@ produce: setup ## Put test events on the stream: PRODUCE_ARGS='--count 1000' [EN
 # The local stack (`stream-pipeline local`): the local runtime on 127.0.0.1:$(LOCAL_PORT) (pid
 # in build/local/runtime.pid, state in build/local/state) with environments/local applied to it
 # from a copy in build/local/stack (Terraform state build/local/terraform.tfstate).
-local-up: package ## Start the local runtime, apply environments/local to it (LOCAL_PORT=4566)
-	$(BIN)/stream-pipeline local up --port $(LOCAL_PORT)
+# ROOT=<dir> applies another root of the checkout (e.g. examples/orders; its stack lives in
+# build/local-<dir>), FUNCTIONS=<dir> adds a folder of handler packages the runtime imports.
+LOCAL_ROOT_ARGS = $(if $(ROOT), --terraform-root $(ROOT))$(if $(FUNCTIONS), --functions-dir $(FUNCTIONS))
 
-local-down: setup ## Stop the runtime local-up started and remove build/local
-	$(BIN)/stream-pipeline local down
+local-up: package ## Start the local runtime, apply environments/local (or ROOT=<dir>, FUNCTIONS=<dir>) to it
+	$(BIN)/stream-pipeline local up --port $(LOCAL_PORT)$(LOCAL_ROOT_ARGS)
+
+local-down: setup ## Stop the runtime local-up started (ROOT= as for local-up) and remove its build/local*
+	$(BIN)/stream-pipeline local down$(LOCAL_ROOT_ARGS)
 
 demo: local-up ## local-up, 2,000 events (2 % poison), drain, account for every record
 	$(BIN)/stream-pipeline demo

@@ -203,7 +203,8 @@ def init(staged: Path) -> None:
 
 
 def roots(kind: str | None = None) -> list[Path]:
-    """Every Terraform root in the repository: modules, their examples, environments."""
+    """Every Terraform root in the repository: modules, their examples, environments, and the
+    root modules of examples/ (a team's own consumer on the pipeline)."""
     found = [p for p in sorted((REPO_ROOT / "modules").glob("*")) if (p / "versions.tf").exists()]
     found += sorted(p for p in (REPO_ROOT / "modules").glob("*/examples/*") if p.is_dir())
     environments = REPO_ROOT / "environments"
@@ -213,6 +214,7 @@ def roots(kind: str | None = None) -> list[Path]:
         for p in environments.glob("*")
         if p.is_dir() and not p.name.startswith("_") and any(p.glob("*.tf"))
     )
+    found += sorted(p for p in (REPO_ROOT / "examples").glob("*") if any(p.glob("*.tf")))
     if kind == "modules":
         return [p for p in found if p.parent.name == "modules"]
     return found

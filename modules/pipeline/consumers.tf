@@ -92,7 +92,7 @@ module "consumer" {
   dlq_arn                = module.dlq.dlq_arn
   dynamodb_table_arns = concat(
     each.value.write_results_table ? [aws_dynamodb_table.this[0].arn] : [],
-    each.value.table_arn == null ? [] : [each.value.table_arn],
+    each.value.table_name == null ? [] : ["${local.dynamodb_arn_prefix}:table/${each.value.table_name}"],
   )
   kms_key_arns = concat(
     [module.stream.kms_key_arn],
@@ -109,7 +109,9 @@ module "consumer" {
       POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     },
     each.value.write_results_table ? { TABLE_NAME = aws_dynamodb_table.this[0].name } : {},
-    each.value.table_arn == null ? {} : { TABLE_NAME = element(split("/", each.value.table_arn), 1) },
+    # By name, known at plan time: whether TABLE_NAME is set must not wait for an ARN that
+    # only apply knows (the function's service name, which the alarms key on, comes from this map).
+    each.value.table_name == null ? {} : { TABLE_NAME = each.value.table_name },
     local.payload_bucket_environment,
   )
 

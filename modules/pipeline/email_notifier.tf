@@ -28,6 +28,8 @@ locals {
   # which cannot be planned without AWS credentials).
   stream_arn_parts = split(":", module.stream.stream_arn)
   ses_arn_prefix   = format("arn:%s:ses:%s:%s", local.stream_arn_parts[1], local.stream_arn_parts[3], local.stream_arn_parts[4])
+  # A consumer's own table (consumers[*].table_name) lives in the stream's account and Region.
+  dynamodb_arn_prefix = format("arn:%s:dynamodb:%s:%s", local.stream_arn_parts[1], local.stream_arn_parts[3], local.stream_arn_parts[4])
   notifier_ses_resources = local.email_notifier_enabled ? concat(
     # Through the resource when the module creates the identity, so the grant follows it.
     ["${local.ses_arn_prefix}:identity/${try(aws_sesv2_email_identity.notifier[0].email_identity, local.notifier.identity)}"],

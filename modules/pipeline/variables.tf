@@ -52,12 +52,12 @@ variable "consumers" {
     })
     parallelization_factor         = optional(number)
     reserved_concurrent_executions = optional(number, -1)
-    table_arn                      = optional(string)
+    table_name                     = optional(string)
     timeout                        = optional(number, 60)
     tumbling_window_in_seconds     = optional(number, 0)
     write_results_table            = optional(bool, false)
   }))
-  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_arn (a DynamoDB table of your own: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
+  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
   nullable    = false
 
   validation {
@@ -127,17 +127,17 @@ variable "consumers" {
 
   validation {
     condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "PAYLOAD_BUCKET", "POWERTOOLS_METRICS_NAMESPACE", "TABLE_NAME"])) == 0])
-    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_arn)."
+    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_name)."
   }
 
   validation {
-    condition     = alltrue([for consumer in values(var.consumers) : !(consumer.write_results_table && consumer.table_arn != null)])
-    error_message = "A consumer takes write_results_table = true or a table_arn, not both: TABLE_NAME names one table."
+    condition     = alltrue([for consumer in values(var.consumers) : !(consumer.write_results_table && consumer.table_name != null)])
+    error_message = "A consumer takes write_results_table = true or a table_name, not both: TABLE_NAME names one table."
   }
 
   validation {
-    condition     = alltrue([for consumer in values(var.consumers) : consumer.table_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}$", coalesce(consumer.table_arn, "-")))])
-    error_message = "Each consumer's table_arn must be null or a DynamoDB table ARN of the form arn:<partition>:dynamodb:<region>:<account>:table/<name>."
+    condition     = alltrue([for consumer in values(var.consumers) : consumer.table_name == null || can(regex("^[a-zA-Z0-9_.-]{3,255}$", coalesce(consumer.table_name, "-")))])
+    error_message = "Each consumer's table_name must be null or a DynamoDB table name: 3-255 characters of a-z, A-Z, 0-9, '_', '-' and '.' (a name, not an ARN)."
   }
 
   validation {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.consumer_size import hcl_code_lines, python_code_lines
+from bench.consumer_size import hcl_argument, hcl_code_lines, python_code_lines
 
 
 def test_python_lines_leave_out_blank_lines_comments_and_docstrings() -> None:
@@ -37,3 +37,20 @@ resource "x" "y" {
 """
 
     assert hcl_code_lines(source) == 3
+
+
+def test_an_hcl_argument_ends_at_its_closing_brace() -> None:
+    """GIVEN a module call whose consumers map nests objects (and a brace in a comment)
+    WHEN the consumers argument is cut out THEN it runs from its line to its closing brace."""
+    source = """module "m" {
+  name = "x"
+  consumers = {
+    orders = {
+      package = { source_dir = "f" } # a { in a comment
+    }
+  }
+  alarm_emails = []
+}
+"""
+
+    assert hcl_argument(source, "consumers").splitlines() == source.splitlines()[2:7]

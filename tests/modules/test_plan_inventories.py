@@ -5,7 +5,9 @@ Cases are discovered, not listed:
 - `tests/modules/<module>/examples/<example>.yaml` plans `modules/<module>/examples/<example>`,
   and every example must have one;
 - `tests/environments/<env>.yaml` plans `environments/<env>` with its own terraform.tfvars (the
-  S3 backend swapped for a local one), and every environment must have one.
+  S3 backend swapped for a local one), and every environment must have one;
+- `tests/examples/<example>.yaml` plans the root module `examples/<example>` (a team's own
+  consumer on the pipeline), planned with the environments; every one must have one.
 
 An inventory says what its case proves (`proves:`) and which resources, attributes and outputs
 prove it (`keep:`, see `tests/inventory.py`); the test asserts exactly those values and the
@@ -41,6 +43,8 @@ class Case:
 
     @property
     def label(self) -> str:
+        if self.root.parent.name == "examples" and self.root.parent.parent == REPO_ROOT:
+            return f"example_root_{self.root.name}"
         if self.group == "environments":
             return f"environment_{self.root.name}"
         kind = "case" if self.tfvars else "example"
@@ -70,6 +74,10 @@ def _cases() -> list[Case]:
         if environment.parent.name == "environments":
             inventory = environments_inventories / f"{environment.name}.yaml"
             cases.append(Case("environments", environment, None, inventory))
+        elif environment.parent == REPO_ROOT / "examples":
+            # Root modules with their own provider, like the environments: planned with them.
+            inventory = REPO_ROOT / "tests" / "examples" / f"{environment.name}.yaml"
+            cases.append(Case("environments", environment, None, inventory))
     return cases
 
 
@@ -87,6 +95,8 @@ def _summary(case: Case, tmp_path_factory: pytest.TempPathFactory) -> PlanSummar
 
 
 def _case_id(case: Case) -> str:
+    if case.label.startswith("example_root_"):
+        return f"examples/{case.root.name}"
     if case.group == "environments":
         return f"environments/{case.root.name}"
     if case.tfvars:

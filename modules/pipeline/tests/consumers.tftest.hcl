@@ -47,7 +47,7 @@ variables {
       tumbling_window_in_seconds = 120
       memory_size                = 512
       timeout                    = 30
-      table_arn                  = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail"
+      table_name                 = "audit-trail"
       kms_key_arns               = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"]
       environment_variables = {
         MAX_RECORD_BYTES = "262144"
@@ -296,21 +296,21 @@ run "rejects_environment_variable_the_pipeline_sets" {
   expect_failures = [var.consumers]
 }
 
-run "rejects_results_table_and_table_arn_together" {
+run "rejects_results_table_and_table_name_together" {
   command = plan
   variables {
     consumers = {
-      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", write_results_table = true, table_arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail" }
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", write_results_table = true, table_name = "audit-trail" }
     }
   }
   expect_failures = [var.consumers]
 }
 
-run "rejects_table_stream_arn_as_table_arn" {
+run "rejects_table_arn_as_table_name" {
   command = plan
   variables {
     consumers = {
-      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", table_arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail/stream/2025-01-31T00:00:00.000" }
+      audit = { package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler", table_name = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail" }
     }
   }
   expect_failures = [var.consumers]

@@ -39,6 +39,27 @@ DUMMY_CREDENTIALS: Final = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
 }
+SHARED_SOURCES: Final = Path("src") / "stream_pipeline"
+"""What a consumer packaged from a source folder zips with it (modules/stream-consumer hashes
+it at plan time): copied next to modules/."""
+LOCAL_ENDPOINT_VARIABLE: Final = "local_endpoint"
+"""A root declaring this variable (environments/local) points its provider at the runtime
+itself; any other root gets a provider override file (:data:`PROVIDER_OVERRIDE`)."""
+PROVIDER_OVERRIDE: Final = "zz_local_runtime_override.tf"
+_OVERRIDDEN_SERVICES: Final = (
+    "cloudwatch",
+    "dynamodb",
+    "iam",
+    "kinesis",
+    "kms",
+    "lambda",
+    "logs",
+    "s3",
+    "sesv2",
+    "sns",
+    "sqs",
+    "sts",
+)
 _COPY_IGNORED = shutil.ignore_patterns(
     ".terraform", "*.tfstate", "*.tfstate.*", "tfplan", "__pycache__", "tests"
 )
@@ -49,11 +70,16 @@ class StackError(RuntimeError):
 
 
 def require_checkout(checkout: Path) -> Path:
-    """``checkout`` when it holds the repository's environments/local, modules/ and
-    functions/; else StackError saying so."""
+    """``checkout`` when it holds the repository's environments/local, modules/, functions/
+    and src/stream_pipeline; else StackError saying so."""
     missing = [
         str(part)
-        for part in (ENVIRONMENT / "terraform.tfvars", Path("modules"), Path("functions"))
+        for part in (
+            ENVIRONMENT / "terraform.tfvars",
+            Path("modules"),
+            Path("functions"),
+            SHARED_SOURCES,
+        )
         if not (checkout / part).exists()
     ]
     if missing:
@@ -126,13 +152,38 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def provider_override(endpoint: str, region: str) -> str:
+    """An override file pointing a root's ``aws`` provider at the local runtime (Terraform
+    merges it into the root's own provider block)."""
+    endpoints = "\n".join(f"    {name} = {json.dumps(endpoint)}" for name in _OVERRIDDEN_SERVICES)
+    return (
+        "# Written by stream-pipeline local up: this copy of the root talks to the local runtime.\n"
+        'provider "aws" {\n'
+        f"  region                      = {json.dumps(region)}\n"
+        '  access_key                  = "test"\n'
+        '  secret_key                  = "test"\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_region_validation      = true\n"
+        "  s3_use_path_style           = true\n"
+        f"  endpoints {{\n{endpoints}\n  }}\n"
+        "}\n"
+    )
+
+
 @dataclass
 class LocalStack:
-    """The local runtime plus ``environments/local`` applied to it, all under ``root``.
+    """The local runtime plus a Terraform root (``environments/local`` by default) applied to
+    it, all under ``root``.
 
     ``checkout``: the repository (environments/local, modules/, functions/; default the working
-    directory); ``root`` defaults to its build/local, ``build_dir`` (the function zips of
-    ``make package``) to its build/."""
+    directory); ``root`` defaults to its build/local (build/local-<terraform root> for another
+    root), ``build_dir`` (the function zips of ``make package``) to its build/.
+    ``terraform_root``: the root module to apply, inside the checkout (its module sources are
+    relative to it), e.g. ``examples/orders``. ``functions_dirs``: more folders the runtime
+    imports handler packages from, after the checkout's functions/ (a team's own, e.g.
+    ``examples/orders/functions``)."""
 
     root: Path | None = None
     port: int = DEFAULT_PORT
@@ -145,12 +196,31 @@ class LocalStack:
     build_dir: Path | None = None
     terraform_env: dict[str, str] | None = None
     """Terraform's environment (default: :func:`terraform_environment`)."""
+    terraform_root: Path = ENVIRONMENT
+    functions_dirs: list[Path] = field(default_factory=list)
     _process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
         self.checkout = self.checkout.resolve()
-        self.root = (self.root or self.checkout / DEFAULT_ROOT).resolve()
+        root_module = self.terraform_root
+        if not root_module.is_absolute():
+            root_module = self.checkout / root_module
+        try:
+            self.terraform_root = root_module.resolve().relative_to(self.checkout)
+        except ValueError:
+            msg = (
+                f"the Terraform root {self.terraform_root} is not inside the checkout "
+                f"{self.checkout}: its module sources are relative to the repository"
+            )
+            raise StackError(msg) from None
+        default_root = DEFAULT_ROOT
+        if self.terraform_root != ENVIRONMENT:
+            default_root = DEFAULT_ROOT.with_name("local-" + "-".join(self.terraform_root.parts))
+        self.root = (self.root or self.checkout / default_root).resolve()
         self.build_dir = (self.build_dir or self.checkout / DEFAULT_BUILD_DIR).resolve()
+        self.functions_dirs = [
+            (d if d.is_absolute() else self.checkout / d).resolve() for d in self.functions_dirs
+        ]
 
     @property
     def base(self) -> Path:
@@ -173,7 +243,14 @@ class LocalStack:
 
     @property
     def terraform_dir(self) -> Path:
-        return self.stack_dir / "environments" / "local"
+        return self.stack_dir / self.terraform_root
+
+    def _declares_local_endpoint(self) -> bool:
+        pattern = re.compile(rf'variable\s+"{LOCAL_ENDPOINT_VARIABLE}"')
+        return any(
+            pattern.search(path.read_text(encoding="utf-8"))
+            for path in (self.checkout / self.terraform_root).glob("*.tf")
+        )
 
     @property
     def tfstate(self) -> Path:
@@ -220,6 +297,7 @@ class LocalStack:
             str(self.state_dir),
             "--functions-dir",
             str(self.checkout / "functions"),
+            *[arg for d in self.functions_dirs for arg in ("--functions-dir", str(d))],
             "--region",
             local_region(self.checkout),
             *self.runtime_args,
@@ -283,9 +361,13 @@ class LocalStack:
     # ------------------------------------------------------------------ terraform
 
     def stage(self) -> Path:
-        """Copy environments/local, modules/ and the function zips under ``stack/`` (Terraform's
-        working dir)."""
+        """Copy the Terraform root, modules/, src/stream_pipeline and the function zips under
+        ``stack/`` (the root's copy is Terraform's working dir)."""
         checkout = require_checkout(self.checkout)
+        source_root = checkout / self.terraform_root
+        if not any(source_root.glob("*.tf")):
+            msg = f"{self.terraform_root} holds no .tf file: not a Terraform root module"
+            raise StackError(msg)
         assert self.build_dir is not None  # set by __post_init__
         names = sorted(p.parent.name for p in (checkout / "functions").glob("*/app.py"))
         missing = [name for name in names if not (self.build_dir / f"{name}.zip").is_file()]
@@ -299,21 +381,31 @@ class LocalStack:
                 "run `make package` (or pass --build-dir DIR)"
             )
             raise StackError(msg)
-        (self.stack_dir / "environments").mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.stack_dir / "modules", ignore_errors=True)
-        shutil.copytree(checkout / "modules", self.stack_dir / "modules", ignore=_COPY_IGNORED)
+        self.stack_dir.mkdir(parents=True, exist_ok=True)
+        for shared in (Path("modules"), SHARED_SOURCES):
+            shutil.rmtree(self.stack_dir / shared, ignore_errors=True)
+            shutil.copytree(checkout / shared, self.stack_dir / shared, ignore=_COPY_IGNORED)
         (self.stack_dir / "build").mkdir(exist_ok=True)
         for zip_name in [f"{name}.zip" for name in names] + [p.name for p in layers]:
             _link_or_copy(self.build_dir / zip_name, self.stack_dir / "build" / zip_name)
-        # Keep .terraform (providers, backend) across re-applies; replace every other file.
-        self.terraform_dir.mkdir(exist_ok=True)
+        # Keep .terraform (providers, backend) across re-applies; replace everything else.
+        self.terraform_dir.mkdir(parents=True, exist_ok=True)
         for path in self.terraform_dir.iterdir():
             if path.is_file():
                 path.unlink()
-        for source in (checkout / ENVIRONMENT).iterdir():
+            elif path.is_dir() and path.name != ".terraform":
+                shutil.rmtree(path)
+        for source in source_root.iterdir():
             wanted = source.suffix in (".tf", ".tfvars") or source.name == ".terraform.lock.hcl"
             if source.is_file() and wanted:
                 shutil.copyfile(source.resolve(), self.terraform_dir / source.name)
+            elif source.is_dir() and not _COPY_IGNORED(str(source_root), [source.name]):
+                # A team's root holds its function folders (a consumer's source_dir).
+                shutil.copytree(source, self.terraform_dir / source.name, ignore=_COPY_IGNORED)
+        if not self._declares_local_endpoint():
+            (self.terraform_dir / PROVIDER_OVERRIDE).write_text(
+                provider_override(self.endpoint, local_region(checkout))
+            )
         (self.terraform_dir / "backend_local.tf").write_text(
             "# Written by stream-pipeline local up: the state lives outside this copy.\n"
             'terraform {\n  backend "local" {\n'
@@ -342,13 +434,13 @@ class LocalStack:
     def apply(self) -> None:
         self.stage()
         self.terraform("init", "-input=false", "-no-color")
+        variables = (
+            [f"-var={LOCAL_ENDPOINT_VARIABLE}={self.endpoint}"]
+            if self._declares_local_endpoint()
+            else []
+        )
         self.terraform(
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            "-no-color",
-            "-compact-warnings",
-            f"-var=local_endpoint={self.endpoint}",
+            "apply", "-input=false", "-auto-approve", "-no-color", "-compact-warnings", *variables
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -437,6 +529,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"the function zips of `make package` (default: <checkout>/{DEFAULT_BUILD_DIR})",
     )
+    parser.add_argument(
+        "--terraform-root",
+        type=Path,
+        default=ENVIRONMENT,
+        help=f"the Terraform root module to apply, inside the checkout (default: {ENVIRONMENT};"
+        " e.g. examples/orders); another root's stack lives in build/local-<root>",
+    )
+    parser.add_argument(
+        "--functions-dir",
+        dest="functions_dirs",
+        type=Path,
+        action="append",
+        default=[],
+        help="another folder the runtime imports handler packages from (repeatable; e.g. "
+        "examples/orders/functions)",
+    )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -468,15 +576,17 @@ def stack_from(args: argparse.Namespace) -> LocalStack:
         port=getattr(args, "port", DEFAULT_PORT),
         checkout=checkout,
         build_dir=args.build_dir,
+        terraform_root=args.terraform_root,
+        functions_dirs=args.functions_dirs,
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs ``stream-pipeline local <command>``: 0 ok, 1 the stack failed or is down, 2 not
     a checkout."""
-    stack = stack_from(args)
     command = args.local_command
     try:
+        stack = stack_from(args)
         if command == "up":
             started = time.monotonic()
             outputs = stack.up()

@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.7"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.73, < 7.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.aws_region
+}
