@@ -131,4 +131,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            # The example consumer's scenarios have their own stack: their own group.
+            own_stack = Path(item.path).name == "test_orders_example_e2e.py"
+            item.add_marker(pytest.mark.xdist_group("e2e-orders" if own_stack else "e2e"))
