@@ -105,3 +105,25 @@ class RetryPolicy:
     def delay(self, retry_number: int, rand: Callable[[], float]) -> float:
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry_number - 1))
         return ceiling / 2 + rand() * ceiling / 2
+
+    def rounds[K, V](
+        self,
+        pending: dict[K, V],
+        send: Callable[[dict[K, V], dict[K, V], bool], None],
+        *,
+        sleep: Callable[[float], None],
+        rand: Callable[[], float],
+    ) -> dict[K, V]:
+        """Send ``pending``, then -- after a backoff -- what ``send`` put back into its second
+        argument for a retry, until nothing is left or ``max_attempts`` requests were made;
+        ``send``'s third argument says whether the request is a retry. Returns what is still
+        pending (out of attempts)."""
+        for attempt in range(1, self.max_attempts + 1):
+            if not pending:
+                break
+            if attempt > 1:
+                sleep(self.delay(attempt - 1, rand))
+            retry: dict[K, V] = {}
+            send(pending, retry, attempt > 1)
+            pending = retry
+        return pending

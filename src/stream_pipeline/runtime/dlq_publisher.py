@@ -139,16 +139,15 @@ class DlqPublisher:
         """One request's entries until accepted, refused or out of attempts (runs on a pool
         thread: it touches nothing but its own report)."""
         report = PublishReport()
-        pending = batch
         reasons: dict[int, str] = {}
-        for attempt in range(1, self._policy.max_attempts + 1):
-            if not pending:
-                break
-            if attempt > 1:
-                self._sleep(self._policy.delay(attempt - 1, self._rand))
-            retry: dict[int, str] = {}
-            self._send(pending, retry, reasons, report, is_retry=attempt > 1)
-            pending = retry
+        pending = self._policy.rounds(
+            batch,
+            lambda entries, retry, is_retry: self._send(
+                entries, retry, reasons, report, is_retry=is_retry
+            ),
+            sleep=self._sleep,
+            rand=self._rand,
+        )
         for index in pending:
             report.failures[index] = (
                 f"not sent after {self._policy.max_attempts} attempts; "

@@ -102,16 +102,15 @@ class DynamoBatchWriter:
         """One request's items until stored, rejected or out of attempts (runs on a pool
         thread: it touches nothing but its own report)."""
         report = WriteReport()
-        pending = chunk
         reasons: dict[ItemKey, str] = {}
-        for attempt in range(1, self._policy.max_attempts + 1):
-            if not pending:
-                break
-            if attempt > 1:
-                self._sleep(self._policy.delay(attempt - 1, self._rand))
-            retry: dict[ItemKey, Item] = {}
-            self._send(pending, retry, reasons, report, is_retry=attempt > 1)
-            pending = retry
+        pending = self._policy.rounds(
+            chunk,
+            lambda items, retry, is_retry: self._send(
+                items, retry, reasons, report, is_retry=is_retry
+            ),
+            sleep=self._sleep,
+            rand=self._rand,
+        )
         for key in pending:
             report.failures[key] = WriteFailure(
                 reason=(
