@@ -37,9 +37,9 @@ def _replay(argv: list[str]) -> int:
 
 
 def _local(argv: list[str]) -> int:
-    from stream_pipeline.local import stack
+    from stream_pipeline.local import stack_cli
 
-    return stack.main(argv)
+    return stack_cli.main(argv)
 
 
 def _demo(argv: list[str]) -> int:

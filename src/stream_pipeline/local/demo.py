@@ -26,15 +26,8 @@ from stream_pipeline.local.accounting import (
     scan_items,
 )
 from stream_pipeline.local.runtime.client import NotDrainedError, wait_drained
-from stream_pipeline.local.stack import (
-    LocalStack,
-    StackError,
-    add_arguments,
-    client_kwargs,
-    local_region,
-    relative,
-    stack_from,
-)
+from stream_pipeline.local.stack import LocalStack, StackError, client_kwargs, local_region
+from stream_pipeline.local.stack_cli import add_arguments, relative, stack_from
 from stream_pipeline.producer.generator import generate_records
 from stream_pipeline.producer.sender import produce
 
