@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, TextIO
 
 import pytest
 from e2e_pipeline import Pipeline
@@ -45,6 +46,41 @@ REUSE_VARIABLE = "E2E_REUSE_LOCAL_STACK"
 is left running: quicker while working on a scenario. Faults and mapping changes are undone."""
 
 
+def start_stack(base: Path, log: TextIO, **options: Any) -> tuple[LocalStack, dict[str, Any]]:
+    """A local stack under ``base`` (``options``: a root and functions of its own), up, with
+    its outputs: the function zips and the dependencies layer are built into ``base/build``
+    (what `make package` leaves in build/).
+
+    One more try on a fresh emulator when the apply fails: seen once in about ten runs, and
+    more often under load, the provider retried a CreateFunction moto had already done
+    ("Function already exist"). The suite tests the pipeline, not the provider's retries
+    against moto.
+    """
+    for name in package.function_names():
+        package.build(name, base / "build")
+    dependencies_layer.link_into(base / "build")
+    for attempt in (1, 2):
+        stack = LocalStack(
+            root=base / f"stack-{attempt}",
+            port=0,
+            runtime_args=FAST_RUNTIME,
+            log=log,
+            checkout=REPO_ROOT,
+            build_dir=base / "build",
+            terraform_env=terraform_env(),
+            **options,
+        )
+        try:
+            return stack, stack.up()
+        except BaseException as error:
+            stack.down()
+            log.flush()
+            print(Path(log.name).read_text()[-5000:])
+            if attempt == 2 or not isinstance(error, StackError):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     if os.environ.get(REUSE_VARIABLE) == "1":
@@ -54,33 +90,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         yield Pipeline(stack, stack.outputs())
         return
     base = tmp_path_factory.mktemp("e2e")
-    for name in package.function_names():  # what `make package` leaves in build/
-        package.build(name, base / "build")
-    dependencies_layer.link_into(base / "build")  # and the functions' dependencies layer
     with (base / "local-stack.log").open("w") as log:
         started = time.monotonic()
-        # One more try on a fresh emulator when the apply fails: seen once in about ten runs,
-        # the provider retried a CreateFunction moto had already done ("Function already
-        # exist"). The suite tests the pipeline, not the provider's retries against moto.
-        for attempt in (1, 2):
-            stack = LocalStack(
-                root=base / f"stack-{attempt}",
-                port=0,
-                runtime_args=FAST_RUNTIME,
-                log=log,
-                checkout=REPO_ROOT,
-                build_dir=base / "build",
-                terraform_env=terraform_env(),
-            )
-            try:
-                outputs = stack.up()
-                break
-            except BaseException as error:
-                stack.down()
-                log.flush()
-                print((base / "local-stack.log").read_text()[-5000:])
-                if attempt == 2 or not isinstance(error, StackError):
-                    raise
+        stack, outputs = start_stack(base, log)
         print(f"local stack up in {time.monotonic() - started:.0f} s ({base})")
         pipeline = Pipeline(stack, outputs)
         pipeline.drain()

@@ -21,14 +21,12 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import FAST_RUNTIME
+from conftest import start_stack
 
 from stream_pipeline.local.accounting import DlqMessage, delete_messages, read_dlq, scan_items
 from stream_pipeline.local.runtime.client import wait_drained
-from stream_pipeline.local.stack import LocalStack, StackError, client_kwargs
+from stream_pipeline.local.stack import LocalStack, client_kwargs
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
-from tools import dependencies_layer, package
-from tools.terraform_stage import REPO_ROOT, terraform_env
 
 EXAMPLE = Path("examples") / "orders"
 DRAIN_TIMEOUT = 90.0
@@ -144,28 +142,10 @@ class OrdersStack:
 @pytest.fixture(scope="module")
 def orders_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrdersStack]:
     base = tmp_path_factory.mktemp("orders-e2e")
-    for name in package.function_names():
-        package.build(name, base / "build")
-    dependencies_layer.link_into(base / "build")
     with (base / "orders-stack.log").open("w") as log:
-        stack = LocalStack(
-            root=base / "stack",
-            port=0,
-            runtime_args=FAST_RUNTIME,
-            log=log,
-            checkout=REPO_ROOT,
-            build_dir=base / "build",
-            terraform_env=terraform_env(),
-            terraform_root=EXAMPLE,
-            functions_dirs=[EXAMPLE / "functions"],
+        stack, outputs = start_stack(
+            base, log, terraform_root=EXAMPLE, functions_dirs=[EXAMPLE / "functions"]
         )
-        try:
-            outputs = stack.up()
-        except (StackError, OSError):
-            stack.down()
-            log.flush()
-            print((base / "orders-stack.log").read_text()[-5000:])
-            raise
         try:
             yield OrdersStack(stack, outputs)
         finally:
