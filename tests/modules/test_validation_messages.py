@@ -43,6 +43,27 @@ def _notifier(attributes: str) -> str:
     )
 
 
+def _consumers(entries: str) -> str:
+    return _PIPELINE + "consumers = { " + entries + " }"
+
+
+_ZIP = 'package = { filename = "../../build/stream_processor.zip" }, handler = "app.lambda_handler"'
+
+
+def _stream_consumer(package: str) -> str:
+    """modules/stream-consumer with ``package`` (the last line: the variable at fault)."""
+    return (
+        'name = "orders-processor"\nhandler = "app.lambda_handler"\nlayers = []\n'
+        'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
+        'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n'
+        f"package = {{ {package} }}"
+    )
+
+
+_FIXTURES = "../../modules/stream-consumer/tests/fixtures"
+_HASH = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+
 def _consumer(attributes: str) -> str:
     return _PIPELINE + (
         "consumers = { processor = { "
@@ -123,8 +144,68 @@ CASES = [
     ("pipeline", _notifier(_SENDER + "maximum_retry_attempts = -1"), ["0 and 10,000"]),
     ("pipeline", _notifier(_SENDER + "memory_size = 64"), ["128 and 10,240"]),
     ("pipeline", _notifier(_SENDER + "timeout = 901"), ["1 and 900"]),
-    ("pipeline", _consumer("tumbling_window_in_seconds = 901"), ["0 (no window) and 900"]),
+    # A consumer of the pipeline's consumers map: one rule per attribute.
+    ("pipeline", _consumers(f"Audit = {{ {_ZIP} }}"), ["1-20 characters of [a-z0-9-]"]),
+    ("pipeline", _consumers(f"notifier = {{ {_ZIP} }}"), ["neither hydrate nor notifier"]),
+    (
+        "pipeline",
+        _consumers(", ".join(f"c{n} = {{ {_ZIP} }}" for n in range(20))),
+        ["At most 19 consumers", "enhanced_fan_out"],
+    ),
+    (
+        "pipeline",
+        _consumers(
+            'audit = { package = { filename = "../../build/stream_processor.zip", '
+            'source_dir = "./examples/complete/consumers/order_audit" }, '
+            'handler = "app.lambda_handler" }'
+        ),
+        ["exactly one of filename", "source_dir"],
+    ),
+    (
+        "pipeline",
+        _consumers(
+            'audit = { package = { filename = "../../build/stream_processor.zip" }, '
+            'handler = "lambda_handler" }'
+        ),
+        ["<module path>.<function>"],
+    ),
+    ("pipeline", _consumer("batch_size = 10001"), ["batch_size", "1 and 10,000"]),
     ("pipeline", _consumer("batch_size = 0"), ["batch_size", "1 and 10,000"]),
+    (
+        "pipeline",
+        _consumer("maximum_batching_window_in_seconds = 301"),
+        ["maximum_batching_window_in_seconds", "0 and 300"],
+    ),
+    ("pipeline", _consumer("parallelization_factor = 0"), ["parallelization_factor", "1 and 10"]),
+    (
+        "pipeline",
+        _consumer("maximum_record_age_in_seconds = -1"),
+        ["60 and 604,800", "-1 is not accepted"],
+    ),
+    ("pipeline", _consumer("maximum_retry_attempts = -1"), ["0 and 10,000", "-1, retry"]),
+    ("pipeline", _consumer("tumbling_window_in_seconds = 901"), ["0 (no window) and 900"]),
+    ("pipeline", _consumer("memory_size = 64"), ["memory_size", "128 and 10,240"]),
+    ("pipeline", _consumer("timeout = 901"), ["timeout", "1 and 900"]),
+    (
+        "pipeline",
+        _consumer("reserved_concurrent_executions = 0"),
+        ["-1 (no reservation)", "at least 1"],
+    ),
+    (
+        "pipeline",
+        _consumer('environment_variables = { TABLE_NAME = "elsewhere" }'),
+        ["TABLE_NAME", "the pipeline sets them"],
+    ),
+    (
+        "pipeline",
+        _consumer('write_results_table = true, table_name = "audit-trail"'),
+        ["write_results_table = true or a table_name, not both"],
+    ),
+    (
+        "pipeline",
+        _consumer('table_name = "arn:aws:dynamodb:eu-west-1:111122223333:table/audit-trail"'),
+        ["a name, not an ARN"],
+    ),
     (
         "pipeline",
         _consumer('iam_statements = [{ sid = "All", actions = ["s3:*"], resources = ["*"] }]'),
@@ -132,8 +213,23 @@ CASES = [
     ),
     (
         "pipeline",
-        _consumer('environment_variables = { TABLE_NAME = "elsewhere" }'),
-        ["TABLE_NAME", "the pipeline sets them"],
+        _consumer('iam_statements = [{ sid = "All", actions = ["*"], resources = ["*"] }]'),
+        ["service:Action", "no * anywhere"],
+    ),
+    (
+        "pipeline",
+        _consumer(
+            'iam_statements = [{ sid = "None", actions = ["events:PutEvents"], resources = [] }]'
+        ),
+        ["at least one action and at least one resource"],
+    ),
+    (
+        "pipeline",
+        _consumer(
+            'iam_statements = [{ sid = "SendToDeadLetterQueue", actions = ["sqs:SendMessage"], '
+            'resources = ["arn:aws:sqs:eu-west-1:111122223333:elsewhere"] }]'
+        ),
+        ["none of the module's own"],
     ),
     # Wrappers pass the function's inputs to lambda-function, which validates them: its message
     # must reach the user through the wrapper.
@@ -147,14 +243,51 @@ CASES = [
         "memory_size = 64",
         ["memory_size", "128", "10,240"],
     ),
+    # stream-consumer's package: a prebuilt zip or a source folder, one rule per mistake.
     (
         "stream-consumer",
-        'name = "orders-processor"\nhandler = "app.lambda_handler"\n'
-        'package = { source_dir = "../../modules/stream-consumer/tests/fixtures/no_python" }\n'
-        "layers = []\n"
-        'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
-        'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n',
+        _stream_consumer(
+            'filename = "../../build/stream_processor.zip", '
+            f'source_dir = "{_FIXTURES}/orders_consumer"'
+        ),
+        ["exactly one of filename", "source_dir"],
+    ),
+    ("stream-consumer", _stream_consumer('python = "python3.12"'), ["exactly one of filename"]),
+    (
+        "stream-consumer",
+        _stream_consumer(
+            f'filename = "../../build/stream_processor.tar.gz", source_code_hash = "{_HASH}"'
+        ),
+        ["package.filename", ".zip deployment package"],
+    ),
+    (
+        "stream-consumer",
+        _stream_consumer(
+            f'source_dir = "{_FIXTURES}/orders_consumer", source_code_hash = "{_HASH}"'
+        ),
+        ["source_code_hash goes with package.filename only"],
+    ),
+    (
+        "stream-consumer",
+        _stream_consumer(
+            'filename = "../../build/stream_processor.zip", source_code_hash = "e3b0c44298fc1c149a"'
+        ),
+        ["base64-encoded SHA-256 digest"],
+    ),
+    (
+        "stream-consumer",
+        _stream_consumer(f'source_dir = "{_FIXTURES}/no_python"'),
         ["package.source_dir", "at least one Python file"],
+    ),
+    (
+        "stream-consumer",
+        _stream_consumer(f'source_dir = "{_FIXTURES}/does_not_exist"'),
+        ["package.source_dir", "at least one Python file"],
+    ),
+    (
+        "stream-consumer",
+        _stream_consumer(f'source_dir = "{_FIXTURES}/orders_consumer", python = " "'),
+        ["package.python", "Python interpreter"],
     ),
     (
         "hydrating-dlq",

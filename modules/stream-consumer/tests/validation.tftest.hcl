@@ -6,6 +6,9 @@
 # else fails. A variable, and an expected failure, appear once per run, hence
 # several runs. Runs that check more than an expected failure stay on their own.
 #
+# The package's rules (a zip or a source folder) are proven with the message the
+# user reads, in tests/modules/test_validation_messages.py (one plan for all).
+#
 # The function's variables (name, handler, filename, runtime, layers, memory,
 # timeout, keys, logs, role...) are passed through to module.function, which
 # validates them; their runs live in
@@ -191,97 +194,3 @@ run "rejects_record_age_beyond_dynamodb_retention" {
 }
 
 # package: one expected failure of var.package per run.
-run "rejects_package_with_both_filename_and_source_dir" {
-  command = plan
-
-  variables {
-    package = {
-      filename   = "../../build/stream_processor.zip"
-      source_dir = "./tests/fixtures/orders_consumer"
-    }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_package_with_neither_filename_nor_source_dir" {
-  command = plan
-
-  variables {
-    package = { python = "python3.12" }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_package_filename_that_is_not_a_zip" {
-  command = plan
-
-  variables {
-    package = {
-      filename         = "../../build/stream_processor.tar.gz"
-      source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-    }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_source_code_hash_with_source_dir" {
-  command = plan
-
-  variables {
-    package = {
-      source_dir       = "./tests/fixtures/orders_consumer"
-      source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-    }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_malformed_source_code_hash" {
-  command = plan
-
-  variables {
-    package = {
-      filename         = "../../build/stream_processor.zip"
-      source_code_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_source_dir_without_python" {
-  command = plan
-
-  variables {
-    package = { source_dir = "./tests/fixtures/no_python" }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_missing_source_dir" {
-  command = plan
-
-  variables {
-    package = { source_dir = "./tests/fixtures/does_not_exist" }
-  }
-
-  expect_failures = [var.package]
-}
-
-run "rejects_blank_python" {
-  command = plan
-
-  variables {
-    package = {
-      source_dir = "./tests/fixtures/orders_consumer"
-      python     = " "
-    }
-  }
-
-  expect_failures = [var.package]
-}
