@@ -405,19 +405,23 @@ class StreamConsumer[EventT]:
 
         return per_record
 
+    def _writer(self, dependencies: Dependencies) -> DynamoBatchWriter | None:
+        """The sink's batch writer for one invocation (None without a sink)."""
+        if self.sink is None:
+            return None
+        return DynamoBatchWriter(
+            dependencies.dynamodb,
+            dependencies.settings.table_name or "",
+            key_attributes=tuple(self.sink.key),
+            policy=dependencies.write_policy,
+            sleep=dependencies.sleep,
+            rand=dependencies.rand,
+            pool=dependencies.pool,
+        )
+
     def _settler(self, dependencies: Dependencies) -> BatchSettler:
         settings = dependencies.settings
-        writer = None
-        if self.sink is not None:
-            writer = DynamoBatchWriter(
-                dependencies.dynamodb,
-                settings.table_name or "",
-                key_attributes=tuple(self.sink.key),
-                policy=dependencies.write_policy,
-                sleep=dependencies.sleep,
-                rand=dependencies.rand,
-                pool=dependencies.pool,
-            )
+        writer = self._writer(dependencies)
         publisher = DlqPublisher(
             dependencies.sqs,
             settings.dlq_url,

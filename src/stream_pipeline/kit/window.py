@@ -47,7 +47,7 @@ from stream_pipeline.kit.settings import ConfigurationError
 from stream_pipeline.kit.settle import BatchReport
 from stream_pipeline.runtime.decoding import RecordRejectedError
 from stream_pipeline.runtime.dlq_envelope import KINESIS_SOURCE
-from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter, Item, ItemKey
+from stream_pipeline.runtime.dynamodb_writer import Item, ItemKey
 
 State = dict[str, Any]
 Aggregate = Callable[[State, StreamRecord[Any]], State]
@@ -235,15 +235,8 @@ class TumblingWindowConsumer(StreamConsumer[Any]):
             latest[key] = item
         if not latest:
             return
-        writer = DynamoBatchWriter(
-            dependencies.dynamodb,
-            dependencies.settings.table_name or "",
-            key_attributes=tuple(self.sink.key),  # type: ignore[union-attr]
-            policy=dependencies.write_policy,
-            sleep=dependencies.sleep,
-            rand=dependencies.rand,
-            pool=dependencies.pool,
-        )
+        writer = self._writer(dependencies)
+        assert writer is not None
         written = writer.write(latest)
         retryable = {key: f for key, f in written.failures.items() if not f.rejected}
         for key, failure in written.failures.items():
