@@ -81,6 +81,28 @@ def start_stack(base: Path, log: TextIO, **options: Any) -> tuple[LocalStack, di
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_STACKS_TO_STOP: list[LocalStack] = []
+"""The session's stack, stopped right after the last test that uses it: an idle runtime still
+polls (about a fifth of a core), which the rest of the suite can use."""
+_LAST_USER: list[str] = []
+"""The node id of the last collected test that uses ``pipeline``."""
+
+
+def _stop(stack: LocalStack) -> None:
+    """Stop the stack (idempotent) and check that no process it started outlives it."""
+    workers = set(stack.worker_pids())
+    runtime = stack.runtime_pid()
+    stack.down()
+    deadline = time.monotonic() + 5
+    while _processes_alive([*workers, *([runtime] if runtime else [])]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    leftover = _processes_alive([*workers, *([runtime] if runtime else [])])
+    assert leftover == [], f"processes outlived the local stack: {leftover}"
+    assert not stack.root.exists()
+
+
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     if os.environ.get(REUSE_VARIABLE) == "1":
@@ -96,21 +118,11 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         print(f"local stack up in {time.monotonic() - started:.0f} s ({base})")
         pipeline = Pipeline(stack, outputs)
         pipeline.drain()
-        workers: set[int] = set()
+        _STACKS_TO_STOP.append(stack)
         try:
             yield pipeline
         finally:
-            workers.update(stack.worker_pids())
-            runtime = stack.runtime_pid()
-            stack.down()
-            deadline = time.monotonic() + 5
-            while _processes_alive([*workers, *([runtime] if runtime else [])]):
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.1)
-            leftover = _processes_alive([*workers, *([runtime] if runtime else [])])
-            assert leftover == [], f"processes outlived the local stack: {leftover}"
-            assert not stack.root.exists()
+            _stop(stack)
 
 
 @pytest.fixture(autouse=True)
@@ -139,10 +151,23 @@ def clean_faults(pipeline: Pipeline) -> Iterator[Pipeline]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every e2e test shares the session's stack: keep them on one pytest-xdist worker
-    (`--dist loadgroup`) so the stack is applied once, while other workers run the rest."""
+    (`--dist loadgroup`) so the stack is applied once, while other workers run the rest.
+    A worker runs its group in collection order: the last collected user of the stack is the
+    last to run."""
+    users = [item.nodeid for item in items if "pipeline" in getattr(item, "fixturenames", ())]
+    _LAST_USER[:] = users[-1:]
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.path).parents:
             # The example consumer's scenarios have their own stack: their own group.
             own_stack = Path(item.path).name == "test_orders_example_e2e.py"
             item.add_marker(pytest.mark.xdist_group("e2e-orders" if own_stack else "e2e"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the last test that uses the session's stack (its fixtures torn down), stop it."""
+    yield
+    if _LAST_USER and item.nodeid == _LAST_USER[0] and os.environ.get(REUSE_VARIABLE) != "1":
+        while _STACKS_TO_STOP:
+            _stop(_STACKS_TO_STOP.pop())
