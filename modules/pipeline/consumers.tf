@@ -29,16 +29,20 @@ locals {
   results_table_enabled = anytrue([for consumer in values(var.consumers) : consumer.write_results_table])
 }
 
-# The consumer's own statements (iam_statements), on top of what stream-consumer generates
-# (stream or EFO read, DLQ, on-failure topic, tables, keys) and of the hydrating DLQ's
-# consumer_policy_json (its key, the failure bucket).
+# Each consumer's own statements (iam_statements; the e-mail notifier's, keyed "notifier", a
+# name no consumer may take), on top of what stream-consumer generates (stream or EFO read, DLQ,
+# on-failure topic, tables, keys) and of the hydrating DLQ's consumer_policy_json (its key, the
+# failure bucket; stream-consumer replaces its destination statements with its own).
 data "aws_iam_policy_document" "consumer" {
-  for_each = local.consumers
+  for_each = merge(
+    { for key, consumer in local.consumers : key => consumer.iam_statements },
+    local.email_notifier_enabled ? { notifier = local.notifier_policy_statements } : {},
+  )
 
   source_policy_documents = [module.dlq.consumer_policy_json]
 
   dynamic "statement" {
-    for_each = each.value.iam_statements
+    for_each = each.value
 
     content {
       sid       = statement.value.sid
