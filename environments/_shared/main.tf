@@ -35,6 +35,7 @@ module "pipeline" {
     }
   }
 
+  deletion_protection               = var.deletion_protection
   results_table_deletion_protection = var.results_table_deletion_protection
   enable_s3_failure_bucket          = var.enable_s3_failure_bucket
 

@@ -46,6 +46,13 @@ variable "consumer_memory_size" {
   nullable    = false
 }
 
+variable "deletion_protection" {
+  type        = bool
+  description = "Fail any plan that would destroy or replace the stream, the DLQ or the on-failure topic (see modules/pipeline's README to remove an environment on purpose)."
+  default     = true
+  nullable    = false
+}
+
 variable "email_notifier" {
   type = object({
     enabled                           = optional(bool)

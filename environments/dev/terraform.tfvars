@@ -10,6 +10,7 @@ retention_period                  = 24
 use_enhanced_fan_out              = false
 maximum_record_age_in_seconds     = 3600 # 1 h: well below the 24 h retention
 log_retention_in_days             = 30
+deletion_protection               = false
 results_table_deletion_protection = false
 
 alarm_overrides = {

@@ -10,6 +10,7 @@ retention_period                  = 24
 use_enhanced_fan_out              = true
 maximum_record_age_in_seconds     = 3600
 log_retention_in_days             = 7
+deletion_protection               = false
 results_table_deletion_protection = false
 
 # The e-mail notifier against the emulator: the identity is created there (moto verifies it

@@ -12,6 +12,7 @@ parallelization_factor            = 2
 maximum_record_age_in_seconds     = 21600
 consumer_memory_size              = 512
 log_retention_in_days             = 365
+deletion_protection               = true
 results_table_deletion_protection = true
 enable_s3_failure_bucket          = true
 min_incoming_records_per_period   = 100

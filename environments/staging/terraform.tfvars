@@ -9,6 +9,7 @@ retention_period                  = 72
 use_enhanced_fan_out              = true
 maximum_record_age_in_seconds     = 21600
 log_retention_in_days             = 90
+deletion_protection               = true
 results_table_deletion_protection = true
 
 # The e-mail notifier sends from the domain identity the account already verified.

@@ -13,6 +13,24 @@ locals {
   layers        = concat([module.dependencies_layer.arn], var.layers)
   runtime       = module.dependencies_layer.runtime
   architectures = [module.dependencies_layer.architecture]
+
+  # The longest time a failed record can take to reach hydrate, against the stream's retention
+  # (checked by retention_period's validation). -1 (no age limit) never fits: the record would
+  # wait until the stream itself drops it.
+  record_age_limits = merge(
+    { for key, consumer in var.consumers : "consumer ${key}" => coalesce(consumer.maximum_record_age_in_seconds, var.maximum_record_age_in_seconds) },
+    { "maximum_record_age_in_seconds" = var.maximum_record_age_in_seconds },
+  )
+  on_failure_deadline = {
+    # Time for the on-failure record to reach SNS and hydrate to read the range (a retried batch
+    # of up to 15 minutes, bisected halves, SNS delivery), beyond the two configured windows.
+    margin_seconds = 3600
+    record_age_label = contains(values(local.record_age_limits), -1) ? "-1, no limit, of ${join(", ", [for name, age in local.record_age_limits : name if age == -1])}" : join(", ", [
+      for name, age in local.record_age_limits : "${age} s of ${name}" if age == max(values(local.record_age_limits)...)
+    ])
+    # Seconds the stream must hold a record; -1 (no limit) needs more than any retention.
+    needed_seconds = contains(values(local.record_age_limits), -1) ? pow(2, 53) : max(values(local.record_age_limits)...) + var.hydrate.maximum_event_age_in_seconds + 3600 # margin_seconds
+  }
 }
 
 module "dependencies_layer" {
@@ -50,6 +68,8 @@ module "dlq" {
   log_retention_in_days        = var.log_retention_in_days
   powertools_metrics_namespace = local.metrics_namespace
   enable_s3_failure_bucket     = var.enable_s3_failure_bucket
+  maximum_event_age_in_seconds = var.hydrate.maximum_event_age_in_seconds
+  maximum_retry_attempts       = var.hydrate.maximum_retry_attempts
 
   source_stream_arns  = [module.stream.stream_arn]
   source_kms_key_arns = [module.stream.kms_key_arn]

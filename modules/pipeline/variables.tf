@@ -158,6 +158,13 @@ variable "consumers" {
   }
 }
 
+variable "deletion_protection" {
+  type        = bool
+  description = "Fail any plan that would destroy or replace the stream, the DLQ or the on-failure topic, a terraform destroy included (on in production). Removing a pipeline on purpose: see the README."
+  default     = true
+  nullable    = false
+}
+
 variable "dependencies_layer_package" {
   type        = string
   description = "Path of the dependencies layer zip built by `make package` (build/dependencies-python3.12-arm64.zip); every function runs on its runtime and architecture."
@@ -263,6 +270,26 @@ variable "enable_s3_failure_bucket" {
   nullable    = false
 }
 
+variable "hydrate" {
+  type = object({
+    maximum_event_age_in_seconds = optional(number, 21600)
+    maximum_retry_attempts       = optional(number, 2)
+  })
+  description = "The hydrate function's asynchronous retries: maximum_event_age_in_seconds 60-21,600 (default 21,600) that Lambda keeps retrying a notification it could not handle, maximum_retry_attempts 0-2 (default 2). The event age counts against the stream's retention (see retention_period)."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = var.hydrate.maximum_event_age_in_seconds >= 60 && var.hydrate.maximum_event_age_in_seconds <= 21600 && floor(var.hydrate.maximum_event_age_in_seconds) == var.hydrate.maximum_event_age_in_seconds
+    error_message = "hydrate.maximum_event_age_in_seconds must be a whole number between 60 and 21,600 (6 hours)."
+  }
+
+  validation {
+    condition     = var.hydrate.maximum_retry_attempts >= 0 && var.hydrate.maximum_retry_attempts <= 2 && floor(var.hydrate.maximum_retry_attempts) == var.hydrate.maximum_retry_attempts
+    error_message = "hydrate.maximum_retry_attempts must be a whole number between 0 and 2 (the Lambda limit for asynchronous invocations)."
+  }
+}
+
 variable "hydrate_package" {
   type        = string
   description = "Path of the hydrate function's zip built by `make package` (build/hydrate.zip)."
@@ -335,9 +362,16 @@ variable "results_table_deletion_protection" {
 
 variable "retention_period" {
   type        = number
-  description = "Hours the stream keeps records (24–8,760); the time failed batches can still be hydrated and replayed."
+  description = "Hours the stream keeps records (24–8,760); the time failed batches can still be hydrated and replayed. It must hold the longest on-failure path with a margin: every maximum_record_age_in_seconds (-1 never fits) + hydrate.maximum_event_age_in_seconds + 1 hour."
   default     = 168
   nullable    = false
+
+  # The on-failure record holds only coordinates: hydrate must re-read the payload before the
+  # stream drops it, or the record is lost (a weekend-long maximum record age on a 24 h stream).
+  validation {
+    condition     = local.on_failure_deadline.needed_seconds < var.retention_period * 3600
+    error_message = "Pipeline ${var.name}: the stream drops records before a failed one can be hydrated: retention_period = ${var.retention_period} hours (${var.retention_period * 3600} s) must exceed the longest maximum_record_age_in_seconds (${local.on_failure_deadline.record_age_label}) + hydrate.maximum_event_age_in_seconds (${var.hydrate.maximum_event_age_in_seconds} s) + a ${local.on_failure_deadline.margin_seconds} s margin. Lower the record age or raise retention_period."
+  }
 }
 
 variable "shard_count" {
@@ -366,4 +400,3 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
-

@@ -231,6 +231,36 @@ CASES = [
         ),
         ["none of the module's own"],
     ),
+    # The on-failure path must end inside the stream's retention (hydrate re-reads the payload).
+    (
+        "pipeline",
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + "\nmaximum_record_age_in_seconds = 86400\nretention_period = 24",
+        ["retention_period = 24 hours (86400 s)", "86400 s of", "(21600 s)", "3600 s margin"],
+    ),
+    (
+        "pipeline",
+        _consumer("maximum_record_age_in_seconds = 79200") + "\nretention_period = 24",
+        ["79200 s of consumer audit", "retention_period = 24 hours"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + "\nmaximum_record_age_in_seconds = -1\nretention_period = 168",
+        ["Pipeline orders:", "-1, no limit, of consumer processor", "168 hours"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + "\nhydrate = { maximum_event_age_in_seconds = 30 }",
+        ["hydrate.maximum_event_age_in_seconds", "60 and 21,600"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + "\nhydrate = { maximum_retry_attempts = 3 }",
+        ["hydrate.maximum_retry_attempts", "0 and 2"],
+    ),
     # Wrappers pass the function's inputs to lambda-function, which validates them: its message
     # must reach the user through the wrapper.
     (

@@ -113,3 +113,25 @@ run "name_too_long" {
   }
   expect_failures = [var.name]
 }
+
+run "deletion_protection_stands_for_stream_dlq_and_topic" {
+  command = plan
+
+  assert {
+    condition     = length(terraform_data.deletion_protection) == 1 && toset(keys(terraform_data.deletion_protection[0].triggers_replace)) == toset(["dlq", "on_failure_topic", "stream"])
+    error_message = "By default a guard with prevent_destroy is replaced with the stream, the DLQ or the on-failure topic, so a plan destroying or replacing one of them fails."
+  }
+}
+
+run "deletion_protection_off" {
+  command = plan
+
+  variables {
+    deletion_protection = false
+  }
+
+  assert {
+    condition     = length(terraform_data.deletion_protection) == 0
+    error_message = "deletion_protection = false plans no guard."
+  }
+}
