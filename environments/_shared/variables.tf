@@ -99,7 +99,7 @@ variable "log_retention_in_days" {
 
 variable "maximum_record_age_in_seconds" {
   type        = number
-  description = "Age after which a failing record goes to the on-failure path (-1 or 60–604,800); well below retention_period."
+  description = "Age after which a failing record goes to the on-failure path (60–604,800); with the hydrate window (6 h) and an hour it must fit in retention_period."
   default     = 21600
   nullable    = false
 }

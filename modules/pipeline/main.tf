@@ -15,8 +15,7 @@ locals {
   architectures = [module.dependencies_layer.architecture]
 
   # The longest time a failed record can take to reach hydrate, against the stream's retention
-  # (checked by retention_period's validation). -1 (no age limit) never fits: the record would
-  # wait until the stream itself drops it.
+  # (checked by retention_period's validation; -1, no age limit, is refused by the variables).
   record_age_limits = merge(
     { for key, consumer in var.consumers : "consumer ${key}" => coalesce(consumer.maximum_record_age_in_seconds, var.maximum_record_age_in_seconds) },
     { "maximum_record_age_in_seconds" = var.maximum_record_age_in_seconds },
@@ -25,11 +24,8 @@ locals {
     # Time for the on-failure record to reach SNS and hydrate to read the range (a retried batch
     # of up to 15 minutes, bisected halves, SNS delivery), beyond the two configured windows.
     margin_seconds = 3600
-    record_age_label = contains(values(local.record_age_limits), -1) ? "-1, no limit, of ${join(", ", [for name, age in local.record_age_limits : name if age == -1])}" : join(", ", [
-      for name, age in local.record_age_limits : "${age} s of ${name}" if age == max(values(local.record_age_limits)...)
-    ])
-    # Seconds the stream must hold a record; -1 (no limit) needs more than any retention.
-    needed_seconds = contains(values(local.record_age_limits), -1) ? pow(2, 53) : max(values(local.record_age_limits)...) + var.hydrate.maximum_event_age_in_seconds + 3600 # margin_seconds
+    longest_label  = join(", ", [for name, age in local.record_age_limits : "${age} s of ${name}" if age == max(values(local.record_age_limits)...)])
+    needed_seconds = max(values(local.record_age_limits)...) + var.hydrate.maximum_event_age_in_seconds + 3600 # margin_seconds
   }
 }
 

@@ -324,9 +324,14 @@ variable "maximum_batching_window_in_seconds" {
 
 variable "maximum_record_age_in_seconds" {
   type        = number
-  description = "Age after which a failing record goes to the on-failure path (-1 or 60–604,800); must stay well below retention_period. The default of every consumer that does not set its own, and the e-mail notifier's."
+  description = "Age after which a failing record goes to the on-failure path (60–604,800; with the hydrate window and an hour it must fit in retention_period). The default of every consumer that does not set its own, and the e-mail notifier's."
   default     = 21600
   nullable    = false
+
+  validation {
+    condition     = var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds
+    error_message = "maximum_record_age_in_seconds must be a whole number between 60 and 604,800 (bounded: -1, no limit, would let a failing record wait until the stream drops it)."
+  }
 }
 
 variable "min_incoming_records_per_period" {
@@ -362,7 +367,7 @@ variable "results_table_deletion_protection" {
 
 variable "retention_period" {
   type        = number
-  description = "Hours the stream keeps records (24–8,760); the time failed batches can still be hydrated and replayed. It must hold the longest on-failure path with a margin: every maximum_record_age_in_seconds (-1 never fits) + hydrate.maximum_event_age_in_seconds + 1 hour."
+  description = "Hours the stream keeps records (24–8,760); the time failed batches can still be hydrated and replayed. It must hold the longest on-failure path with a margin: every maximum_record_age_in_seconds + hydrate.maximum_event_age_in_seconds + 1 hour."
   default     = 168
   nullable    = false
 
@@ -370,7 +375,7 @@ variable "retention_period" {
   # stream drops it, or the record is lost (a weekend-long maximum record age on a 24 h stream).
   validation {
     condition     = local.on_failure_deadline.needed_seconds < var.retention_period * 3600
-    error_message = "Pipeline ${var.name}: the stream drops records before a failed one can be hydrated: retention_period = ${var.retention_period} hours (${var.retention_period * 3600} s) must exceed the longest maximum_record_age_in_seconds (${local.on_failure_deadline.record_age_label}) + hydrate.maximum_event_age_in_seconds (${var.hydrate.maximum_event_age_in_seconds} s) + a ${local.on_failure_deadline.margin_seconds} s margin. Lower the record age or raise retention_period."
+    error_message = "Pipeline ${var.name}: the stream drops records before a failed one can be hydrated: retention_period = ${var.retention_period} hours (${var.retention_period * 3600} s) must exceed the longest maximum_record_age_in_seconds (${local.on_failure_deadline.longest_label}) + hydrate.maximum_event_age_in_seconds (${var.hydrate.maximum_event_age_in_seconds} s) + a ${local.on_failure_deadline.margin_seconds} s margin. Lower the record age or raise retention_period."
   }
 }
 
