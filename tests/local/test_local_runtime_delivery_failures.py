@@ -1,11 +1,12 @@
 """Destinations that cannot be written: ``DestinationDeliveryFailures``.
 
 AWS (invocation-async-retain-records): "If Lambda can't send a record to a destination you have
-configured, it sends a DestinationDeliveryFailures metric to Amazon CloudWatch." (monitoring
-metrics): the metric counts, for asynchronous invocation and stream event source mappings, the
-times Lambda "attempts to send an event to a destination but fails"; dimension FunctionName.
-For a stream mapping the discarded batch is then gone: (kinesis-on-failure-destination) "Lambda
-discards the records and continues processing batches from the stream".
+configured, it sends a DestinationDeliveryFailures metric to Amazon CloudWatch. [...] Delivery
+errors can also occur due to permissions errors and size limits." The runtime does the same for
+a stream mapping's on-failure destination (issue #15: Lambda's metric "for an on-failure
+destination that could not be written: AWS then drops the batch"; the AWS pages reachable
+offline do not say it for mappings), and the mapping goes on, as (kinesis-on-failure-destination)
+"Lambda discards the records and continues processing batches from the stream".
 """
 
 from __future__ import annotations
