@@ -360,6 +360,34 @@ def test_dynamodb_on_failure_object_in_s3_matches(aws: Aws) -> None:
 # --------------------------------------------------------------------------- asynchronous
 
 
+def test_sns_notification_event_matches_the_recorded_one(aws: Aws) -> None:
+    """GIVEN a function subscribed to a topic (AWS recorded: the JSON text {"raise_error": 1}
+    published without a subject or attributes)
+    WHEN the same message is published
+    THEN the event matches: Subject null, MessageAttributes empty, the Url spellings of the
+    Lambda event (SigningCertUrl, UnsubscribeUrl), the message text unchanged."""
+    function = aws.function()
+    topic = aws.topic("notifications")
+    aws.sns.subscribe(
+        TopicArn=topic,
+        Protocol="lambda",
+        Endpoint=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+    )
+    recorded = sample("sns_lambda_event")
+    text = json.dumps(recorded["Records"][0]["Sns"]["Message"])
+
+    aws.sns.publish(TopicArn=topic, Message=text)
+    aws.drain()
+
+    (invocation,) = aws.invocations(function)
+    event = invocation["event"]
+    notification = event["Records"][0]["Sns"]
+    assert notification["Message"] == text
+    # LocalStack's snapshot shows the JSON message parsed: compare it parsed too.
+    parsed = {**notification, "Message": json.loads(notification["Message"])}
+    assert_matches(recorded, {"Records": [{**event["Records"][0], "Sns": parsed}]})
+
+
 ERROR_PAYLOAD_OF_THE_RUN = [
     "$.responsePayload.errorMessage",
     "$.responsePayload.errorType",
