@@ -189,7 +189,7 @@ def _clients(endpoint: str) -> dict[str, Any]:
         region_name=REGION,
     )
     config = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
-    services = ("kinesis", "lambda", "sqs", "sns", "s3", "dynamodb", "iam", "logs")
+    services = ("kinesis", "lambda", "sqs", "sns", "s3", "dynamodb", "iam", "logs", "cloudwatch")
     return {
         service: session.client(service, endpoint_url=endpoint, config=config)
         for service in services
@@ -211,6 +211,7 @@ class Aws:
         self.dynamodb = clients["dynamodb"]
         self.iam = clients["iam"]
         self.logs = clients["logs"]
+        self.cloudwatch = clients["cloudwatch"]
         self._mappings: list[str] = []
         self._functions: list[str] = []
         self._role: str | None = None

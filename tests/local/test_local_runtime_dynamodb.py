@@ -62,8 +62,11 @@ def test_dynamodb_stream_records_have_the_shape_lambda_delivers(aws: Aws) -> Non
     assert change["NewImage"] == {"pk": {"S": "k1"}, "blob": {"B": "AAE="}}
     assert "OldImage" not in change
     assert change["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert isinstance(change["SizeBytes"], int)
-    assert isinstance(change["ApproximateCreationDateTime"], int)
+    # AWS: attribute names and values of the keys, then of the image (2 bytes of binary).
+    assert change["SizeBytes"] == (2 + 2) + (2 + 2 + 4 + 2)
+    # AWS: a float of whole seconds.
+    assert isinstance(change["ApproximateCreationDateTime"], float)
+    assert change["ApproximateCreationDateTime"] == int(change["ApproximateCreationDateTime"])
     assert abs(change["ApproximateCreationDateTime"] - time.time()) < 60
     assert modify["dynamodb"]["OldImage"] == change["NewImage"]
     assert modify["dynamodb"]["NewImage"] == {"pk": {"S": "k1"}, "n": {"N": "2"}}
