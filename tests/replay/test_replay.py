@@ -78,7 +78,7 @@ def run_cli(streams: Streams, *args: str, kinesis: Any = None) -> tuple[int, str
 def run_stats(streams: Streams) -> tuple[int, str]:
     out = io.StringIO()
     code = replay.main(
-        ["stats", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
+        ["stats", "--inspect", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0"],
         clients=clients(streams),
         console=Console(file=out, width=250, no_color=True),
     )

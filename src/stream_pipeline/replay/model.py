@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from botocore.config import Config
+
 from stream_pipeline.cli_common import aws_session, client_options
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
@@ -32,6 +34,9 @@ NON_ENVELOPE_REASONS: Final = frozenset({HYDRATE_FAILED, S3_ON_FAILURE})
 besides reason codes (every label of this module is a reserved reason code: no envelope can
 carry one, see ``RESERVED_REASON_CODES``)."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
+CONSUMER_OUTPUTS: Final = ("consumer_function_names", "email_notifier_function_name")
+"""Terraform outputs naming the functions a redrive may invoke: every consumer of the
+environment (a map, by consumers key) and the e-mail notifier (null without it)."""
 BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
 """Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline
 and the environments output (null unless the bucket is enabled), ``bucket_name`` what
@@ -42,6 +47,16 @@ DYNAMODB_SKIPPED: Final = (
     "skipped: a DynamoDB stream record cannot be put back into its stream; "
     "pass --target STREAM to put it into a Kinesis stream"
 )
+
+
+class Mode(StrEnum):
+    """What ``run`` does with a DLQ record."""
+
+    STREAM = "stream"
+    """Put it back into its stream, where every consumer reads it again (the default)."""
+    REDRIVE = "redrive"
+    """Hand it to the consumer that dead-lettered it only: invoke that function synchronously
+    with the event its event source mapping would have built (``replay.redrive``)."""
 
 
 class Outcome(StrEnum):
@@ -63,6 +78,8 @@ class Message:
     message_id: str
     receipt_handle: str
     body: str
+    receive_count: int | None = None
+    """SQS' ApproximateReceiveCount, this receive included (``stats --inspect``)."""
 
 
 class Source(Protocol):
@@ -160,6 +177,14 @@ class RunOptions:
     reasons: frozenset[str] = frozenset()
     visibility_timeout: int = 300
     wait_seconds: int = 2
+    mode: Mode = Mode.STREAM
+    consumers: frozenset[str] = frozenset()
+    """Redrive only: the consumer functions (names or ARNs) a redrive may invoke -- from the
+    configuration (``--consumer``, the environment's terraform outputs), never from a message."""
+
+
+LAMBDA_INVOKE_READ_TIMEOUT: Final = 900 + 30
+"""Seconds a synchronous Invoke may take: Lambda's longest timeout (15 min), and a margin."""
 
 
 @dataclass(slots=True)
@@ -168,6 +193,10 @@ class Clients:
     kinesis: Any
     dynamodbstreams: Any
     s3: Any
+    awslambda: Any = None
+    """Redrive: ``lambda`` (synchronous Invoke; its read timeout outlasts any function's)."""
+    cloudwatch: Any = None
+    """``stats``: the queue's ApproximateAgeOfOldestMessage."""
 
     @classmethod
     def create(
@@ -180,6 +209,19 @@ class Clients:
             kinesis=session.client("kinesis", **extra),
             dynamodbstreams=session.client("dynamodbstreams", **extra),
             s3=session.client("s3", **extra),
+            awslambda=session.client(
+                "lambda",
+                **{
+                    **extra,
+                    # No retry of an invocation that may have run: a retry would run it twice.
+                    "config": Config(
+                        read_timeout=LAMBDA_INVOKE_READ_TIMEOUT,
+                        connect_timeout=10,
+                        retries={"mode": "standard", "max_attempts": 1},
+                    ),
+                },
+            ),
+            cloudwatch=session.client("cloudwatch", **extra),
         )
 
 
@@ -196,6 +238,23 @@ class StatsReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     oldest: dict[str, datetime] = field(default_factory=dict)
     streams: Counter[str] = field(default_factory=Counter)
+    received_three_times: int = 0
+    """``--inspect``: messages received 3 or more times (this look included): SQS leaves them
+    out of ApproximateAgeOfOldestMessage."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAttributes:
+    """What ``stats`` reads without receiving a message (a receive would count as a look)."""
+
+    url: str
+    visible: int | None
+    in_flight: int | None
+    delayed: int | None
+    oldest_age_seconds: float | None
+    """CloudWatch's latest ApproximateAgeOfOldestMessage (None: no datapoint, or unreadable)."""
+    oldest_age_note: str | None = None
+    """Why there is no age (no datapoint yet, CloudWatch unreachable, ...)."""
 
 
 STATS_COLUMNS: Final = ("messages", "payload in message", "payload in S3", "pointer only", "other")
