@@ -234,9 +234,7 @@ class DlqEnvelope(BaseModel):
         for name in ("sequence_number", "end_sequence_number"):
             value = getattr(self, name)
             if value is not None and not STREAM_SEQUENCE_NUMBER.fullmatch(value):
-                msg = (
-                    f"{name} must be ASCII digits (1 to 128) for a stream record, got {value!r:.40}"
-                )
+                msg = f"{name} of a stream record must be 1 to 128 ASCII digits, got {value!r:.40}"
                 raise ValueError(msg)
         return self
 
