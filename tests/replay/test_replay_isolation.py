@@ -12,7 +12,13 @@ import pytest
 from factories import kinesis_event_from_get_records
 from stream_harness import Aws, Streams, harness_session
 
-from stream_pipeline.replay.model import INVALID_ENVELOPE, Clients, Outcome, RunOptions
+from stream_pipeline.replay.model import (
+    INVALID_ENVELOPE,
+    Clients,
+    Outcome,
+    RunOptions,
+    parse_envelope,
+)
 from stream_pipeline.replay.replayer import Replayer
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError, ErrorCategory
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind
@@ -246,12 +252,13 @@ def test_an_unexpected_error_on_one_message_does_not_abort_the_run(streams: Stre
 )
 def test_ascii_sequence_numbers_still_parse(streams: Streams, number: str) -> None:
     """GIVEN an envelope whose sequence number is ASCII digits (the emulator's short ones, AWS's
-    56-digit ones) WHEN parsed THEN it reads; a superscript digit does not."""
+    56-digit ones) WHEN the replay parses it THEN it reads; with a superscript digit it does
+    not."""
     (envelope,) = envelopes(streams, 1)
     document = json.loads(envelope.to_json())
 
-    parsed = DlqEnvelope.parse(json.dumps({**document, "sequence_number": number}))
+    parsed = parse_envelope(json.dumps({**document, "sequence_number": number}))
 
     assert parsed.sequence_number == number
     with pytest.raises(EnvelopeParseError, match="ASCII digits"):
-        DlqEnvelope.parse(json.dumps({**document, "sequence_number": number + SUPERSCRIPT_TWO}))
+        parse_envelope(json.dumps({**document, "sequence_number": number + SUPERSCRIPT_TWO}))

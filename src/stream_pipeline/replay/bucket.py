@@ -14,6 +14,7 @@ from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     INVALID_S3_OBJECT,
     S3_ON_FAILURE,
+    STREAM_SEQUENCE_NUMBER,
     Clients,
     Message,
     NotReplayableError,
@@ -27,7 +28,6 @@ from stream_pipeline.runtime.aws_errors import describe_exception, error_code
 from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
-    STREAM_SEQUENCE_NUMBER,
     DlqEnvelope,
     ErrorCategory,
     PayloadFormat,

@@ -4,6 +4,7 @@ objects), the plan of what goes back into which stream, the run's options and re
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,9 +15,17 @@ from typing import Any, Final, Protocol
 from botocore.config import Config
 
 from stream_pipeline.cli_common import aws_session, client_options
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
+from stream_pipeline.runtime.dlq_envelope import (
+    DYNAMODB_SOURCE,
+    KINESIS_SOURCE,
+    DlqEnvelope,
+    EnvelopeParseError,
+)
 from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
 
+STREAM_SEQUENCE_NUMBER: Final = re.compile(r"[0-9]{1,128}")
+"""A Kinesis or DynamoDB stream sequence number: ASCII digits only (``str.isdigit`` also accepts
+e.g. "\N{SUPERSCRIPT TWO}", which ``int`` refuses)."""
 MAX_ENTRIES_PER_SQS_BATCH: Final = 10
 MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3
 INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
@@ -258,3 +267,20 @@ class QueueAttributes:
 
 
 STATS_COLUMNS: Final = ("messages", "payload in message", "payload in S3", "pointer only", "other")
+
+
+def parse_envelope(body: str) -> DlqEnvelope:
+    """``DlqEnvelope.parse``, and a stream record's sequence numbers must be ASCII digits: the
+    replay compares them as integers. (The envelope model accepts any text, so that a writer
+    never fails a batch over it; a reader must not fail a run over it.)"""
+    envelope = DlqEnvelope.parse(body)
+    if envelope.event_source in (KINESIS_SOURCE, DYNAMODB_SOURCE):
+        for name in ("sequence_number", "end_sequence_number"):
+            value = getattr(envelope, name)
+            if value is not None and not STREAM_SEQUENCE_NUMBER.fullmatch(value):
+                msg = (
+                    f"malformed DLQ envelope: {name} of a stream record must be 1 to 128 ASCII "
+                    f"digits, got {value!r:.40}"
+                )
+                raise EnvelopeParseError(msg)
+    return envelope

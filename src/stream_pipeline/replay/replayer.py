@@ -22,6 +22,7 @@ from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     HYDRATE_FAILED,
     INVALID_ENVELOPE,
+    STREAM_SEQUENCE_NUMBER,
     Clients,
     KeptMessage,
     Message,
@@ -34,6 +35,7 @@ from stream_pipeline.replay.model import (
     RunOptions,
     Source,
     is_async_invocation_record,
+    parse_envelope,
 )
 from stream_pipeline.replay.sqs import Queue
 from stream_pipeline.runtime.aws_errors import describe_exception
@@ -41,7 +43,6 @@ from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
-    STREAM_SEQUENCE_NUMBER,
     DlqEnvelope,
     EnvelopeParseError,
     ErrorCategory,
@@ -213,7 +214,7 @@ class Replayer:
 
     def consider(self, message: Message) -> None:
         try:
-            envelope = DlqEnvelope.parse(message.body)
+            envelope = parse_envelope(message.body)
         except EnvelopeParseError as exc:
             if is_async_invocation_record(message.body):
                 self.consider_hydrate_failure(message)

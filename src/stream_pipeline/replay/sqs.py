@@ -19,9 +19,10 @@ from stream_pipeline.replay.model import (
     QueueAttributes,
     StatsReport,
     is_async_invocation_record,
+    parse_envelope,
 )
 from stream_pipeline.runtime.aws_errors import describe_exception
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError, PayloadFormat
+from stream_pipeline.runtime.dlq_envelope import EnvelopeParseError, PayloadFormat
 from stream_pipeline.runtime.hydration.models import (
     MalformedAsyncInvocationRecordError,
     MalformedOnFailureRecordError,
@@ -211,7 +212,7 @@ def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -
 
 def _count_stats(report: StatsReport, message: Message) -> None:
     try:
-        envelope = DlqEnvelope.parse(message.body)
+        envelope = parse_envelope(message.body)
     except EnvelopeParseError:
         if is_async_invocation_record(message.body):
             _count_hydrate_failure(report, message)

@@ -39,7 +39,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -121,12 +120,8 @@ class PayloadUnavailableError(EnvelopeError):
     """The envelope does not carry the record's bytes; re-read them from the stream."""
 
 
-_READ_CONTEXT: Final = {"accept_future_builtins": True, "stream_sequence_numbers": True}
+_READ_CONTEXT: Final = {"accept_future_builtins": True}
 """Validation context of :meth:`DlqEnvelope.parse`: reading, not writing."""
-
-STREAM_SEQUENCE_NUMBER: Final = re.compile(r"[0-9]{1,128}")
-"""A Kinesis or DynamoDB stream sequence number: ASCII digits only (``str.isdigit`` also
-accepts e.g. "\N{SUPERSCRIPT TWO}", which ``int`` refuses)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -222,21 +217,6 @@ class DlqEnvelope(BaseModel):
         return validate_reason_code(
             value, accept_future_builtins=bool(context.get("accept_future_builtins"))
         )
-
-    @model_validator(mode="after")
-    def _check_sequence_numbers(self, info: ValidationInfo) -> Self:
-        """Read only: a stream record's sequence numbers are ASCII digits (readers compare them
-        as integers). Writers are not checked here, so a consumer never fails a batch on it."""
-        if not (info.context or {}).get("stream_sequence_numbers"):
-            return self
-        if self.event_source not in (KINESIS_SOURCE, DYNAMODB_SOURCE):
-            return self  # e.g. a not-hydrated on-failure record: "sha256-..."
-        for name in ("sequence_number", "end_sequence_number"):
-            value = getattr(self, name)
-            if value is not None and not STREAM_SEQUENCE_NUMBER.fullmatch(value):
-                msg = f"{name} of a stream record must be 1 to 128 ASCII digits, got {value!r:.40}"
-                raise ValueError(msg)
-        return self
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
