@@ -91,31 +91,17 @@ class AsyncInvoker:
                 LOG.warning("runtime stopping: asynchronous event for %s dropped", function_arn)
                 return
             self._pending += 1
-        # Lambda gives the event its request id when it queues it, and keeps it across the
-        # retries: the invocation record always carries it, even with no attempt made.
         self._pool.submit(
-            self._run,
-            unqualified(function_arn),
-            event,
-            batch_key,
-            enqueued_at or time.time(),
-            str(uuid.uuid4()),
+            self._run, unqualified(function_arn), event, batch_key, enqueued_at or time.time()
         )
 
     def stop(self) -> None:
         self._stopped.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _run(
-        self,
-        function_arn: str,
-        event: Any,
-        batch_key: str | None,
-        enqueued: float,
-        request_id: str,
-    ) -> None:
+    def _run(self, function_arn: str, event: Any, batch_key: str | None, enqueued: float) -> None:
         try:
-            self._deliver(function_arn, event, batch_key, enqueued, request_id)
+            self._deliver(function_arn, event, batch_key, enqueued)
         except Exception:
             LOG.exception("asynchronous invocation of %s failed", function_arn)
             self._stats.count("runtime_errors")
@@ -124,12 +110,7 @@ class AsyncInvoker:
                 self._pending -= 1
 
     def _deliver(
-        self,
-        function_arn: str,
-        event: Any,
-        batch_key: str | None,
-        enqueued: float,
-        request_id: str,
+        self, function_arn: str, event: Any, batch_key: str | None, enqueued: float
     ) -> None:
         self._invoker.wait_for_function(function_arn, self._function_wait)
         name = function_arn.split(":")[6]
@@ -138,23 +119,17 @@ class AsyncInvoker:
         last: Invocation | None = None
         while not self._stopped.is_set():
             if time.time() - enqueued > config.maximum_event_age:
-                self._finish(
-                    function_arn, config, EVENT_AGE_EXCEEDED, attempts, event, last, request_id
-                )
+                self._finish(function_arn, config, EVENT_AGE_EXCEEDED, attempts, event, last)
                 return
-            last = self._invoker.invoke(
-                function_arn, event, batch_key=batch_key, request_id=request_id
-            )
+            last = self._invoker.invoke(function_arn, event, batch_key=batch_key)
             attempts += 1
             self._stats.count("async_invocations", function=name)
             if last.ok:
                 if config.on_success:
-                    self._finish(function_arn, config, SUCCESS, attempts, event, last, request_id)
+                    self._finish(function_arn, config, SUCCESS, attempts, event, last)
                 return
             if attempts > config.maximum_retry_attempts:
-                self._finish(
-                    function_arn, config, RETRIES_EXHAUSTED, attempts, event, last, request_id
-                )
+                self._finish(function_arn, config, RETRIES_EXHAUSTED, attempts, event, last)
                 return
             self._stats.count("async_retries", function=name)
             self._stopped.wait(self._retry_delay * attempts)
@@ -168,7 +143,6 @@ class AsyncInvoker:
         attempts: int,
         event: Any,
         last: Invocation | None,
-        request_id: str,
     ) -> None:
         name = function_arn.split(":")[6]
         destination = config.on_success if condition == SUCCESS else config.on_failure
@@ -178,14 +152,12 @@ class AsyncInvoker:
             LOG.warning("%s: asynchronous event dropped (%s), no destination", name, condition)
             return
         record = events.async_invocation_record(
-            request_id=request_id,
+            request_id=last.request_id if last is not None else "",
             function_arn=function_arn,
             condition=condition,
             invoke_count=attempts,
             request_payload=event,
-            response_context=(
-                None if last is None else events.async_response_context(last.function_error)
-            ),
+            response_context=None if last is None else events.response_context(last.function_error),
             response_payload=None if last is None else last.payload,
             now=time.time(),
         )
@@ -199,7 +171,6 @@ class AsyncInvoker:
         except destinations.DeliveryError as exc:
             LOG.error("%s: invocation record not delivered: %s", name, exc)
             self._stats.count("async_record_delivery_errors", function=name)
-            destinations.report_delivery_failure(self._clients, function_arn)
             return
         counter = "async_success_records" if condition == SUCCESS else "async_failure_records"
         self._stats.count(counter, function=name)

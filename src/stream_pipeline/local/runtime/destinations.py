@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
-from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stream_pipeline.local.runtime.model import arn_region, arn_service
-
-LOG = logging.getLogger("local_runtime.destinations")
-
-LAMBDA_NAMESPACE: Final = "AWS/Lambda"
-DESTINATION_DELIVERY_FAILURES: Final = "DestinationDeliveryFailures"
 
 DUMMY_CREDENTIALS = {
     "aws_access_key_id": "testing",
@@ -93,27 +86,3 @@ def send(
     except (ClientError, BotoCoreError) as exc:
         msg = f"could not deliver to {destination_arn}: {exc}"
         raise DeliveryError(msg) from exc
-
-
-def report_delivery_failure(clients: Clients, function_arn: str) -> None:
-    """What Lambda does when it cannot write a record to a destination: one
-    ``AWS/Lambda`` ``DestinationDeliveryFailures`` datapoint for the function (dimension
-    ``FunctionName``; Sum per period is what an alarm watches). A metric that cannot be written
-    is logged: the runtime carries on, as Lambda does."""
-    parts = function_arn.split(":")
-    name, region = parts[6], arn_region(function_arn)
-    try:
-        clients.get("cloudwatch", region).put_metric_data(
-            Namespace=LAMBDA_NAMESPACE,
-            MetricData=[
-                {
-                    "MetricName": DESTINATION_DELIVERY_FAILURES,
-                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
-                    "Timestamp": datetime.now(UTC),
-                    "Value": 1.0,
-                    "Unit": "Count",
-                }
-            ],
-        )
-    except (ClientError, BotoCoreError) as exc:
-        LOG.error("%s: %s not published: %s", name, DESTINATION_DELIVERY_FAILURES, exc)

@@ -311,19 +311,10 @@ class Invoker:
             self._invocations[name] = number
             return number
 
-    def invoke(
-        self,
-        function_arn: str,
-        event: Any,
-        *,
-        batch_key: str | None = None,
-        request_id: str | None = None,
-    ) -> Invocation:
-        """Run the function once. ``request_id``: the asynchronous event's own id, which Lambda
-        keeps across its retries; a new one otherwise."""
+    def invoke(self, function_arn: str, event: Any, *, batch_key: str | None = None) -> Invocation:
         with self._lock:
             pool = self._pools.get(function_arn)
-        request_id = request_id or str(uuid.uuid4())
+        request_id = str(uuid.uuid4())
         if pool is None:
             error = {
                 "errorMessage": f"Function not found: {function_arn}",

@@ -80,10 +80,7 @@ class BatchSettler:
                 cutoff = time.time() - config.maximum_record_age
                 expired = [r for r in attempt.records if r.arrival < cutoff]
                 if expired:
-                    # AWS counts the attempt that found the records too old: a batch that
-                    # expired before any invocation reports approximateInvokeCount 1
-                    # (AWS-recorded, tests/data/aws_recorded).
-                    self._discard(lane, expired, RECORD_AGE_EXCEEDED, attempt.invocations + 1, None)
+                    self._discard(lane, expired, RECORD_AGE_EXCEEDED, attempt.invocations, None)
                     attempt.records = [r for r in attempt.records if r.arrival >= cutoff]
                     if not attempt.records:
                         pending.popleft()
@@ -99,7 +96,7 @@ class BatchSettler:
             if remaining is None:
                 continue
             if 0 <= config.maximum_retry_attempts <= attempt.retries:
-                response = events.stream_response_context(result.function_error)
+                response = events.response_context(result.function_error)
                 self._discard(
                     lane,
                     remaining,
@@ -202,20 +199,8 @@ class BatchSettler:
                 s3_body=events.s3_on_failure_body(record, records),
             )
         except destinations.DeliveryError as exc:
-            # Lambda drops the batch (the mapping goes on with the next one) and publishes
-            # DestinationDeliveryFailures: the records are then only in the stream.
-            LOG.error(
-                "mapping %s: on-failure record for %s-%s (%d record(s), %s) not delivered, "
-                "batch dropped: %s",
-                config.uuid,
-                records[0].sequence_number,
-                records[-1].sequence_number,
-                len(records),
-                lane.shard_id,
-                exc,
-            )
+            LOG.error("mapping %s: on-failure record not delivered: %s", config.uuid, exc)
             stats.count("on_failure_delivery_errors", mapping=config.uuid)
-            destinations.report_delivery_failure(self.context.clients, config.function_arn)
             return
         stats.count("on_failure_records", mapping=config.uuid)
         LOG.info(
