@@ -534,14 +534,19 @@ def test_the_allowed_consumers_come_from_the_environments_terraform_outputs(
         pytest.param(
             ("--consumer", "not a function!"), "not a Lambda function name or ARN", id="bad-name"
         ),
+        pytest.param(
+            ("--mode", "stream", "--consumer", CONSUMER),
+            "--consumer names the functions --mode redrive may invoke",
+            id="consumer-without-redrive",
+        ),
     ],
 )
 def test_redrive_usage_errors(
     streams: Streams, awslambda: FakeLambda, args: tuple[str, ...], message: str
 ) -> None:
     """GIVEN a redrive without allowed consumers, with a bucket or a target, or with a
-    consumer that is no function name WHEN run THEN exit status 2 naming the problem; nothing
-    is received or invoked."""
+    consumer that is no function name; or --consumer without --mode redrive
+    WHEN run THEN exit status 2 naming the problem; nothing is received or invoked."""
     dead_lettered(streams, [retail_event()], consumer=CONSUMER)
 
     code, output = run_cli(streams, awslambda, "--queue-url", streams.aws.queue_url, *args)

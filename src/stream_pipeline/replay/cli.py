@@ -256,6 +256,9 @@ def main(
         reasons = _reasons(getattr(args, "reason", []))
         mode = Mode(getattr(args, "mode", Mode.STREAM.value))
         consumers = _consumers(args, outputs) if mode is Mode.REDRIVE else frozenset()
+        if mode is Mode.STREAM and getattr(args, "consumer", []):
+            msg = "--consumer names the functions --mode redrive may invoke; add --mode redrive"
+            raise ValueError(msg)
         if mode is Mode.REDRIVE:
             if not queue_url:
                 msg = "--mode redrive needs the DLQ: --queue-url URL or ENV=<environment>"
