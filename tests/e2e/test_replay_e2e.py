@@ -104,23 +104,26 @@ def test_malformed_messages_stay_with_their_reasons_and_the_good_ones_are_replay
         _send(pipeline, body if isinstance(body, str) else json.dumps(body)): why
         for body, why in malformed.values()
     }
-
-    pipeline.faults({})  # the cause, fixed
-    pipeline.update_mapping(MaximumRetryAttempts=10)
-    code, output = _replay(pipeline, "--queue-url", pipeline.outputs["dlq_url"])
-    pipeline.drain()
-
-    assert code == 1, output
-    lines = output.splitlines()
-    for message_id, why in sent.items():
-        (line,) = [line for line in lines if message_id in line]
-        assert "INVALID_ENVELOPE" in line
-        assert why[:60] in " ".join(output.split()), (why, output)
     sqs = pipeline.client("sqs")
-    left = [m for m in read_dlq(sqs, pipeline.outputs["dlq_url"]) if m.message_id in sent]
-    assert sorted(m.message_id for m in left) == sorted(sent)
-    # Out of the way before the accounting reads the DLQ: it parses sequence numbers itself.
-    delete_messages(sqs, pipeline.outputs["dlq_url"], left)
+    try:
+        pipeline.faults({})  # the cause, fixed
+        pipeline.update_mapping(MaximumRetryAttempts=10)
+        code, output = _replay(pipeline, "--queue-url", pipeline.outputs["dlq_url"])
+        pipeline.drain()
+
+        assert code == 1, output
+        lines = output.splitlines()
+        for message_id, why in sent.items():
+            (line,) = [line for line in lines if message_id in line]
+            assert "INVALID_ENVELOPE" in line
+            assert why[:60] in " ".join(output.split()), (why, output)
+        left = [m for m in read_dlq(sqs, pipeline.outputs["dlq_url"]) if m.message_id in sent]
+        assert sorted(m.message_id for m in left) == sorted(sent)
+    finally:
+        # Out of the queue whatever happened: the stack's accounting, which later scenarios
+        # use, parses sequence numbers itself.
+        mine = [m for m in read_dlq(sqs, pipeline.outputs["dlq_url"]) if m.message_id in sent]
+        delete_messages(sqs, pipeline.outputs["dlq_url"], mine)
     replayed = pipeline.reconcile(manifest)
     assert replayed.ok, replayed.problems()
     assert not replayed.lost
