@@ -20,6 +20,7 @@ from stream_pipeline.runtime.dlq_envelope import (
     KINESIS_SOURCE,
     DlqEnvelope,
     EnvelopeParseError,
+    PayloadFormat,
 )
 from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
 
@@ -137,7 +138,7 @@ class PlannedGroup:
     envelope_ids: tuple[str, ...]
 
 
-class _NoLog:
+class NoLog:
     """The Hydrator's log, silenced: the replay reports in its own table."""
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
@@ -148,6 +149,23 @@ class _NoLog:
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
         pass
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPayload:
+    """One record's bytes and what is known of it (a range pointer read from the stream gives
+    several, each with its own sequence number)."""
+
+    data: bytes | None
+    partition_key: str | None
+    payload_format: PayloadFormat | None
+    sequence_number: str | None = None
+    """Set when read from the stream; else the envelope's."""
+    arrival: datetime | None = None
+    event_id: str | None = None
+    event_name: str | None = None
+    """DynamoDB stream records read from the stream: INSERT, MODIFY or REMOVE."""
+    dynamodb_keys: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

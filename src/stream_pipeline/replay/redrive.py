@@ -44,8 +44,9 @@ from stream_pipeline.replay.model import (
     NotReplayableError,
     Outcome,
     RunOptions,
+    StreamPayload,
 )
-from stream_pipeline.replay.replayer import Replayer, StreamPayload
+from stream_pipeline.replay.replayer import Replayer
 from stream_pipeline.runtime.aws_errors import describe_exception
 from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,

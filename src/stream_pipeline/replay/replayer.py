@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +24,7 @@ from stream_pipeline.replay.model import (
     Clients,
     KeptMessage,
     Message,
+    NoLog,
     NotReplayableError,
     Outcome,
     Planned,
@@ -34,6 +33,7 @@ from stream_pipeline.replay.model import (
     ReplayReport,
     RunOptions,
     Source,
+    StreamPayload,
     is_async_invocation_record,
     parse_envelope,
 )
@@ -62,19 +62,6 @@ from stream_pipeline.runtime.hydration.models import (
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind, StreamReadError
 
 
-class _NoLog:
-    """The Hydrator's log, silenced: the replay reports in its own table."""
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
-
-
 def _partition_key_for_dynamodb(envelope: DlqEnvelope, payload: bytes) -> str:
     if envelope.partition_key:
         return envelope.partition_key
@@ -100,23 +87,6 @@ def dynamodb_image_to_json(payload: bytes) -> bytes:
     except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError) as exc:
         msg = f"the DynamoDB NewImage cannot be converted to JSON: {type(exc).__name__}: {exc}"
         raise NotReplayableError(msg) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class StreamPayload:
-    """One record's bytes and what is known of it (a range pointer read from the stream gives
-    several, each with its own sequence number)."""
-
-    data: bytes | None
-    partition_key: str | None
-    payload_format: PayloadFormat | None
-    sequence_number: str | None = None
-    """Set when read from the stream; else the envelope's."""
-    arrival: datetime | None = None
-    event_id: str | None = None
-    event_name: str | None = None
-    """DynamoDB stream records read from the stream: INSERT, MODIFY or REMOVE."""
-    dynamodb_keys: dict[str, Any] | None = None
 
 
 class Replayer:
@@ -171,7 +141,7 @@ class Replayer:
         return Hydrator(
             {kind: self._reader(kind) for kind in StreamKind},
             function_name="replay",
-            log=_NoLog(),
+            log=NoLog(),
         )
 
     # ------------------------------------------------------------------ main loop
