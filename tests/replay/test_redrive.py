@@ -568,3 +568,23 @@ def test_a_kept_message_makes_the_exit_status_1(streams: Streams, awslambda: Fak
 
     assert code == 1
     assert "refused: the envelope names consumer 'payments-exporter'" in output
+
+
+def test_a_consumer_named_by_its_arn_is_redriven(
+    aws: Aws, streams: Streams, awslambda: FakeLambda
+) -> None:
+    """GIVEN an envelope whose consumer is the function's ARN with a qualifier (what the hydrate
+    function writes: the on-failure record's functionArn), the name being allowed
+    WHEN redriven THEN that function is invoked and stores the record."""
+    dead_lettered(
+        streams,
+        [retail_event(userId="by-arn")],
+        consumer=f"{function_arn(CONSUMER)}:$LATEST",
+        code=ErrorCategory.RETRIES_EXHAUSTED,
+    )
+
+    report = redrive(streams, awslambda)
+
+    assert [name for name, _ in awslambda.invocations] == [CONSUMER]
+    assert report.counts == {"RETRIES_EXHAUSTED": Counter({Outcome.REPLAYED: 1})}
+    assert [item["userId"] for item in aws.items()] == ["by-arn"]
