@@ -145,7 +145,9 @@ def test_queue_url_comes_from_a_terraform_outputs_file(fake_aws: str, tmp_path: 
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"dlq_queue_url": {"value": fake_aws}}))
 
-    code, output = run("stats", "--terraform-outputs", str(path), "--wait-seconds", "0")
+    code, output = run(
+        "stats", "--inspect", "--terraform-outputs", str(path), "--wait-seconds", "0"
+    )
 
     assert code == 0
     assert "DLQ contents" in output

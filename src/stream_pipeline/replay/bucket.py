@@ -14,6 +14,7 @@ from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     INVALID_S3_OBJECT,
     S3_ON_FAILURE,
+    STREAM_SEQUENCE_NUMBER,
     Clients,
     Message,
     NotReplayableError,
@@ -215,7 +216,7 @@ def payload_envelopes(failure: FailureObject) -> tuple[list[DlqEnvelope], str | 
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
             return [], f"{where} cannot be read ({type(exc).__name__}: {exc})"
         number = envelope.sequence_number
-        if not number.isdigit() or not low <= int(number) <= high:
+        if not STREAM_SEQUENCE_NUMBER.fullmatch(number) or not low <= int(number) <= high:
             return [], (
                 f"{where} has sequence number {number}, outside the batch's "
                 f"{batch.start_sequence_number} to {batch.end_sequence_number}"

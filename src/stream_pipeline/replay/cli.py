@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Final, TextIO
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
@@ -20,18 +20,24 @@ from stream_pipeline.cli_common import (
 from stream_pipeline.replay import bucket as replay_bucket
 from stream_pipeline.replay.model import (
     BUCKET_OUTPUTS,
+    CONSUMER_OUTPUTS,
     DEFAULT_S3_PREFIX,
     NON_ENVELOPE_REASONS,
     QUEUE_URL_OUTPUTS,
     Clients,
+    Mode,
     ReplayReport,
     RunOptions,
 )
+from stream_pipeline.replay.redrive import FunctionRef, Redriver
 from stream_pipeline.replay.render import (
     DLQ_TEXT,
+    INSPECT_WARNING,
+    REDRIVE_TEXT,
     ReportText,
     bucket_report_text,
     render_bucket_stats,
+    render_queue_attributes,
     render_replay,
     render_stats,
 )
@@ -105,6 +111,24 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    run.add_argument(
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        default=Mode.STREAM.value,
+        help="stream (default): put each record back into its stream, where every consumer "
+        "reads it again; redrive: hand it to the consumer that dead-lettered it only (a "
+        "synchronous Invoke with the event its mapping would build), see docs/replay.md",
+    )
+    run.add_argument(
+        "--consumer",
+        action="append",
+        default=[],
+        metavar="FUNCTION",
+        help="--mode redrive: a consumer function (name or ARN) it may invoke (repeatable, or "
+        "comma-separated); added to the outputs consumer_function_names and "
+        "email_notifier_function_name of --terraform-outputs. A message naming any other "
+        "function is refused and stays",
+    )
     run.add_argument("--target", help="put every record into this Kinesis stream (name or ARN)")
     run.add_argument("--dry-run", action="store_true", help="report only: put/delete nothing")
     run.add_argument(
@@ -122,14 +146,23 @@ def _parser() -> argparse.ArgumentParser:
         "built-in (e.g. SCHEMA_VIOLATION, RETRIES_EXHAUSTED) or a team's namespace.CODE (e.g. "
         f"orders.INVALID_CURRENCY) -- or {' or '.join(sorted(NON_ENVELOPE_REASONS))}",
     )
-    commands.add_parser(
+    stats = commands.add_parser(
         "stats",
         parents=[common],
-        help="count DLQ messages (and failure bucket objects) per reason; changes nothing",
-        description="Count the DLQ's messages (and the failure bucket's objects) per reason; "
-        "changes nothing.",
+        help="the DLQ's counts and oldest age (and failure bucket objects per reason); "
+        "changes nothing",
+        description="The DLQ's message counts and the age of its oldest message, from the "
+        "queue's attributes and CloudWatch, without receiving any message; with --inspect, "
+        "its messages per reason. The failure bucket's objects per reason. Changes nothing.",
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stats.add_argument(
+        "--inspect",
+        action="store_true",
+        help="receive every DLQ message to count them per reason. Each look is a receive: SQS "
+        "leaves a message received 3 or more times out of ApproximateAgeOfOldestMessage, the "
+        "metric the DLQ age alarm watches",
     )
     return parser
 
@@ -162,6 +195,26 @@ def _reasons(values: Sequence[str]) -> frozenset[str]:
     if problems:
         raise ValueError("; ".join(problems))
     return frozenset(reasons)
+
+
+def _consumers(args: argparse.Namespace, outputs: Mapping[str, Any]) -> frozenset[str]:
+    """The functions a redrive may invoke: ``--consumer`` and the environment's outputs."""
+    names: set[str] = set()
+    for value in args.consumer:
+        names.update(part.strip() for part in value.split(",") if part.strip())
+    for output in CONSUMER_OUTPUTS:
+        value = outputs.get(output)
+        if isinstance(value, Mapping):
+            names.update(str(name) for name in value.values() if name)
+        elif isinstance(value, list):
+            names.update(str(name) for name in value if name)
+        elif value:
+            names.add(str(value))
+    bad = sorted(name for name in names if FunctionRef.parse(name) is None)
+    if bad:
+        msg = f"--consumer: not a Lambda function name or ARN: {', '.join(map(repr, bad))}"
+        raise ValueError(msg)
+    return frozenset(names)
 
 
 def _reason_spelling(text: str) -> str:
@@ -201,6 +254,28 @@ def main(
             )
             raise ValueError(msg)
         reasons = _reasons(getattr(args, "reason", []))
+        mode = Mode(getattr(args, "mode", Mode.STREAM.value))
+        consumers = _consumers(args, outputs) if mode is Mode.REDRIVE else frozenset()
+        if mode is Mode.STREAM and getattr(args, "consumer", []):
+            msg = "--consumer names the functions --mode redrive may invoke; add --mode redrive"
+            raise ValueError(msg)
+        if mode is Mode.REDRIVE:
+            if not queue_url:
+                msg = "--mode redrive needs the DLQ: --queue-url URL or ENV=<environment>"
+                raise ValueError(msg)
+            if args.bucket or args.target:
+                msg = (
+                    "--mode redrive hands DLQ records to their consumers: it takes neither "
+                    "--bucket nor --target (replay those with --mode stream)"
+                )
+                raise ValueError(msg)
+            if not consumers:
+                msg = (
+                    "--mode redrive needs the functions it may invoke: --consumer FUNCTION "
+                    "(repeatable), or --terraform-outputs with consumer_function_names"
+                )
+                raise ValueError(msg)
+            bucket = None  # the outputs' failure bucket is for --mode stream
         if getattr(args, "max_messages", None) is not None and args.max_messages < 1:
             msg = "--max must be at least 1"
             raise ValueError(msg)
@@ -224,10 +299,13 @@ def main(
                     visibility_timeout=args.visibility_timeout,
                     wait_seconds=args.wait_seconds,
                 )
-                with progress_bar(err, show_progress) as progress:
-                    task = progress.add_task("reading the DLQ", total=queue.approximate_size())
-                    stats = collect_stats(queue, lambda: progress.advance(task))
-                render_stats(stats, out)
+                render_queue_attributes(queue.attributes(clients.cloudwatch), out)
+                if args.inspect:
+                    err.print(INSPECT_WARNING)
+                    with progress_bar(err, show_progress) as progress:
+                        task = progress.add_task("reading the DLQ", total=queue.approximate_size())
+                        stats = collect_stats(queue, lambda: progress.advance(task))
+                    render_stats(stats, out)
             if bucket:
                 source = replay_bucket.Bucket(clients.s3, bucket, args.prefix)
                 with progress_bar(err, show_progress) as progress:
@@ -246,17 +324,23 @@ def main(
             reasons=reasons,
             visibility_timeout=args.visibility_timeout,
             wait_seconds=args.wait_seconds,
+            mode=mode,
+            consumers=consumers,
         )
         if queue_url:
             with progress_bar(err, show_progress) as progress:
-                task = progress.add_task("replaying the DLQ")
-                replayer = Replayer(
-                    clients, options, reader=reader, on_message=lambda: progress.advance(task)
+                redrive = mode is Mode.REDRIVE
+                task = progress.add_task("redriving the DLQ" if redrive else "replaying the DLQ")
+                advance: Callable[[], None] = lambda: progress.advance(task)  # noqa: E731
+                replayer = (
+                    Redriver(clients, options, reader=reader, on_message=advance)
+                    if redrive
+                    else Replayer(clients, options, reader=reader, on_message=advance)
                 )
                 progress.update(
                     task, total=options.max_messages or replayer.source.approximate_size()
                 )
-                done.append((replayer.run(), DLQ_TEXT))
+                done.append((replayer.run(), REDRIVE_TEXT if redrive else DLQ_TEXT))
         if bucket:
             with progress_bar(err, show_progress) as progress:
                 task = progress.add_task("replaying the failure bucket", total=args.max_messages)

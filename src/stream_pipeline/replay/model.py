@@ -4,6 +4,7 @@ objects), the plan of what goes back into which stream, the run's options and re
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,10 +12,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from botocore.config import Config
+
 from stream_pipeline.cli_common import aws_session, client_options
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
+from stream_pipeline.runtime.dlq_envelope import (
+    DYNAMODB_SOURCE,
+    KINESIS_SOURCE,
+    DlqEnvelope,
+    EnvelopeParseError,
+    PayloadFormat,
+)
 from stream_pipeline.runtime.hydration.models import looks_like_async_invocation_record
 
+STREAM_SEQUENCE_NUMBER: Final = re.compile(r"[0-9]{1,128}")
+"""A Kinesis or DynamoDB stream sequence number: ASCII digits only (``str.isdigit`` also accepts
+e.g. "\N{SUPERSCRIPT TWO}", which ``int`` refuses)."""
 MAX_ENTRIES_PER_SQS_BATCH: Final = 10
 MAX_RECEIVES_WITHOUT_NEW_MESSAGES: Final = 3
 INVALID_ENVELOPE: Final = "INVALID_ENVELOPE"
@@ -32,6 +44,9 @@ NON_ENVELOPE_REASONS: Final = frozenset({HYDRATE_FAILED, S3_ON_FAILURE})
 besides reason codes (every label of this module is a reserved reason code: no envelope can
 carry one, see ``RESERVED_REASON_CODES``)."""
 QUEUE_URL_OUTPUTS: Final = ("dlq_url", "dlq_queue_url")
+CONSUMER_OUTPUTS: Final = ("consumer_function_names", "email_notifier_function_name")
+"""Terraform outputs naming the functions a redrive may invoke: every consumer of the
+environment (a map, by consumers key) and the e-mail notifier (null without it)."""
 BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
 """Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline
 and the environments output (null unless the bucket is enabled), ``bucket_name`` what
@@ -42,6 +57,16 @@ DYNAMODB_SKIPPED: Final = (
     "skipped: a DynamoDB stream record cannot be put back into its stream; "
     "pass --target STREAM to put it into a Kinesis stream"
 )
+
+
+class Mode(StrEnum):
+    """What ``run`` does with a DLQ record."""
+
+    STREAM = "stream"
+    """Put it back into its stream, where every consumer reads it again (the default)."""
+    REDRIVE = "redrive"
+    """Hand it to the consumer that dead-lettered it only: invoke that function synchronously
+    with the event its event source mapping would have built (``replay.redrive``)."""
 
 
 class Outcome(StrEnum):
@@ -63,6 +88,8 @@ class Message:
     message_id: str
     receipt_handle: str
     body: str
+    receive_count: int | None = None
+    """SQS' ApproximateReceiveCount, this receive included (``stats --inspect``)."""
 
 
 class Source(Protocol):
@@ -111,7 +138,7 @@ class PlannedGroup:
     envelope_ids: tuple[str, ...]
 
 
-class _NoLog:
+class NoLog:
     """The Hydrator's log, silenced: the replay reports in its own table."""
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
@@ -122,6 +149,23 @@ class _NoLog:
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
         pass
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPayload:
+    """One record's bytes and what is known of it (a range pointer read from the stream gives
+    several, each with its own sequence number)."""
+
+    data: bytes | None
+    partition_key: str | None
+    payload_format: PayloadFormat | None
+    sequence_number: str | None = None
+    """Set when read from the stream; else the envelope's."""
+    arrival: datetime | None = None
+    event_id: str | None = None
+    event_name: str | None = None
+    """DynamoDB stream records read from the stream: INSERT, MODIFY or REMOVE."""
+    dynamodb_keys: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +204,14 @@ class RunOptions:
     reasons: frozenset[str] = frozenset()
     visibility_timeout: int = 300
     wait_seconds: int = 2
+    mode: Mode = Mode.STREAM
+    consumers: frozenset[str] = frozenset()
+    """Redrive only: the consumer functions (names or ARNs) a redrive may invoke -- from the
+    configuration (``--consumer``, the environment's terraform outputs), never from a message."""
+
+
+LAMBDA_INVOKE_READ_TIMEOUT: Final = 900 + 30
+"""Seconds a synchronous Invoke may take: Lambda's longest timeout (15 min), and a margin."""
 
 
 @dataclass(slots=True)
@@ -168,6 +220,10 @@ class Clients:
     kinesis: Any
     dynamodbstreams: Any
     s3: Any
+    awslambda: Any = None
+    """Redrive: ``lambda`` (synchronous Invoke; its read timeout outlasts any function's)."""
+    cloudwatch: Any = None
+    """``stats``: the queue's ApproximateAgeOfOldestMessage."""
 
     @classmethod
     def create(
@@ -180,6 +236,19 @@ class Clients:
             kinesis=session.client("kinesis", **extra),
             dynamodbstreams=session.client("dynamodbstreams", **extra),
             s3=session.client("s3", **extra),
+            awslambda=session.client(
+                "lambda",
+                **{
+                    **extra,
+                    # No retry of an invocation that may have run: a retry would run it twice.
+                    "config": Config(
+                        read_timeout=LAMBDA_INVOKE_READ_TIMEOUT,
+                        connect_timeout=10,
+                        retries={"mode": "standard", "max_attempts": 1},
+                    ),
+                },
+            ),
+            cloudwatch=session.client("cloudwatch", **extra),
         )
 
 
@@ -196,6 +265,40 @@ class StatsReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     oldest: dict[str, datetime] = field(default_factory=dict)
     streams: Counter[str] = field(default_factory=Counter)
+    received_three_times: int = 0
+    """``--inspect``: messages received 3 or more times (this look included): SQS leaves them
+    out of ApproximateAgeOfOldestMessage."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAttributes:
+    """What ``stats`` reads without receiving a message (a receive would count as a look)."""
+
+    url: str
+    visible: int | None
+    in_flight: int | None
+    delayed: int | None
+    oldest_age_seconds: float | None
+    """CloudWatch's latest ApproximateAgeOfOldestMessage (None: no datapoint, or unreadable)."""
+    oldest_age_note: str | None = None
+    """Why there is no age (no datapoint yet, CloudWatch unreachable, ...)."""
 
 
 STATS_COLUMNS: Final = ("messages", "payload in message", "payload in S3", "pointer only", "other")
+
+
+def parse_envelope(body: str) -> DlqEnvelope:
+    """``DlqEnvelope.parse``, and a stream record's sequence numbers must be ASCII digits: the
+    replay compares them as integers. (The envelope model accepts any text, so that a writer
+    never fails a batch over it; a reader must not fail a run over it.)"""
+    envelope = DlqEnvelope.parse(body)
+    if envelope.event_source in (KINESIS_SOURCE, DYNAMODB_SOURCE):
+        for name in ("sequence_number", "end_sequence_number"):
+            value = getattr(envelope, name)
+            if value is not None and not STREAM_SEQUENCE_NUMBER.fullmatch(value):
+                msg = (
+                    f"malformed DLQ envelope: {name} of a stream record must be 1 to 128 ASCII "
+                    f"digits, got {value!r:.40}"
+                )
+                raise EnvelopeParseError(msg)
+    return envelope

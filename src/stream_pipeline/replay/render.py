@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from stream_pipeline.replay.bucket import BUCKET_STATS_COLUMNS, Bucket
-from stream_pipeline.replay.model import STATS_COLUMNS, Outcome, ReplayReport, StatsReport
+from stream_pipeline.replay.model import (
+    STATS_COLUMNS,
+    Outcome,
+    QueueAttributes,
+    ReplayReport,
+    StatsReport,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +32,19 @@ class ReportText:
     item_id: str = "message id"
     envelope_ids: bool = True
     """Kept items name their envelope (DLQ messages; an S3 object holds a whole batch)."""
+    volume: str = "records put: {records} in {requests} PutRecords call(s)"
 
 
 DLQ_TEXT: Final = ReportText()
+REDRIVE_TEXT: Final = ReportText(
+    title="DLQ redrive (each record to the consumer named in its envelope)",
+    volume="records handed to their consumer: {records} in {requests} invocation(s)",
+)
+INSPECT_WARNING: Final = (
+    "warning: --inspect receives every message, and each receive counts: SQS leaves a message "
+    "received 3 or more times out of ApproximateAgeOfOldestMessage, the metric the DLQ age "
+    "alarm watches. Without --inspect, stats reads only the queue's attributes."
+)
 
 
 def render_replay(report: ReplayReport, console: Console, text: ReportText = DLQ_TEXT) -> None:
@@ -70,10 +86,8 @@ def render_replay(report: ReplayReport, console: Console, text: ReportText = DLQ
             cells = (item.message_id, item.envelope_id or "-", item.label, item.why)
             kept.add_row(*(cells if text.envelope_ids else (cells[0], *cells[2:])))
         console.print(kept)
-    console.print(
-        f"records put: {report.records_put} in {report.put_requests} PutRecords call(s); "
-        f"duplicate envelopes: {report.duplicates}"
-    )
+    volume = text.volume.format(records=report.records_put, requests=report.put_requests)
+    console.print(f"{volume}; duplicate envelopes: {report.duplicates}")
 
 
 def render_stats(
@@ -102,6 +116,32 @@ def render_stats(
     console.print(table)
     for stream, count in report.streams.most_common():
         console.print(f"{count:>8}  {stream}")
+    if report.received_three_times:
+        console.print(
+            f"{report.received_three_times} message(s) have now been received 3 or more times: "
+            "SQS leaves them out of ApproximateAgeOfOldestMessage (the DLQ age alarm)"
+        )
+
+
+def _number(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def render_queue_attributes(queue: QueueAttributes, console: Console) -> None:
+    """The DLQ as its attributes describe it: no message received."""
+    table = Table(title="DLQ (queue attributes; no message received)")
+    for name in ("visible", "in flight", "delayed", "oldest message age"):
+        table.add_column(name, justify="right")
+    age = (
+        f"{queue.oldest_age_seconds:.0f} s"
+        if queue.oldest_age_seconds is not None
+        else f"- ({queue.oldest_age_note})"
+    )
+    table.add_row(_number(queue.visible), _number(queue.in_flight), _number(queue.delayed), age)
+    console.print(table)
+    console.print(
+        "messages per reason: stats --inspect (receives each message once: see docs/replay.md)"
+    )
 
 
 def bucket_report_text(bucket: Bucket) -> ReportText:

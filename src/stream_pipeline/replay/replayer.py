@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,9 +20,11 @@ from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     HYDRATE_FAILED,
     INVALID_ENVELOPE,
+    STREAM_SEQUENCE_NUMBER,
     Clients,
     KeptMessage,
     Message,
+    NoLog,
     NotReplayableError,
     Outcome,
     Planned,
@@ -32,7 +33,9 @@ from stream_pipeline.replay.model import (
     ReplayReport,
     RunOptions,
     Source,
+    StreamPayload,
     is_async_invocation_record,
+    parse_envelope,
 )
 from stream_pipeline.replay.sqs import Queue
 from stream_pipeline.runtime.aws_errors import describe_exception
@@ -57,19 +60,6 @@ from stream_pipeline.runtime.hydration.models import (
     parse_on_failure_record,
 )
 from stream_pipeline.runtime.hydration.reader import ShardRangeReader, StreamKind, StreamReadError
-
-
-class _NoLog:
-    """The Hydrator's log, silenced: the replay reports in its own table."""
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        pass
 
 
 def _partition_key_for_dynamodb(envelope: DlqEnvelope, payload: bytes) -> str:
@@ -99,13 +89,6 @@ def dynamodb_image_to_json(payload: bytes) -> bytes:
         raise NotReplayableError(msg) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class _Payload:
-    data: bytes | None
-    partition_key: str | None
-    payload_format: PayloadFormat | None
-
-
 class Replayer:
     """Replays the items of one source: the DLQ unless ``source`` says otherwise
     (``stream_pipeline.replay.bucket.BucketReplayer`` passes its bucket and handles objects).
@@ -114,6 +97,8 @@ class Replayer:
 
     item_noun = "message"
     """How the kept reasons name one item of the source."""
+    unreadable_label = INVALID_ENVELOPE
+    """The label of an item whose handling failed unexpectedly (kept, never aborting the run)."""
 
     def __init__(
         self,
@@ -156,7 +141,7 @@ class Replayer:
         return Hydrator(
             {kind: self._reader(kind) for kind in StreamKind},
             function_name="replay",
-            log=_NoLog(),
+            log=NoLog(),
         )
 
     # ------------------------------------------------------------------ main loop
@@ -164,7 +149,7 @@ class Replayer:
     def run(self) -> ReplayReport:
         for fresh in self.source.batches(self.options.max_messages):
             for message in fresh:
-                self.consider(message)
+                self._consider_alone(message)
                 self._on_message()
                 # Per item: an S3 object alone may hold thousands of records.
                 if sum(len(p.entries) for p in self._pending.values()) >= MAX_RECORDS_PER_PUT:
@@ -172,6 +157,23 @@ class Replayer:
         self._flush()
         self.source.release(self._release)
         return self.report
+
+    def _consider_alone(self, message: Message) -> None:
+        """``consider``, isolated: whatever one item holds, the run goes on with the next one.
+        The known bad inputs are reported by ``consider`` itself; this is the net under it."""
+        try:
+            self.consider(message)
+        except Exception as exc:  # one item must never abort the run
+            self._pending = {
+                key: item for key, item in self._pending.items() if message not in item.messages
+            }
+            self.keep(
+                message,
+                None,
+                self.unreadable_label,
+                f"not replayable: unexpected error while reading it "
+                f"({type(exc).__name__}: {str(exc)[:300]})",
+            )
 
     def keep(self, message: Message, envelope: DlqEnvelope | None, label: str, why: str) -> None:
         self.report.add(label, Outcome.KEPT)
@@ -182,10 +184,10 @@ class Replayer:
 
     def consider(self, message: Message) -> None:
         try:
-            envelope = DlqEnvelope.parse(message.body)
+            envelope = parse_envelope(message.body)
         except EnvelopeParseError as exc:
             if is_async_invocation_record(message.body):
-                self._consider_hydrate_failure(message)
+                self.consider_hydrate_failure(message)
             else:
                 self.keep(message, None, INVALID_ENVELOPE, str(exc))
             return
@@ -198,13 +200,18 @@ class Replayer:
             return
         if envelope.envelope_id in self._replayed_ids:
             self.report.duplicates += 1
-            self._settle_duplicate(message, envelope)
+            self.settle_duplicate(message, envelope)
             return
         pending = self._pending.get(envelope.envelope_id)
         if pending is not None:
             self.report.duplicates += 1
             pending.messages.append(message)
             return
+        self.dispatch(message, envelope, label)
+
+    def dispatch(self, message: Message, envelope: DlqEnvelope, label: str) -> None:
+        """Handles one envelope (not filtered out, not seen in this run): here, plans its
+        records for PutRecords; ``stream_pipeline.replay.redrive`` invokes its consumer."""
         try:
             stream = self.stream_for(envelope)
             entries = self.entries_for(envelope)
@@ -218,7 +225,7 @@ class Replayer:
             return
         self._pending[envelope.envelope_id] = Planned(envelope, stream, entries, [message])
 
-    def _consider_hydrate_failure(self, message: Message) -> None:
+    def consider_hydrate_failure(self, message: Message) -> None:
         """Lambda's record of a failed hydrate invocation: hydrate its batch(es) again, from the
         stream, and plan every record; the message goes only when all of them are put."""
         label = HYDRATE_FAILED
@@ -298,7 +305,8 @@ class Replayer:
             for envelope in envelopes
         ]
 
-    def _settle_duplicate(self, message: Message, envelope: DlqEnvelope) -> None:
+    def settle_duplicate(self, message: Message, envelope: DlqEnvelope) -> None:
+        """Another message of an envelope replayed in this run: deleted (its record was put)."""
         label = str(envelope.error_category)
         if self.options.dry_run:
             self.report.add(label, Outcome.WOULD_REPLAY)
@@ -333,7 +341,7 @@ class Replayer:
 
     def entries_for(self, envelope: DlqEnvelope) -> list[PutEntry]:
         entries: list[PutEntry] = []
-        for payload in self._payloads(envelope):
+        for payload in self.payloads(envelope):
             data, key = payload.data, payload.partition_key
             if data is None:
                 msg = "not replayable: the stream record has no payload (no NewImage)"
@@ -353,10 +361,14 @@ class Replayer:
             entries.append(PutEntry(data, key))
         return entries
 
-    def _payloads(self, envelope: DlqEnvelope) -> list[_Payload]:
+    def payloads(self, envelope: DlqEnvelope) -> list[StreamPayload]:
+        """The envelope's record(s): from the message, its S3 claim-check or the stream;
+        raises NotReplayableError naming every place tried."""
         if envelope.payload_available:
             return [
-                _Payload(envelope.original_bytes(), envelope.partition_key, envelope.payload_format)
+                StreamPayload(
+                    envelope.original_bytes(), envelope.partition_key, envelope.payload_format
+                )
             ]
         problems: list[str] = []
         if envelope.payload_location is not None:
@@ -367,20 +379,20 @@ class Replayer:
                     f"claim-check {envelope.payload_location}: {describe_exception(exc)}"
                 )
             else:
-                return [_Payload(data, envelope.partition_key, envelope.payload_format)]
+                return [StreamPayload(data, envelope.partition_key, envelope.payload_format)]
         try:
             return self._from_stream(envelope)
         except NotReplayableError as exc:
             problems.append(str(exc))
         raise NotReplayableError("; ".join(problems))
 
-    def _from_stream(self, envelope: DlqEnvelope) -> list[_Payload]:
+    def _from_stream(self, envelope: DlqEnvelope) -> list[StreamPayload]:
         end = envelope.end_sequence_number or envelope.sequence_number
         if not (
             envelope.event_source_arn
             and envelope.shard_id
-            and envelope.sequence_number.isdigit()
-            and end.isdigit()
+            and STREAM_SEQUENCE_NUMBER.fullmatch(envelope.sequence_number)
+            and STREAM_SEQUENCE_NUMBER.fullmatch(end)
         ):
             msg = "payload unavailable: the envelope carries no payload and no stream coordinates"
             raise NotReplayableError(msg)
@@ -419,13 +431,30 @@ class Replayer:
                 msg = "payload re-read from the stream does not match the envelope's sha256"
                 raise NotReplayableError(msg)
             return [
-                _Payload(
+                StreamPayload(
                     record.payload,
                     envelope.partition_key or record.partition_key,
                     envelope.payload_format or record.payload_format,
+                    record.sequence_number,
+                    envelope.approximate_arrival_time or record.approximate_arrival,
+                    envelope.event_id or record.event_id,
+                    record.event_name,
+                    envelope.dynamodb_keys or record.dynamodb_keys,
                 )
             ]
-        return [_Payload(r.payload, r.partition_key, r.payload_format) for r in read.records]
+        return [
+            StreamPayload(
+                r.payload,
+                r.partition_key,
+                r.payload_format,
+                r.sequence_number,
+                r.approximate_arrival,
+                r.event_id,
+                r.event_name,
+                r.dynamodb_keys,
+            )
+            for r in read.records
+        ]
 
     # ------------------------------------------------------------------ put + delete
 

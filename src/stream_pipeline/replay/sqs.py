@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,11 +16,13 @@ from stream_pipeline.replay.model import (
     MAX_ENTRIES_PER_SQS_BATCH,
     MAX_RECEIVES_WITHOUT_NEW_MESSAGES,
     Message,
+    QueueAttributes,
     StatsReport,
     is_async_invocation_record,
+    parse_envelope,
 )
 from stream_pipeline.runtime.aws_errors import describe_exception
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError, PayloadFormat
+from stream_pipeline.runtime.dlq_envelope import EnvelopeParseError, PayloadFormat
 from stream_pipeline.runtime.hydration.models import (
     MalformedAsyncInvocationRecordError,
     MalformedOnFailureRecordError,
@@ -53,11 +56,39 @@ class Queue:
             MaxNumberOfMessages=max(1, min(MAX_ENTRIES_PER_SQS_BATCH, count)),
             VisibilityTimeout=self._visibility_timeout,
             WaitTimeSeconds=self._wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         return [
-            Message(str(m["MessageId"]), str(m["ReceiptHandle"]), str(m.get("Body", "")))
+            Message(
+                str(m["MessageId"]),
+                str(m["ReceiptHandle"]),
+                str(m.get("Body", "")),
+                _receive_count(m),
+            )
             for m in response.get("Messages") or []
         ]
+
+    def attributes(self, cloudwatch: Any) -> QueueAttributes:
+        """Counts and the oldest message's age, without receiving anything: a receive counts
+        as a look, and SQS leaves a message looked at 3 or more times out of
+        ApproximateAgeOfOldestMessage -- the metric the DLQ age alarm watches."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        ).get("Attributes", {})
+        age, note = _oldest_age(cloudwatch, self.url)
+        return QueueAttributes(
+            url=self.url,
+            visible=_count(attributes, "ApproximateNumberOfMessages"),
+            in_flight=_count(attributes, "ApproximateNumberOfMessagesNotVisible"),
+            delayed=_count(attributes, "ApproximateNumberOfMessagesDelayed"),
+            oldest_age_seconds=age,
+            oldest_age_note=note,
+        )
 
     def delete(self, messages: Sequence[Message]) -> dict[str, str]:
         """Deletes; returns message id -> why it was not deleted."""
@@ -97,6 +128,44 @@ class Queue:
         return failures
 
 
+def _receive_count(message: dict[str, Any]) -> int | None:
+    value = (message.get("Attributes") or {}).get("ApproximateReceiveCount")
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _count(attributes: dict[str, Any], name: str) -> int | None:
+    value = attributes.get(name)
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+AGE_METRIC_WINDOW: Final = timedelta(minutes=15)
+"""How far back ``stats`` looks for the age metric (SQS publishes it every minute or five)."""
+
+
+def _oldest_age(cloudwatch: Any, url: str) -> tuple[float | None, str | None]:
+    """The latest datapoint of AWS/SQS ApproximateAgeOfOldestMessage for the queue."""
+    if cloudwatch is None:
+        return None, "no CloudWatch client"
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    end = datetime.now(UTC)
+    try:
+        response = cloudwatch.get_metric_statistics(
+            Namespace="AWS/SQS",
+            MetricName="ApproximateAgeOfOldestMessage",
+            Dimensions=[{"Name": "QueueName", "Value": name}],
+            StartTime=end - AGE_METRIC_WINDOW,
+            EndTime=end,
+            Period=60,
+            Statistics=["Maximum"],
+        )
+    except (ClientError, BotoCoreError) as exc:
+        return None, f"CloudWatch: {describe_exception(exc)}"
+    points = sorted(response.get("Datapoints") or [], key=lambda p: p["Timestamp"])
+    if not points:
+        return None, f"no datapoint in the last {int(AGE_METRIC_WINDOW.total_seconds() // 60)} min"
+    return float(points[-1]["Maximum"]), None
+
+
 def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[list[Message]]:
     """Receives until the queue is empty (or ``limit`` messages were seen). Messages seen
     already (their visibility timeout ran out during a long run) are skipped; the run ends after
@@ -121,14 +190,21 @@ def _fresh_batches(queue: Queue, seen: set[str], limit: int | None) -> Iterator[
 
 
 def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -> StatsReport:
-    """Reads every message once (nothing is changed: they are made visible again)."""
+    """Receives every message once (``stats --inspect``) and makes them visible again. Each
+    receive counts: a message received 3 or more times drops out of the queue's
+    ApproximateAgeOfOldestMessage."""
     report = StatsReport()
     seen: set[str] = set()
     received: list[Message] = []
     for fresh in _fresh_batches(queue, seen, None):
         for message in fresh:
             received.append(message)
-            _count_stats(report, message)
+            try:
+                _count_stats(report, message)
+            except Exception:  # one message must never stop the count
+                report.counts.setdefault(INVALID_ENVELOPE, Counter()).update(["messages", "other"])
+            if message.receive_count is not None and message.receive_count >= 3:
+                report.received_three_times += 1
             on_message()
     queue.release(received)
     return report
@@ -136,7 +212,7 @@ def collect_stats(queue: Queue, on_message: Callable[[], None] = lambda: None) -
 
 def _count_stats(report: StatsReport, message: Message) -> None:
     try:
-        envelope = DlqEnvelope.parse(message.body)
+        envelope = parse_envelope(message.body)
     except EnvelopeParseError:
         if is_async_invocation_record(message.body):
             _count_hydrate_failure(report, message)
