@@ -249,6 +249,13 @@ def _hydrate_failure_ranges(body: str, consumer: str | None) -> list[tuple[str, 
     ]
 
 
+def _sequence_numbers_readable(envelope: DlqEnvelope) -> bool:
+    """ASCII digits only: ``str.isdigit`` alone accepts e.g. a superscript two, which ``int``
+    refuses; a forged or damaged envelope must not stop the accounting."""
+    numbers = [envelope.sequence_number, envelope.end_sequence_number]
+    return all(n is None or (n.isascii() and n.isdigit()) for n in numbers)
+
+
 def reconcile(
     manifest: Sequence[ManifestEntry],
     items: Iterable[Mapping[str, Any]],
@@ -307,6 +314,8 @@ def reconcile(
         if envelope.dynamodb_keys:
             found = by_ddb_key.get(_ddb_key(envelope.dynamodb_keys) or "")
             matched = [found] if found else []
+        elif not _sequence_numbers_readable(envelope):
+            continue  # not one of the manifest's records, whatever else it claims
         elif envelope.shard_id and envelope.end_sequence_number is not None:
             first = int(envelope.sequence_number) + (1 if envelope.after_sequence_number else 0)
             last = int(envelope.end_sequence_number)
