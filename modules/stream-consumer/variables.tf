@@ -226,6 +226,18 @@ variable "memory_size" {
   nullable    = false
 }
 
+variable "mapping_metrics" {
+  type        = list(string)
+  description = "Metric groups the event source mapping publishes to CloudWatch (its metrics_config): [\"EventCount\"] (the default) or [] for none. EventCount is the only group Lambda offers for Kinesis and DynamoDB streams (ErrorCount and KafkaMetrics are for Kafka sources); it adds, per mapping UUID, PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount, DroppedEventCount and OnFailureDestinationDeliveredEventCount, at the price of custom metrics. DroppedEventCount is the alarms module's consumer-dropped-events."
+  default     = ["EventCount"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for metric in var.mapping_metrics : metric == "EventCount"]) && length(distinct(var.mapping_metrics)) == length(var.mapping_metrics)
+    error_message = "mapping_metrics must be [\"EventCount\"] or []: Lambda publishes no other metric group for Kinesis and DynamoDB stream mappings (ErrorCount and KafkaMetrics are for Kafka sources)."
+  }
+}
+
 variable "name" {
   type        = string
   description = "Name of the Lambda function; also names its log group (/aws/lambda/<name>), its role (unless role_name is set) and its KMS key's description."
