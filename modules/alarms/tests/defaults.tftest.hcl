@@ -233,6 +233,7 @@ run "every_subject" {
       "Ingest: failed records and throttling",
       "Consumer lag: iterator age (ms)",
       "Consumers: errors and throttles",
+      "Loss signals: failed on-failure deliveries, payloads omitted from the DLQ",
       "Dead letters: records the consumer sent to the DLQ",
       "DLQ: messages waiting",
       "DLQ: age of the oldest message (s)",
@@ -275,8 +276,8 @@ run "override_disables_alarm" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 3
-    error_message = "The dashboard keeps charting a metric whose alarm is disabled (text, lag, errors and throttles)."
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 4
+    error_message = "The dashboard keeps charting a metric whose alarm is disabled (text, lag, errors and throttles, loss signals)."
   }
 }
 
