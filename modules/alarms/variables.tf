@@ -127,6 +127,18 @@ variable "consumer_dlq_metric_name" {
   }
 }
 
+variable "consumer_event_source_mapping_uuids" {
+  type        = map(string)
+  description = "Event source mapping UUID of each consumer function, keyed by function name (the stream-consumer module's event_source_mapping_uuid output). Each gets a consumer-dropped-events alarm on the mapping's DroppedEventCount, which Lambda publishes only when the mapping's metrics_config includes EventCount (the stream-consumer module's default)."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.consumer_event_source_mapping_uuids) : can(regex("^[a-zA-Z0-9_-]{1,64}$", name))])
+    error_message = "consumer_event_source_mapping_uuids keys must be Lambda function names: 1-64 characters from [a-zA-Z0-9_-]."
+  }
+}
+
 variable "consumer_function_names" {
   type        = list(string)
   description = "Names (not ARNs) of the Lambda functions consuming the stream through an event source mapping. Each gets consumer-iterator-age, consumer-errors and consumer-throttles alarms."
@@ -172,34 +184,11 @@ variable "consumer_service_names" {
   }
 }
 
-variable "consumer_event_source_mapping_uuids" {
-  type        = map(string)
-  description = "Event source mapping UUID of each consumer function, keyed by function name (the stream-consumer module's event_source_mapping_uuid output). Each gets a consumer-dropped-events alarm on the mapping's DroppedEventCount, which Lambda publishes only when the mapping's metrics_config includes EventCount (the stream-consumer module's default)."
-  default     = {}
-  nullable    = false
-
-  validation {
-    condition     = alltrue([for name in keys(var.consumer_event_source_mapping_uuids) : can(regex("^[a-zA-Z0-9_-]{1,64}$", name))])
-    error_message = "consumer_event_source_mapping_uuids keys must be Lambda function names: 1-64 characters from [a-zA-Z0-9_-]."
-  }
-}
-
 variable "create_dashboard" {
   type        = bool
   description = "Whether to create the CloudWatch dashboard. It is created only when at least one subject (stream, function or DLQ) is given."
   default     = true
   nullable    = false
-}
-
-variable "dlq_name" {
-  type        = string
-  description = "Name (not URL or ARN) of the SQS dead-letter queue holding records the pipeline could not store. Enables dlq-messages-visible and dlq-oldest-message-age."
-  default     = null
-
-  validation {
-    condition     = var.dlq_name == null ? true : can(regex("^([a-zA-Z0-9_-]{1,80}|[a-zA-Z0-9_-]{1,75}\\.fifo)$", var.dlq_name))
-    error_message = "dlq_name must be null or an SQS queue name: 1-80 characters from [a-zA-Z0-9_-], a FIFO queue name ending in .fifo."
-  }
 }
 
 variable "deadline_fractions" {
@@ -235,6 +224,17 @@ variable "dlq_message_retention_seconds" {
   validation {
     condition     = var.dlq_message_retention_seconds == null ? true : var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600 && floor(var.dlq_message_retention_seconds) == var.dlq_message_retention_seconds
     error_message = "dlq_message_retention_seconds must be null or a whole number between 60 and 1,209,600 (14 days), the range SQS accepts."
+  }
+}
+
+variable "dlq_name" {
+  type        = string
+  description = "Name (not URL or ARN) of the SQS dead-letter queue holding records the pipeline could not store. Enables dlq-messages-visible and dlq-oldest-message-age."
+  default     = null
+
+  validation {
+    condition     = var.dlq_name == null ? true : can(regex("^([a-zA-Z0-9_-]{1,80}|[a-zA-Z0-9_-]{1,75}\\.fifo)$", var.dlq_name))
+    error_message = "dlq_name must be null or an SQS queue name: 1-80 characters from [a-zA-Z0-9_-], a FIFO queue name ending in .fifo."
   }
 }
 
