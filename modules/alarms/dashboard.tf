@@ -62,6 +62,19 @@ locals {
       thresholds = []
     },
     {
+      # DroppedEventCount is left out: its dimension, the mapping's UUID, is known only after
+      # apply, and the body must stay known at plan time. Its alarm watches it.
+      include = length(var.consumer_function_names) > 0 || var.hydrate_function_name != null
+      title   = "Loss signals: failed on-failure deliveries, payloads omitted from the DLQ"
+      stat    = "Sum"
+      period  = 60
+      metrics = jsonencode(concat(
+        [for name in keys(local.alarm_subjects["consumer-destination-delivery-failures"]) : ["AWS/Lambda", "DestinationDeliveryFailures", "FunctionName", name, { label = "${name} DestinationDeliveryFailures" }]],
+        [for service in keys(local.alarm_subjects["dlq-payloads-omitted"]) : [local.metrics_namespace, "DlqPayloadsOmitted", "service", service, { label = "${service} DlqPayloadsOmitted" }]],
+      ))
+      thresholds = []
+    },
+    {
       include = var.consumer_service_name != null || length(var.consumer_service_names) > 0
       title   = "Dead letters: records the consumer sent to the DLQ"
       stat    = "Sum"

@@ -72,6 +72,11 @@ resource "aws_sns_topic" "this" {
     }
 
     precondition {
+      condition     = (var.stream_retention_hours == null && var.dlq_message_retention_seconds == null) || var.dlq_name != null
+      error_message = "stream_retention_hours and dlq_message_retention_seconds need dlq_name: they set the deadlines of the messages in that queue."
+    }
+
+    precondition {
       condition     = var.min_incoming_records_per_period == null || var.stream_name != null
       error_message = "min_incoming_records_per_period needs stream_name: it is the threshold of an alarm on the stream's IncomingRecords."
     }

@@ -1,11 +1,11 @@
 output "alarm_arns" {
   description = "Map of alarm key to alarm ARN. Keys are the alarm id (for example dlq-messages-visible) or, for alarms created once per function or consumer, <alarm-id>/<name> (for example consumer-errors/orders-processor)."
-  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.arn }
+  value       = { for key, alarm in merge(aws_cloudwatch_metric_alarm.this, aws_cloudwatch_metric_alarm.backlog) : key => alarm.arn }
 }
 
 output "alarm_names" {
   description = "Map of alarm key (as in alarm_arns) to alarm name, <name_prefix>-<alarm-id>[-<name>]."
-  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+  value       = { for key, alarm in merge(aws_cloudwatch_metric_alarm.this, aws_cloudwatch_metric_alarm.backlog) : key => alarm.alarm_name }
 }
 
 output "dashboard_name" {

@@ -26,23 +26,33 @@ variable "alarm_overrides" {
   # validation cannot read locals before Terraform 1.9.
   validation {
     condition = alltrue([for id in keys(var.alarm_overrides) : contains([
+      "consumer-batch-item-failures",
+      "consumer-destination-delivery-failures",
+      "consumer-dropped-events",
+      "consumer-duration-near-timeout",
       "consumer-errors",
       "consumer-iterator-age",
       "consumer-records-sent-to-dlq",
       "consumer-throttles",
       "dlq-messages-visible",
       "dlq-oldest-message-age",
+      "dlq-payloads-omitted",
+      "dlq-retention-critical",
+      "dlq-retention-warning",
+      "dlq-stream-deadline-critical",
+      "dlq-stream-deadline-warning",
       "efo-consumer-lag",
       "hydrate-errors",
       "hydrate-payload-unavailable",
       "notifier-emails-failed",
+      "results-table-write-throttled",
       "stream-incoming-records-low",
       "stream-iterator-age",
       "stream-put-records-failed",
       "stream-read-throttled",
       "stream-write-throttled",
     ], id)])
-    error_message = "alarm_overrides keys must be alarm ids: consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, notifier-emails-failed, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
+    error_message = "alarm_overrides keys must be alarm ids: consumer-batch-item-failures, consumer-destination-delivery-failures, consumer-dropped-events, consumer-duration-near-timeout, consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, dlq-payloads-omitted, dlq-retention-critical, dlq-retention-warning, dlq-stream-deadline-critical, dlq-stream-deadline-warning, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, notifier-emails-failed, results-table-write-throttled, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
   }
 
   # CloudWatch also accepts 10, 20 and 30 seconds, but only high-resolution
@@ -88,6 +98,21 @@ variable "alarm_overrides" {
     condition     = try(var.alarm_overrides["stream-incoming-records-low"].threshold, null) == null
     error_message = "alarm_overrides[\"stream-incoming-records-low\"].threshold is not accepted: set min_incoming_records_per_period, which both enables that alarm and sets its threshold."
   }
+
+  validation {
+    condition     = try(var.alarm_overrides["consumer-duration-near-timeout"].threshold, null) == null
+    error_message = "alarm_overrides[\"consumer-duration-near-timeout\"].threshold is not accepted: each function's threshold is duration_timeout_percent of its own timeout (function_timeouts)."
+  }
+
+  # The deadline alarms' thresholds and windows are derived from the retention they protect;
+  # an override could move them past the deadline. They can only be turned off.
+  validation {
+    condition = alltrue([
+      for id in ["dlq-retention-critical", "dlq-retention-warning", "dlq-stream-deadline-critical", "dlq-stream-deadline-warning"] :
+      try(var.alarm_overrides[id].threshold, null) == null && try(var.alarm_overrides[id].period, null) == null && try(var.alarm_overrides[id].evaluation_periods, null) == null && try(var.alarm_overrides[id].datapoints_to_alarm, null) == null
+    ])
+    error_message = "alarm_overrides for dlq-retention-warning, dlq-retention-critical, dlq-stream-deadline-warning and dlq-stream-deadline-critical accept only enabled: their thresholds come from stream_retention_hours, dlq_message_retention_seconds and deadline_fractions."
+  }
 }
 
 variable "consumer_dlq_metric_name" {
@@ -99,6 +124,18 @@ variable "consumer_dlq_metric_name" {
   validation {
     condition     = length(var.consumer_dlq_metric_name) >= 1 && length(var.consumer_dlq_metric_name) <= 255
     error_message = "consumer_dlq_metric_name must be 1-255 characters long."
+  }
+}
+
+variable "consumer_event_source_mapping_uuids" {
+  type        = map(string)
+  description = "Event source mapping UUID of each consumer function, keyed by function name (the stream-consumer module's event_source_mapping_uuid output). Each gets a consumer-dropped-events alarm on the mapping's DroppedEventCount, which Lambda publishes only when the mapping's metrics_config includes EventCount (the stream-consumer module's default)."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.consumer_event_source_mapping_uuids) : can(regex("^[a-zA-Z0-9_-]{1,64}$", name))])
+    error_message = "consumer_event_source_mapping_uuids keys must be Lambda function names: 1-64 characters from [a-zA-Z0-9_-]."
   }
 }
 
@@ -154,6 +191,42 @@ variable "create_dashboard" {
   nullable    = false
 }
 
+variable "deadline_fractions" {
+  type = object({
+    stream_warning  = optional(number, 0.25)
+    stream_critical = optional(number, 0.5)
+    dlq_warning     = optional(number, 0.5)
+    dlq_critical    = optional(number, 0.75)
+  })
+  description = "When the deadline alarms escalate, as fractions of the retention they protect: dlq-stream-deadline-warning/-critical after the DLQ has held messages for stream_warning/stream_critical x stream_retention_hours (the payload of a pointer-only or HYDRATE_FAILED envelope lives only in the stream, and its record was already up to maximum_record_age_in_seconds old when it failed), dlq-retention-warning/-critical when the oldest message is dlq_warning/dlq_critical x dlq_message_retention_seconds old. Each between 0.05 and 0.95, warning below critical."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for f in [var.deadline_fractions.stream_warning, var.deadline_fractions.stream_critical, var.deadline_fractions.dlq_warning, var.deadline_fractions.dlq_critical] :
+      f != null && f >= 0.05 && f <= 0.95
+    ])
+    error_message = "deadline_fractions: every fraction must be between 0.05 and 0.95 of the retention (1 would alarm at the deadline itself, when the data is already gone)."
+  }
+
+  validation {
+    condition     = try(var.deadline_fractions.stream_warning < var.deadline_fractions.stream_critical && var.deadline_fractions.dlq_warning < var.deadline_fractions.dlq_critical, false)
+    error_message = "deadline_fractions: stream_warning must be below stream_critical and dlq_warning below dlq_critical (the warning comes first)."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  type        = number
+  description = "Message retention of the DLQ (SQS MessageRetentionPeriod, 60 to 1,209,600 seconds): the deadline of every envelope that carries its payload. With dlq_name, enables dlq-retention-warning and dlq-retention-critical (deadline_fractions). Null disables them."
+  default     = null
+
+  validation {
+    condition     = var.dlq_message_retention_seconds == null ? true : var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600 && floor(var.dlq_message_retention_seconds) == var.dlq_message_retention_seconds
+    error_message = "dlq_message_retention_seconds must be null or a whole number between 60 and 1,209,600 (14 days), the range SQS accepts."
+  }
+}
+
 variable "dlq_name" {
   type        = string
   description = "Name (not URL or ARN) of the SQS dead-letter queue holding records the pipeline could not store. Enables dlq-messages-visible and dlq-oldest-message-age."
@@ -162,6 +235,18 @@ variable "dlq_name" {
   validation {
     condition     = var.dlq_name == null ? true : can(regex("^([a-zA-Z0-9_-]{1,80}|[a-zA-Z0-9_-]{1,75}\\.fifo)$", var.dlq_name))
     error_message = "dlq_name must be null or an SQS queue name: 1-80 characters from [a-zA-Z0-9_-], a FIFO queue name ending in .fifo."
+  }
+}
+
+variable "duration_timeout_percent" {
+  type        = number
+  description = "consumer-duration-near-timeout fires when a function's longest invocation in a minute exceeds this percentage of its timeout (function_timeouts), 50 to 99: a batch that times out is retried whole, and the retries count against maximum_retry_attempts."
+  default     = 80
+  nullable    = false
+
+  validation {
+    condition     = var.duration_timeout_percent >= 50 && var.duration_timeout_percent <= 99 && floor(var.duration_timeout_percent) == var.duration_timeout_percent
+    error_message = "duration_timeout_percent must be a whole number between 50 and 99."
   }
 }
 
@@ -179,6 +264,23 @@ variable "efo_consumer_names" {
   validation {
     condition     = length(distinct(var.efo_consumer_names)) == length(var.efo_consumer_names)
     error_message = "efo_consumer_names must not contain duplicates."
+  }
+}
+
+variable "function_timeouts" {
+  type        = map(number)
+  description = "Timeout in seconds (1 to 900) of each function to watch for invocations close to it, keyed by function name. Each gets a consumer-duration-near-timeout alarm at duration_timeout_percent of its own timeout: pass the values the functions are deployed with, never a guess."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.function_timeouts) : can(regex("^[a-zA-Z0-9_-]{1,64}$", name))])
+    error_message = "function_timeouts keys must be Lambda function names: 1-64 characters from [a-zA-Z0-9_-]."
+  }
+
+  validation {
+    condition     = alltrue([for timeout in values(var.function_timeouts) : timeout != null && timeout >= 1 && timeout <= 900 && floor(timeout) == timeout])
+    error_message = "function_timeouts values must be whole numbers of seconds between 1 and 900, Lambda's timeout range."
   }
 }
 
@@ -295,6 +397,17 @@ variable "notifier_service_name" {
   }
 }
 
+variable "results_table_name" {
+  type        = string
+  description = "Name of the DynamoDB table the consumers write their results to. Enables results-table-write-throttled on its WriteThrottleEvents. Null disables it."
+  default     = null
+
+  validation {
+    condition     = var.results_table_name == null ? true : can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.results_table_name))
+    error_message = "results_table_name must be null or a DynamoDB table name: 3-255 characters from [a-zA-Z0-9_.-]."
+  }
+}
+
 variable "stream_name" {
   type        = string
   description = "Name of the Kinesis data stream. Enables stream-iterator-age, stream-read-throttled, stream-write-throttled and stream-put-records-failed, and with min_incoming_records_per_period stream-incoming-records-low."
@@ -303,6 +416,17 @@ variable "stream_name" {
   validation {
     condition     = var.stream_name == null ? true : can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.stream_name))
     error_message = "stream_name must be null or a Kinesis stream name: 1-128 characters from [a-zA-Z0-9_.-]."
+  }
+}
+
+variable "stream_retention_hours" {
+  type        = number
+  description = "Retention of the stream in hours (24 to 8760): the deadline of pointer-only and HYDRATE_FAILED envelopes, whose payload lives only in the stream. With dlq_name, enables dlq-stream-deadline-warning and dlq-stream-deadline-critical (deadline_fractions). Null disables them."
+  default     = null
+
+  validation {
+    condition     = var.stream_retention_hours == null ? true : var.stream_retention_hours >= 24 && var.stream_retention_hours <= 8760 && floor(var.stream_retention_hours) == var.stream_retention_hours
+    error_message = "stream_retention_hours must be null or a whole number between 24 and 8760, the Kinesis retention range."
   }
 }
 

@@ -98,6 +98,24 @@ module "alarms" {
   )
   hydrate_function_name = module.dlq.hydrate_function_name
   dlq_name              = module.dlq.dlq_name
+  results_table_name    = local.results_table_enabled ? aws_dynamodb_table.this[0].name : null
+
+  # Each mapping's DroppedEventCount (stream-consumer enables the EventCount metrics) and each
+  # function's Duration against the timeout it is deployed with.
+  consumer_event_source_mapping_uuids = merge(
+    { for key in sort(keys(local.consumers)) : module.consumer[key].function_name => module.consumer[key].event_source_mapping_uuid },
+    local.email_notifier_enabled ? { (module.email_notifier[0].function_name) = module.email_notifier[0].event_source_mapping_uuid } : {},
+  )
+  function_timeouts = merge(
+    { for key in sort(keys(local.consumers)) : module.consumer[key].function_name => local.consumers[key].timeout },
+    local.email_notifier_enabled ? { (module.email_notifier[0].function_name) = var.email_notifier.timeout } : {},
+  )
+
+  # The deadlines the DLQ alarms escalate before: the stream's retention for envelopes whose
+  # payload is only in the stream, the queue's own for the rest (hydrating-dlq keeps messages
+  # 14 days, its SQS maximum, and has no output for it).
+  stream_retention_hours        = var.retention_period
+  dlq_message_retention_seconds = 1209600
 
   # From the functions' own outputs: an alarm's dimensions are what the function reports. Every
   # consumer and hydrate report to the pipeline's namespace (consumers.tf sets it, and refuses

@@ -19,6 +19,16 @@ resource "aws_lambda_event_source_mapping" "this" {
   maximum_record_age_in_seconds  = var.maximum_record_age_in_seconds
   function_response_types        = var.report_batch_item_failures ? ["ReportBatchItemFailures"] : []
 
+  # The mapping's own counts (docs/runbook.md#consumer-dropped-events): DroppedEventCount is the
+  # one metric that counts records discarded without reaching the on-failure destination.
+  dynamic "metrics_config" {
+    for_each = length(var.mapping_metrics) > 0 ? [1] : []
+
+    content {
+      metrics = var.mapping_metrics
+    }
+  }
+
   dynamic "filter_criteria" {
     for_each = length(var.filter_criteria) > 0 ? [1] : []
 

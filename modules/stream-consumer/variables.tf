@@ -183,6 +183,18 @@ variable "log_retention_in_days" {
   nullable    = false
 }
 
+variable "mapping_metrics" {
+  type        = list(string)
+  description = "Metric groups the event source mapping publishes to CloudWatch (its metrics_config): [\"EventCount\"] (the default) or [] for none. EventCount is the only group Lambda offers for Kinesis and DynamoDB streams (ErrorCount and KafkaMetrics are for Kafka sources); it adds, per mapping UUID, PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount, DroppedEventCount and OnFailureDestinationDeliveredEventCount, at the price of custom metrics. DroppedEventCount is the alarms module's consumer-dropped-events."
+  default     = ["EventCount"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for metric in var.mapping_metrics : metric == "EventCount"]) && length(distinct(var.mapping_metrics)) == length(var.mapping_metrics)
+    error_message = "mapping_metrics must be [\"EventCount\"] or []: Lambda publishes no other metric group for Kinesis and DynamoDB stream mappings (ErrorCount and KafkaMetrics are for Kafka sources)."
+  }
+}
+
 variable "maximum_batching_window_in_seconds" {
   type        = number
   description = "Seconds the mapping may wait to fill a batch before invoking, 0 to 300. 0 (the default) invokes as soon as records arrive."

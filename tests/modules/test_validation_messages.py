@@ -104,6 +104,31 @@ CASES = [
         'name_prefix = "o"\nsubscriptions = [{ protocol = "http", endpoint = "http://a.example" }]',
         ["https", "email-json"],
     ),
+    # The zero-loss alarms' bounded inputs (issue #15): each message names its range.
+    ("alarms", 'name_prefix = "o"\nduration_timeout_percent = 100', ["50 and 99"]),
+    ("alarms", 'name_prefix = "o"\nfunction_timeouts = { orders-processor = 901 }', ["1 and 900"]),
+    ("alarms", 'name_prefix = "o"\nstream_retention_hours = 12', ["24 and 8760"]),
+    ("alarms", 'name_prefix = "o"\ndlq_message_retention_seconds = 30', ["60 and 1,209,600"]),
+    ("alarms", 'name_prefix = "o"\ndeadline_fractions = { dlq_critical = 1 }', ["0.05 and 0.95"]),
+    (
+        "alarms",
+        'name_prefix = "o"\ndeadline_fractions = { stream_warning = 0.6 }',
+        ["stream_warning must be below stream_critical"],
+    ),
+    (
+        "alarms",
+        'name_prefix = "o"\nalarm_overrides = { dlq-stream-deadline-critical = { period = 60 } }',
+        ["accept only enabled"],
+    ),
+    (
+        "stream-consumer",
+        'name = "orders-processor"\nhandler = "app.lambda_handler"\nlayers = []\n'
+        'event_source_arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"\n'
+        'on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"\n'
+        'package = { filename = "../../build/stream_processor.zip" }\n'
+        'mapping_metrics = ["KafkaMetrics"]',
+        ["EventCount", "Kafka sources"],
+    ),
     (
         "hydrating-dlq",
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'

@@ -104,6 +104,10 @@ run "every_subject" {
 
   assert {
     condition = keys(aws_cloudwatch_metric_alarm.this) == [
+      "consumer-batch-item-failures/orders-processor",
+      "consumer-destination-delivery-failures/orders-email-notifier",
+      "consumer-destination-delivery-failures/orders-hydrate",
+      "consumer-destination-delivery-failures/orders-processor",
       "consumer-errors/orders-email-notifier",
       "consumer-errors/orders-processor",
       "consumer-iterator-age/orders-email-notifier",
@@ -113,6 +117,8 @@ run "every_subject" {
       "consumer-throttles/orders-processor",
       "dlq-messages-visible",
       "dlq-oldest-message-age",
+      "dlq-payloads-omitted/orders-hydrate",
+      "dlq-payloads-omitted/orders-processor",
       "efo-consumer-lag/stream-processor",
       "hydrate-errors",
       "hydrate-payload-unavailable",
@@ -139,23 +145,29 @@ run "every_subject" {
 
   assert {
     condition = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.treat_missing_data } == {
-      "consumer-errors/orders-email-notifier"       = "notBreaching"
-      "consumer-errors/orders-processor"            = "notBreaching"
-      "consumer-iterator-age/orders-email-notifier" = "missing"
-      "consumer-iterator-age/orders-processor"      = "missing"
-      "consumer-records-sent-to-dlq"                = "notBreaching"
-      "consumer-throttles/orders-email-notifier"    = "notBreaching"
-      "consumer-throttles/orders-processor"         = "notBreaching"
-      "dlq-messages-visible"                        = "ignore"
-      "dlq-oldest-message-age"                      = "ignore"
-      "efo-consumer-lag/stream-processor"           = "breaching"
-      "hydrate-errors"                              = "notBreaching"
-      "hydrate-payload-unavailable"                 = "notBreaching"
-      "stream-incoming-records-low"                 = "breaching"
-      "stream-iterator-age"                         = "missing"
-      "stream-put-records-failed"                   = "notBreaching"
-      "stream-read-throttled"                       = "notBreaching"
-      "stream-write-throttled"                      = "notBreaching"
+      "consumer-batch-item-failures/orders-processor"                = "notBreaching"
+      "consumer-destination-delivery-failures/orders-email-notifier" = "notBreaching"
+      "consumer-destination-delivery-failures/orders-hydrate"        = "notBreaching"
+      "consumer-destination-delivery-failures/orders-processor"      = "notBreaching"
+      "consumer-errors/orders-email-notifier"                        = "notBreaching"
+      "consumer-errors/orders-processor"                             = "notBreaching"
+      "consumer-iterator-age/orders-email-notifier"                  = "missing"
+      "consumer-iterator-age/orders-processor"                       = "missing"
+      "consumer-records-sent-to-dlq"                                 = "notBreaching"
+      "consumer-throttles/orders-email-notifier"                     = "notBreaching"
+      "consumer-throttles/orders-processor"                          = "notBreaching"
+      "dlq-messages-visible"                                         = "ignore"
+      "dlq-oldest-message-age"                                       = "ignore"
+      "dlq-payloads-omitted/orders-hydrate"                          = "notBreaching"
+      "dlq-payloads-omitted/orders-processor"                        = "notBreaching"
+      "efo-consumer-lag/stream-processor"                            = "breaching"
+      "hydrate-errors"                                               = "notBreaching"
+      "hydrate-payload-unavailable"                                  = "notBreaching"
+      "stream-incoming-records-low"                                  = "breaching"
+      "stream-iterator-age"                                          = "missing"
+      "stream-put-records-failed"                                    = "notBreaching"
+      "stream-read-throttled"                                        = "notBreaching"
+      "stream-write-throttled"                                       = "notBreaching"
     }
     error_message = "treat_missing_data must be the documented choice for each alarm."
   }
@@ -221,6 +233,7 @@ run "every_subject" {
       "Ingest: failed records and throttling",
       "Consumer lag: iterator age (ms)",
       "Consumers: errors and throttles",
+      "Loss signals: failed on-failure deliveries, payloads omitted from the DLQ",
       "Dead letters: records the consumer sent to the DLQ",
       "DLQ: messages waiting",
       "DLQ: age of the oldest message (s)",
@@ -258,13 +271,13 @@ run "override_disables_alarm" {
   }
 
   assert {
-    condition     = keys(aws_cloudwatch_metric_alarm.this) == ["consumer-errors/orders-processor", "consumer-iterator-age/orders-processor"]
+    condition     = keys(aws_cloudwatch_metric_alarm.this) == ["consumer-destination-delivery-failures/orders-processor", "consumer-errors/orders-processor", "consumer-iterator-age/orders-processor"]
     error_message = "enabled = false must remove that alarm and keep the others."
   }
 
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 3
-    error_message = "The dashboard keeps charting a metric whose alarm is disabled (text, lag, errors and throttles)."
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 4
+    error_message = "The dashboard keeps charting a metric whose alarm is disabled (text, lag, errors and throttles, loss signals)."
   }
 }
 

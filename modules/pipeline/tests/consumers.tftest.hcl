@@ -129,6 +129,31 @@ run "every_consumer_is_wired_to_the_pipeline" {
     condition     = !contains(keys(module.alarms.alarm_names), "efo-consumer-lag/orders-audit")
     error_message = "A polling consumer has no EFO lag alarm."
   }
+
+  # The loss signals of issue #15 for every consumer, whatever its code: the on-failure
+  # destination, the mapping's dropped records, sustained retries, the timeout, omitted payloads.
+  assert {
+    condition = alltrue([for id in [
+      "consumer-destination-delivery-failures/orders-audit",
+      "consumer-destination-delivery-failures/orders-processor",
+      "consumer-destination-delivery-failures/orders-hydrate",
+      "consumer-dropped-events/orders-audit",
+      "consumer-dropped-events/orders-processor",
+      "consumer-duration-near-timeout/orders-audit",
+      "consumer-duration-near-timeout/orders-processor",
+      "consumer-batch-item-failures/orders-audit",
+      "consumer-batch-item-failures/stream_processor",
+      "dlq-payloads-omitted/orders-audit",
+      "dlq-payloads-omitted/stream_processor",
+      "dlq-payloads-omitted/hydrate",
+      "results-table-write-throttled",
+      "dlq-retention-warning",
+      "dlq-retention-critical",
+      "dlq-stream-deadline-warning",
+      "dlq-stream-deadline-critical",
+    ] : contains(keys(module.alarms.alarm_names), id)])
+    error_message = "Every consumer must get the zero-loss alarms, and the pipeline its results-table and deadline alarms."
+  }
 }
 
 run "without_a_results_table_writer_no_results_table" {

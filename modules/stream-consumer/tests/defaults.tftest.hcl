@@ -52,6 +52,11 @@ run "kinesis_defaults_are_safe" {
   }
 
   assert {
+    condition     = aws_lambda_event_source_mapping.this.metrics_config[0].metrics == toset(["EventCount"])
+    error_message = "The mapping must publish its EventCount metrics by default (DroppedEventCount is how a discarded record shows)."
+  }
+
+  assert {
     condition     = aws_lambda_event_source_mapping.this.starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.this.enabled
     error_message = "A new mapping must start at TRIM_HORIZON, enabled."
   }

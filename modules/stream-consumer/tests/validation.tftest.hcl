@@ -116,9 +116,13 @@ run "rejects_invalid_values_2" {
     # rejects_non_rfc3339_timestamp
     starting_position           = "AT_TIMESTAMP"
     starting_position_timestamp = "31/01/2025"
+
+    # rejects_kafka_only_metric_group
+    mapping_metrics = ["EventCount", "ErrorCount"]
   }
 
   expect_failures = [
+    var.mapping_metrics,
     var.batch_size,
     var.filter_criteria,
     var.maximum_record_age_in_seconds,

@@ -1,7 +1,8 @@
 # Every subject given: stream with one enhanced fan-out consumer, two consumer
-# functions, the DLQ, the hydrate function and both Powertools services; two
-# e-mail recipients, an https endpoint, an expected minimum throughput and one
-# override. The module creates the topic's KMS key.
+# functions (their mappings' UUIDs and timeouts), the DLQ and both retention
+# deadlines, the results table, the hydrate function and both Powertools
+# services; two e-mail recipients, an https endpoint, an expected minimum
+# throughput and one override. The module creates the topic's KMS key.
 name_prefix = "orders"
 
 alarm_emails = [
@@ -24,6 +25,18 @@ hydrate_function_name   = "orders-hydrate"
 hydrate_service_name    = "orders-hydrate"
 dlq_name                = "orders-dlq"
 metrics_namespace       = "StreamPipeline"
+results_table_name      = "orders-results"
+
+consumer_event_source_mapping_uuids = {
+  orders-processor      = "a1b2c3d4-5678-90ab-cdef-111111111111"
+  orders-email-notifier = "a1b2c3d4-5678-90ab-cdef-222222222222"
+}
+function_timeouts = {
+  orders-processor      = 60
+  orders-email-notifier = 30
+}
+stream_retention_hours        = 168
+dlq_message_retention_seconds = 1209600
 
 min_incoming_records_per_period = 100
 

@@ -39,6 +39,17 @@ module "alarms" {
 
   dlq_name = "example-orders-dlq"
 
+  # What the pipeline module passes itself: each function's timeout as deployed (the duration
+  # alarm fires at 80 % of it), the results table, and the retention the deadline alarms
+  # escalate before (a 7-day stream, the DLQ's 14 days).
+  function_timeouts = {
+    example-orders-stream-processor = 60
+    example-orders-email-notifier   = 60
+  }
+  results_table_name            = "example-orders-results"
+  stream_retention_hours        = 168
+  dlq_message_retention_seconds = 1209600
+
   min_incoming_records_per_period = 500
 
   alarm_overrides = {
