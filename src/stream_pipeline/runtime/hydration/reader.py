@@ -316,8 +316,8 @@ class ShardRangeReader:
                 try:
                     iterator = self._iterator(stream_arn, shard_id, *position(), result.stats)
                 except (_UnavailableError, _RefusedPositionError) as gone:
-                    # After records were read from this very position: whatever Kinesis says
-                    # now, the rest of the range cannot be read.
+                    # The stream accepted the range's start before (the first iterator): a
+                    # refusal now is no forged record, the rest of the range cannot be read.
                     result.missing.append(rest(str(gone)))
                     break
                 continue
