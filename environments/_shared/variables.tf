@@ -74,8 +74,8 @@ variable "email_notifier" {
 
 variable "enable_s3_failure_bucket" {
   type        = bool
-  description = "Create the failure bucket for claim-checks of records too large for SQS."
-  default     = false
+  description = "Create the failure bucket for claim-checks of records too large for SQS (default true; false leaves their bytes only in the stream until its retention ends)."
+  default     = true
   nullable    = false
 }
 

@@ -12,6 +12,9 @@ maximum_record_age_in_seconds     = 3600
 log_retention_in_days             = 7
 deletion_protection               = false
 results_table_deletion_protection = false
+# On everywhere (the default): a poison record too large for an SQS message keeps its bytes in
+# the failure bucket (the e2e suite's large poison record reads them back from there).
+enable_s3_failure_bucket = true
 
 # The e-mail notifier against the emulator: the identity is created there (moto verifies it
 # at once) and the e-mails it sends are recorded by moto's SES.

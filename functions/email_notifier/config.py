@@ -1,9 +1,9 @@
 """The e-mail notifier's own configuration, read once from the environment (the cold start).
 
-The DLQ (``DLQ_URL``), the claim-check bucket (``PAYLOAD_BUCKET``) and the envelopes'
-``consumer`` name are the consumer kit's settings (``stream_pipeline.kit.ConsumerSettings``);
-the kit checks :data:`REQUIRED_VARIABLES` together with its own, so that the cold start's
-error names every missing variable.
+The DLQ (``DLQ_URL``), the claim-check bucket and prefix (``PAYLOAD_BUCKET``,
+``PAYLOAD_KEY_PREFIX``) and the envelopes' ``consumer`` name are the consumer kit's settings
+(``stream_pipeline.kit.ConsumerSettings``); the kit checks :data:`REQUIRED_VARIABLES` together
+with its own, so that the cold start's error names every missing variable.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@
 #
 # - the shared hydrating DLQ: DLQ_URL and sqs:SendMessage for poison records; the on-failure
 #   topic as the mapping's destination, whose policy admits its role (module.dlq
-#   consumer_role_arns); PAYLOAD_BUCKET (claim-check) with the failure bucket;
+#   consumer_role_arns); with the failure bucket, PAYLOAD_BUCKET and PAYLOAD_KEY_PREFIX
+#   (claim-check/<function name>/) and s3:PutObject under that prefix only;
 # - the pipeline's metrics namespace (POWERTOOLS_METRICS_NAMESPACE); its own alarms (errors,
 #   iterator age, throttles, records sent to the DLQ, EFO lag) from its module's outputs;
 # - TABLE_NAME and write access when it writes to the results table or a table of its own.
 #
-# The consumer kit's environment contract: DLQ_URL (always), PAYLOAD_BUCKET (with the failure
-# bucket), TABLE_NAME (with a table), MAX_RECORD_BYTES (optional, the consumer's own
+# The consumer kit's environment contract: DLQ_URL (always), PAYLOAD_BUCKET and
+# PAYLOAD_KEY_PREFIX (with the failure bucket), TABLE_NAME (with a table), MAX_RECORD_BYTES (optional, the consumer's own
 # environment_variables); POWERTOOLS_SERVICE_NAME defaults to the function's name.
 
 locals {
@@ -31,15 +32,36 @@ locals {
 
 # Each consumer's own statements (iam_statements; the e-mail notifier's, keyed "notifier", a
 # name no consumer may take), on top of what stream-consumer generates (stream or EFO read, DLQ,
-# on-failure topic, tables, keys) and of the hydrating DLQ's consumer_policy_json (its key, the
-# failure bucket; stream-consumer replaces its destination statements with its own).
+# on-failure topic, tables, keys), and what the hydrating DLQ asks of a consumer that publishes
+# to its topic: its key (topic, DLQ, bucket). Not module.dlq's consumer_policy_json: that one
+# also grants an S3 on-failure destination's PutObject on the whole bucket and ListBucket, which
+# a consumer publishing to the topic does not need.
 data "aws_iam_policy_document" "consumer" {
   for_each = merge(
     { for key, consumer in local.consumers : key => consumer.iam_statements },
     local.email_notifier_enabled ? { notifier = local.notifier_policy_statements } : {},
   )
 
-  source_policy_documents = [module.dlq.consumer_policy_json]
+  # The sid of module.dlq's: the consumers' kms_key_arns (UseKeys) never replace it.
+  statement {
+    sid       = "UseHydratingDlqKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.dlq.kms_key_arn]
+  }
+
+  # The claim-check: the consumer's own prefix, written only (the kit never reads, lists or
+  # deletes); the bucket's SSE-KMS bucket key is the hydrating DLQ's key above.
+  dynamic "statement" {
+    for_each = var.enable_s3_failure_bucket ? [local.claim_check_prefixes[each.key]] : []
+
+    content {
+      sid       = "PutPayloadObjects"
+      effect    = "Allow"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.failure_bucket_arn}/${statement.value}*"]
+    }
+  }
 
   dynamic "statement" {
     for_each = each.value
@@ -116,7 +138,7 @@ module "consumer" {
     # By name, known at plan time: whether TABLE_NAME is set must not wait for an ARN that
     # only apply knows (the function's service name, which the alarms key on, comes from this map).
     each.value.table_name == null ? {} : { TABLE_NAME = each.value.table_name },
-    local.payload_bucket_environment,
+    local.claim_check_environment[each.key],
   )
 
   tags = var.tags

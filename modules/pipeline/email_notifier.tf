@@ -174,7 +174,7 @@ module "email_notifier" {
     var.email_notifier.configuration_set_name == null ? {} : {
       CONFIGURATION_SET_NAME = var.email_notifier.configuration_set_name
     },
-    local.payload_bucket_environment,
+    local.claim_check_environment["notifier"],
   )
 
   tags = var.tags

@@ -7,8 +7,17 @@
 locals {
   metrics_namespace = "StreamPipeline/${var.name}"
   # With the failure bucket, every consumer claim-checks the payloads too large for an SQS
-  # message there, as hydrate does (consumer_policy_json grants the PutObject).
+  # message there, as hydrate does, each under a prefix of its own: its role may put objects
+  # there and nowhere else (consumers.tf, PutPayloadObjects).
   payload_bucket_environment = var.enable_s3_failure_bucket ? { PAYLOAD_BUCKET = module.dlq.bucket_name } : {}
+  claim_check_prefixes = merge(
+    { for key, consumer in local.consumers : key => "claim-check/${consumer.name}/" },
+    local.email_notifier_enabled ? { notifier = "claim-check/${local.notifier.name}/" } : {},
+  )
+  claim_check_environment = {
+    for key, prefix in local.claim_check_prefixes : key => var.enable_s3_failure_bucket ? merge(local.payload_bucket_environment, { PAYLOAD_KEY_PREFIX = prefix }) : {}
+  }
+  failure_bucket_arn = var.enable_s3_failure_bucket ? "arn:${local.stream_arn_parts[1]}:s3:::${module.dlq.bucket_name}" : null
   # Every function runs on the dependencies layer's Python and architecture.
   layers        = concat([module.dependencies_layer.arn], var.layers)
   runtime       = module.dependencies_layer.runtime

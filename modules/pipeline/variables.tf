@@ -57,7 +57,7 @@ variable "consumers" {
     tumbling_window_in_seconds     = optional(number, 0)
     write_results_table            = optional(bool, false)
   }))
-  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
+  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET, its own PAYLOAD_KEY_PREFIX claim-check/<name>-<key>/), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
   nullable    = false
 
   validation {
@@ -126,8 +126,8 @@ variable "consumers" {
   }
 
   validation {
-    condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "PAYLOAD_BUCKET", "POWERTOOLS_METRICS_NAMESPACE", "TABLE_NAME"])) == 0])
-    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_name)."
+    condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "PAYLOAD_BUCKET", "PAYLOAD_KEY_PREFIX", "POWERTOOLS_METRICS_NAMESPACE", "TABLE_NAME"])) == 0])
+    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_name)."
   }
 
   validation {
@@ -265,8 +265,8 @@ variable "email_notifier_package" {
 
 variable "enable_s3_failure_bucket" {
   type        = bool
-  description = "Create the hydrating DLQ's failure bucket: hydrate and every consumer store there the payloads too large for an SQS message (claim-check, PAYLOAD_BUCKET)."
-  default     = false
+  description = "Create the hydrating DLQ's failure bucket (the default): hydrate and every consumer store there the payloads too large for an SQS message (claim-check: PAYLOAD_BUCKET; each consumer under its own PAYLOAD_KEY_PREFIX claim-check/<function name>/, the only keys its role may put). false: such envelopes reach the DLQ pointer-only, and their bytes live only in the stream until its retention ends."
+  default     = true
   nullable    = false
 }
 

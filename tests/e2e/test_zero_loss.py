@@ -27,6 +27,7 @@ from stream_pipeline.replay import cli as replay
 from stream_pipeline.runtime.dlq_envelope import canonical_json
 
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+RECORD_AGE_EXCEEDED = "RECORD_AGE_EXCEEDED"
 
 
 def assert_zero_loss(result: Reconciliation, produced: int) -> None:
@@ -160,7 +161,8 @@ def test_records_older_than_the_maximum_record_age_end_in_the_dlq(
 ) -> None:
     """GIVEN a paused mapping WHEN 15 events are put, wait, and the mapping resumes with a
     maximum record age of 1 s THEN the mapping discards them (RecordAgeExceeded) and hydrate
-    dead-letters all 15 with their original bytes: none is lost."""
+    dead-letters all 15 with their original bytes, labelled RECORD_AGE_EXCEEDED (not retries
+    exhausted): none is lost."""
     pipeline = clean_faults
     pipeline.update_mapping(Enabled=False)
     manifest = pipeline.produce(15, seed=106)
@@ -168,11 +170,11 @@ def test_records_older_than_the_maximum_record_age_end_in_the_dlq(
     pipeline.update_mapping(MaximumRecordAgeInSeconds=1, Enabled=True)
     pipeline.drain()
 
-    result = pipeline.reconcile(expecting(manifest, RETRIES_EXHAUSTED))
+    result = pipeline.reconcile(expecting(manifest, RECORD_AGE_EXCEEDED))
 
     assert_zero_loss(result, 15)
     assert_as_expected(result)
-    assert dict(result.dead_lettered) == {RETRIES_EXHAUSTED: 15}
+    assert dict(result.dead_lettered) == {RECORD_AGE_EXCEEDED: 15}
 
 
 def _replay(pipeline: Pipeline) -> int:

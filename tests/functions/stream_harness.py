@@ -78,12 +78,14 @@ class Harness:
         table_name: str | None = None,
         s3: Any = None,
         payload_bucket: str | None = None,
+        payload_key_prefix: str = "",
     ) -> Dependencies:
         settings = ConsumerSettings(
             table_name=table_name or self.aws.table_name,
             dlq_url=self.aws.queue_url,
             consumer_name=CONSUMER,
             payload_bucket=payload_bucket,
+            payload_key_prefix=payload_key_prefix,
             **({"max_record_bytes": max_record_bytes} if max_record_bytes else {}),
         )
         dependencies = Dependencies(

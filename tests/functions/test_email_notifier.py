@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from email_factories import (
@@ -30,6 +31,7 @@ from email_factories import (
 )
 from factories import (
     MISSING,
+    REGION,
     FakeLambdaContext,
     Intercepted,
     always_raise,
@@ -51,6 +53,7 @@ from email_notifier.config import DEFAULT_EXPIRES_AFTER_SECONDS, ConfigurationEr
 from email_notifier.models import InvalidAddressError, check_address
 from email_notifier.templates import EmailTemplate
 from stream_pipeline.kit import ConsumerSettings
+from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
 
 
@@ -750,6 +753,39 @@ def test_cold_start_reads_the_environment(
     settings = app.consumer.extras.settings
     assert settings.configuration_set_name is None
     assert settings.idempotency_expires_after_seconds == DEFAULT_EXPIRES_AFTER_SECONDS
+
+
+def test_oversized_rejection_is_claim_checked_under_the_notifier_prefix(
+    notifier_aws: NotifierAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN the deployment's environment with the failure bucket (PAYLOAD_BUCKET) and the
+    notifier's key prefix (PAYLOAD_KEY_PREFIX, what modules/pipeline sets and grants), and a
+    300 KB purchase without an e-mail address (too large for an SQS message in its envelope)
+    WHEN the handler is invoked (cold start)
+    THEN the record is dead-lettered as SCHEMA_VIOLATION, pointer-only, its bytes at
+    s3://<bucket>/<prefix><envelope id> (the kit's claim-check, as for every consumer), and no
+    e-mail is sent.
+    """
+    s3 = boto3.session.Session(region_name=REGION).client("s3")
+    s3.create_bucket(Bucket="failures", CreateBucketConfiguration={"LocationConstraint": REGION})
+    monkeypatch.setenv("SENDER_ADDRESS", SENDER_IDENTITY)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("DLQ_URL", notifier_aws.queue_url)
+    monkeypatch.setenv("PAYLOAD_BUCKET", "failures")
+    monkeypatch.setenv("PAYLOAD_KEY_PREFIX", "claim-check/shop-notifier/")
+    event = purchase_event(email=MISSING, productName="p" * 300_000)
+
+    response = app.lambda_handler(kinesis_event_of([event]), FakeLambdaContext())  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}
+    envelope = only_envelope(notifier_aws)
+    assert envelope.error_category is ErrorCategory.SCHEMA_VIOLATION
+    assert envelope.payload_available is False
+    assert envelope.payload_location == (
+        f"s3://failures/claim-check/shop-notifier/{envelope.envelope_id}"
+    )
+    assert fetch_payload(s3, envelope) == encode(event)
+    assert notifier_aws.sent() == []
 
 
 # --------------------------------------------------------------------------- configuration

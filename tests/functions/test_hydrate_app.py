@@ -200,7 +200,8 @@ def test_missing_response_context_record_age_exceeded(
     """GIVEN an on-failure record without responseContext (RecordAgeExceeded: the function was
     not invoked for the batch)
     WHEN hydrated
-    THEN the records are dead-lettered with a reason naming the condition.
+    THEN the records are dead-lettered as RECORD_AGE_EXCEEDED (not RETRIES_EXHAUSTED) with a
+    reason naming the condition.
     """
     payloads = _payloads(1)
     numbers = streams.put(payloads)
@@ -211,8 +212,68 @@ def test_missing_response_context_record_age_exceeded(
     hydrate.invoke(sns_event(record))
 
     (envelope,) = aws.dlq_envelopes()
+    assert envelope.error_category is ErrorCategory.RECORD_AGE_EXCEEDED
     assert envelope.error_reason == "record age exceeded (RecordAgeExceeded) after 0 attempts"
     assert envelope.original_bytes() == payloads[0]
+
+
+def test_record_age_exceeded_range_beyond_the_bound_keeps_its_label(
+    hydrate: HydrateHarness, streams: Streams, aws: Aws
+) -> None:
+    """GIVEN a RecordAgeExceeded batch of 1 whose sequence range holds 12 records (more than
+    the 10 x batch size the function reads)
+    WHEN hydrated
+    THEN the 10 records read and the pointer to the rest are all RECORD_AGE_EXCEEDED.
+    """
+    numbers = streams.put(_payloads(12))
+    record = on_failure_record(
+        start=numbers[0],
+        end=numbers[-1],
+        batch_size=1,
+        stream_arn=streams.stream_arn,
+        shard_id=streams.shard_id,
+        condition="RecordAgeExceeded",
+        invoke_count=0,
+        response_context=MISSING,
+    )
+
+    hydrate.invoke(record)
+
+    envelopes = aws.dlq_envelopes()
+    assert len(envelopes) == 11
+    assert sum(envelope.is_range for envelope in envelopes) == 1
+    assert {envelope.error_category for envelope in envelopes} == {
+        ErrorCategory.RECORD_AGE_EXCEEDED
+    }
+
+
+def test_enhanced_fan_out_consumer_arn_in_stream_arn_reads_the_stream(
+    hydrate: HydrateHarness, streams: Streams, aws: Aws
+) -> None:
+    """GIVEN an on-failure record whose streamArn is the mapping's enhanced fan-out consumer
+    ARN (<stream ARN>/consumer/<name>:<creation epoch>) rather than the stream's
+    WHEN hydrated
+    THEN the records are read from the stream, and the envelopes name the stream's ARN (what a
+    replay writes to), exactly as for a record that carries the stream ARN.
+    """
+    payloads = _payloads(2)
+    numbers = streams.put(payloads)
+    consumer_arn = f"{streams.stream_arn}/consumer/orders-processor:1738300000"
+    from_consumer = on_failure_record(
+        start=numbers[0],
+        end=numbers[-1],
+        batch_size=2,
+        stream_arn=consumer_arn,
+        shard_id=streams.shard_id,
+    )
+
+    summary = hydrate.invoke(sns_event(from_consumer))
+
+    envelopes = _by_sequence(aws.dlq_envelopes())
+    assert summary["malformed"] == 0
+    assert [e.original_bytes() for e in envelopes] == payloads
+    assert {e.event_source_arn for e in envelopes} == {streams.stream_arn}
+    assert {e.error_category for e in envelopes} == {ErrorCategory.RETRIES_EXHAUSTED}
 
 
 def test_end_beyond_the_stream_gives_a_payload_unavailable_entry_after_empty_pages(

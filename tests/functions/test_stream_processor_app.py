@@ -41,6 +41,7 @@ from stream_harness import (
 from stream_pipeline.kit import ConfigurationError, UnsupportedEventError
 from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory, PayloadFormat
+from stream_pipeline.runtime.dlq_publisher import STREAM_ONLY_NOTE
 from stream_processor import app
 
 # --------------------------------------------------------------------------- happy path
@@ -282,6 +283,64 @@ def test_with_a_payload_bucket_an_oversized_record_keeps_its_bytes_in_s3(
     for envelope, payload in zip(envelopes, payloads, strict=True):
         assert envelope.payload_location == f"s3://{PAYLOAD_BUCKET}/{envelope.envelope_id}"
         assert fetch_payload(s3, envelope) == payload
+
+
+def test_claim_checks_go_under_the_consumer_key_prefix(harness: Harness, aws: Aws) -> None:
+    """GIVEN a payload bucket and the consumer's key prefix (PAYLOAD_KEY_PREFIX, the only keys
+    modules/pipeline lets its role put) and a record too large for an SQS message
+    WHEN processed
+    THEN its bytes are at s3://<bucket>/<prefix><envelope id> and nothing else is in the bucket.
+    """
+    s3 = harness_session().client("s3")
+    s3.create_bucket(
+        Bucket=PAYLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    harness.configure(
+        s3=s3, payload_bucket=PAYLOAD_BUCKET, payload_key_prefix="claim-check/orders-processor/"
+    )
+    payload = b"{" + b"x" * 300_000
+
+    assert harness.invoke(kinesis_event(kinesis_record(payload))) == {"batchItemFailures": []}
+
+    (envelope,) = aws.dlq_envelopes()
+    key = f"claim-check/orders-processor/{envelope.envelope_id}"
+    assert envelope.payload_location == f"s3://{PAYLOAD_BUCKET}/{key}"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=PAYLOAD_BUCKET)["Contents"]] == [key]
+    assert fetch_payload(s3, envelope) == payload
+
+
+def test_without_a_payload_bucket_the_pointer_says_the_bytes_live_only_in_the_stream(
+    harness: Harness, aws: Aws
+) -> None:
+    """GIVEN no payload bucket (the failure bucket explicitly off) and a record too large for an
+    SQS message in its envelope
+    WHEN processed
+    THEN it is dead-lettered pointer-only, and its reason keeps the cause and says the bytes
+    live only in the stream until its retention ends; it is not retried.
+    """
+    payload = b"{" + b"x" * 300_000
+
+    assert harness.invoke(kinesis_event(kinesis_record(payload))) == {"batchItemFailures": []}
+
+    (envelope,) = aws.dlq_envelopes()
+    assert envelope.error_category is ErrorCategory.INVALID_JSON
+    assert (envelope.payload_truncated, envelope.payload_location) == (True, None)
+    assert envelope.error_reason.endswith(f"; {STREAM_ONLY_NOTE}")
+    assert "the bytes live only in the stream until its retention ends" in STREAM_ONLY_NOTE
+    assert envelope.error_reason.startswith("not valid JSON: ")
+
+
+@pytest.mark.parametrize("prefix", ["/claim-check/", "claim-check", "a b/", "x/" * 9, "s3://b/"])
+def test_invalid_payload_key_prefix_is_named(monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    """GIVEN PAYLOAD_KEY_PREFIX that is not folders ending with '/' (what a policy grants)
+    WHEN the dependencies are built THEN the error names the variable and the bad value."""
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("DLQ_URL", "https://sqs/q")
+    monkeypatch.setenv("PAYLOAD_BUCKET", "failures")
+    monkeypatch.setenv("PAYLOAD_KEY_PREFIX", prefix)
+
+    with pytest.raises(ConfigurationError, match=r"PAYLOAD_KEY_PREFIX.*got"):
+        app.consumer.get_dependencies()
 
 
 def test_a_claim_check_that_fails_is_retried_and_the_other_records_settle(
@@ -685,11 +744,16 @@ def test_dependencies_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TABLE_NAME", "events")
     monkeypatch.setenv("DLQ_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq")
     monkeypatch.setenv("MAX_RECORD_BYTES", "2048")
+    monkeypatch.setenv("PAYLOAD_BUCKET", "failures")
+    monkeypatch.setenv("PAYLOAD_KEY_PREFIX", "claim-check/orders-processor/")
 
     dependencies = app.consumer.get_dependencies()
 
     assert dependencies.settings.table_name == "events"
     assert dependencies.settings.max_record_bytes == 2048
+    assert dependencies.settings.payload_bucket == "failures"
+    assert dependencies.settings.payload_key_prefix == "claim-check/orders-processor/"
+    assert dependencies.s3 is not None
     assert dependencies.settings.consumer_name == CONSUMER
     assert app.consumer.get_dependencies() is dependencies
 

@@ -223,6 +223,11 @@ CASES = [
     ),
     (
         "pipeline",
+        _consumer('environment_variables = { PAYLOAD_KEY_PREFIX = "anywhere/" }'),
+        ["PAYLOAD_KEY_PREFIX", "the pipeline sets them"],
+    ),
+    (
+        "pipeline",
         _consumer('write_results_table = true, table_name = "audit-trail"'),
         ["write_results_table = true or a table_name, not both"],
     ),

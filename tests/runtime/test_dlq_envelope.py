@@ -260,6 +260,24 @@ def test_oversized_envelope_drops_payload_but_keeps_pointer() -> None:
         parsed.original_bytes()
 
 
+@pytest.mark.parametrize("reason_chars", [20, MAX_REASON_CHARS], ids=["short", "longest"])
+def test_pointer_only_keeps_the_note_whole(reason_chars: int) -> None:
+    """GIVEN an envelope whose reason is short, or as long as a reason may be
+    WHEN made pointer-only with a note (where the bytes still are)
+    THEN the payload is left out, the reason starts with the original one and ends with the whole
+    note, within the reason bound, and the envelope parses back."""
+    note = "the bytes live only in the stream until its retention ends"
+    envelope = _kinesis_envelope(b"z" * 1_000, error_reason="r" * reason_chars)
+
+    pointer = DlqEnvelope.parse(envelope.pointer_only(note).to_json())
+
+    assert (pointer.payload_available, pointer.payload_truncated) == (False, True)
+    assert pointer.payload_sha256 == envelope.payload_sha256
+    assert pointer.error_reason.startswith("rrrrrrrrrr")
+    assert pointer.error_reason.endswith(f"; {note}")
+    assert len(pointer.error_reason) <= MAX_REASON_CHARS
+
+
 def test_fit_to_size_boundary() -> None:
     """GIVEN an envelope of exactly N bytes WHEN fitted to N and N-1 THEN kept, then dropped."""
     envelope = _kinesis_envelope(b"q" * 1000)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from factories import (
     DYNAMODB_STREAM_ARN,
+    KINESIS_STREAM_ARN,
     MISSING,
     ON_FAILURE_TOPIC_ARN,
     SHARD_ID,
@@ -15,6 +16,7 @@ from factories import (
     sns_event,
 )
 
+from stream_pipeline.runtime.dlq_envelope import ErrorCategory
 from stream_pipeline.runtime.hydration.models import (
     MalformedOnFailureRecordError,
     extract_messages,
@@ -55,6 +57,57 @@ def test_dynamodb_record_is_parsed() -> None:
 
     assert record.event_source == "aws:dynamodb"
     assert record.batch.stream_arn == DYNAMODB_STREAM_ARN
+
+
+@pytest.mark.parametrize(
+    ("condition", "code"),
+    [
+        ("RetryAttemptsExhausted", ErrorCategory.RETRIES_EXHAUSTED),
+        ("RecordAgeExceeded", ErrorCategory.RECORD_AGE_EXCEEDED),
+        ("SomeNewCondition", ErrorCategory.RETRIES_EXHAUSTED),
+    ],
+)
+def test_reason_code_follows_the_condition(condition: str, code: ErrorCategory) -> None:
+    """GIVEN an on-failure record with a condition WHEN parsed THEN its reason code is
+    RECORD_AGE_EXCEEDED for an aged-out batch, RETRIES_EXHAUSTED for any other condition."""
+    record = parse_on_failure_record(
+        json.dumps(
+            on_failure_record(start="1", end="1", batch_size=1, condition=condition)
+        ).encode()
+    )
+
+    assert record.reason_code is code
+
+
+@pytest.mark.parametrize(
+    "stream_arn",
+    [KINESIS_STREAM_ARN, f"{KINESIS_STREAM_ARN}/consumer/orders-processor:1738300000"],
+    ids=["stream", "efo-consumer"],
+)
+def test_kinesis_stream_arn_or_its_efo_consumer_arn_reads_as_the_stream(stream_arn: str) -> None:
+    """GIVEN a Kinesis on-failure record naming the stream, or the mapping's enhanced fan-out
+    consumer (arn:...:stream/<name>/consumer/<consumer>:<creation epoch>)
+    WHEN parsed THEN ``stream_arn`` is the stream's ARN either way (what the reader reads)."""
+    record = _parse(stream_arn=stream_arn)
+
+    assert record.batch.stream_arn == KINESIS_STREAM_ARN  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "stream_arn",
+    [
+        f"{KINESIS_STREAM_ARN}/consumer/orders-processor",
+        f"{KINESIS_STREAM_ARN}/consumer/:1738300000",
+        f"{KINESIS_STREAM_ARN}/consumer/a/b:1738300000",
+        f"{KINESIS_STREAM_ARN}/shard/x",
+    ],
+    ids=["no-creation-epoch", "no-name", "slash-in-name", "not-a-consumer"],
+)
+def test_other_suffixes_of_a_stream_arn_are_malformed(stream_arn: str) -> None:
+    """GIVEN a streamArn that is neither a stream's nor a consumer's ARN WHEN parsed THEN the
+    record is malformed (preserved, never read from a guessed stream)."""
+    with pytest.raises(MalformedOnFailureRecordError, match="not a Kinesis stream ARN"):
+        _parse(stream_arn=stream_arn)
 
 
 def test_dynamodb_batch_info_with_a_kinesis_arn_is_malformed() -> None:

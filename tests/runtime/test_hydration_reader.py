@@ -265,19 +265,19 @@ def test_first_record_after_the_start_reports_the_gap_missing(
     assert f"first record still in the stream is {seq(2)}" in result.missing[0].detail
 
 
-@pytest.mark.parametrize("code", ["ResourceNotFoundException", "InvalidArgumentException"])
-def test_stream_gone_reports_the_whole_range_missing(
-    kinesis: tuple[Any, Stubber], code: str
-) -> None:
-    """GIVEN a deleted stream (or a position the stream refuses)
+def test_stream_gone_reports_the_whole_range_missing(kinesis: tuple[Any, Stubber]) -> None:
+    """GIVEN a deleted stream
     WHEN read THEN the whole range is missing, with the error in the detail.
+    (A position Kinesis refuses: tests/runtime/test_hydration_reader_positions.py.)
     """
     client, stubber = kinesis
+    code = "ResourceNotFoundException"
     stubber.add_client_error("get_shard_iterator", service_error_code=code, service_message="gone")
 
     result = read(client, start=seq(0), end=seq(2), expected=3)
 
     assert result.records == []
+    assert result.refused is None
     assert result.missing == [MissingRange(seq(0), seq(2), False, f"{code}: gone", count=3)]
 
 

@@ -26,7 +26,8 @@ from stream_pipeline.runtime.dlq_envelope import (
 FAILED_AT = datetime(2025, 2, 1, 8, 30, tzinfo=UTC)
 RECORDED_BUILTIN_ENVELOPES = Path(__file__).parents[1] / "data" / "dlq_envelopes_builtin.json"
 """``to_json()`` of :func:`_builtin_envelopes`, recorded before reason codes were opened: the
-format of an envelope with a built-in code must not change by a byte."""
+format of an envelope with a built-in code must not change by a byte (a built-in code added
+since is recorded next to them when it is added)."""
 
 
 def _builtin_envelopes() -> dict[str, DlqEnvelope]:

@@ -106,13 +106,20 @@ run "every_consumer_is_wired_to_the_pipeline" {
   }
 
   assert {
-    condition     = length(data.aws_iam_policy_document.consumer["audit"].statement) == 1 && data.aws_iam_policy_document.consumer["audit"].statement[0].sid == "PublishAuditEvents" && one([for c in data.aws_iam_policy_document.consumer["audit"].statement[0].condition : c.variable]) == "events:source"
+    condition     = one([for s in data.aws_iam_policy_document.consumer["audit"].statement : one([for c in s.condition : c.variable]) if s.sid == "PublishAuditEvents"]) == "events:source"
     error_message = "A consumer's iam_statements (with their conditions) must be rendered into its policy."
   }
 
   assert {
-    condition     = length(data.aws_iam_policy_document.consumer["audit"].source_policy_documents) == 1 && length(data.aws_iam_policy_document.consumer["processor"].statement) == 0
-    error_message = "Every consumer's policy must include the hydrating DLQ's consumer policy (its key, the failure bucket)."
+    condition = alltrue([
+      for key in ["audit", "processor"] : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(["PutPayloadObjects", "UseHydratingDlqKey"])
+    ])
+    error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), and nothing else of the pipeline's."
+  }
+
+  assert {
+    condition     = local.claim_check_prefixes["audit"] == "claim-check/orders-audit/" && local.claim_check_environment["audit"]["PAYLOAD_KEY_PREFIX"] == "claim-check/orders-audit/"
+    error_message = "A team's consumer claim-checks under a prefix of its own, claim-check/<function name>/."
   }
 
   assert {

@@ -76,25 +76,82 @@ run "results_table_defaults" {
   }
 }
 
-run "failure_bucket_is_every_consumers_claim_check" {
+run "failure_bucket_is_on_by_default_with_a_claim_check_prefix_per_consumer" {
   command = plan
 
-  variables {
-    enable_s3_failure_bucket = true
+  # Known at plan time, so that the policy document's statements can be compared.
+  override_resource {
+    target          = module.stream.aws_kinesis_stream.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
+    }
+  }
+
+  override_resource {
+    target          = module.dlq.aws_s3_bucket.this[0]
+    override_during = plan
+    values = {
+      id  = "orders-failures-20250131"
+      arn = "arn:aws:s3:::orders-failures-20250131"
+    }
+  }
+
+  override_module {
+    target          = module.dlq.module.kms_key[0]
+    override_during = plan
+    outputs = {
+      key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    }
   }
 
   assert {
-    condition     = length(local.payload_bucket_environment) == 1 && contains(keys(local.payload_bucket_environment), "PAYLOAD_BUCKET")
-    error_message = "With the failure bucket, the consumers get PAYLOAD_BUCKET: their oversized envelopes keep their payload in S3."
+    condition     = module.dlq.bucket_name == "orders-failures-20250131"
+    error_message = "The failure bucket is on by default: oversized envelopes keep their bytes in S3, not only in the stream."
+  }
+
+  assert {
+    condition     = jsonencode(local.claim_check_environment["processor"]) == jsonencode({ PAYLOAD_BUCKET = "orders-failures-20250131", PAYLOAD_KEY_PREFIX = "claim-check/orders-processor/" })
+    error_message = "Each consumer gets PAYLOAD_BUCKET and a PAYLOAD_KEY_PREFIX of its own, claim-check/<function name>/."
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.consumer["processor"].statement : { actions = sort(statement.actions), resources = sort(statement.resources) }
+      if anytrue([for action in statement.actions : startswith(action, "s3:")])
+      ]) == jsonencode([
+      { actions = ["s3:PutObject"], resources = ["arn:aws:s3:::orders-failures-20250131/claim-check/orders-processor/*"] },
+    ])
+    error_message = "The only S3 permission of a consumer is s3:PutObject under its own claim-check prefix: no ListBucket, no PutObject on the whole bucket."
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.consumer["processor"].statement : sort(statement.actions)
+      if contains(statement.resources, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    ]) == jsonencode([["kms:Decrypt", "kms:GenerateDataKey"]])
+    error_message = "A consumer may use the hydrating DLQ's key (topic, DLQ and the bucket's SSE-KMS bucket key): Decrypt and GenerateDataKey, nothing more."
   }
 }
 
 run "without_failure_bucket_no_claim_check" {
   command = plan
 
+  variables {
+    enable_s3_failure_bucket = false
+  }
+
   assert {
-    condition     = length(local.payload_bucket_environment) == 0
-    error_message = "Without the failure bucket there is no PAYLOAD_BUCKET."
+    condition     = length(local.claim_check_environment["processor"]) == 0 && local.failure_bucket_arn == null
+    error_message = "Without the failure bucket there is no PAYLOAD_BUCKET nor PAYLOAD_KEY_PREFIX."
+  }
+
+  assert {
+    condition = length([
+      for statement in data.aws_iam_policy_document.consumer["processor"].statement : statement.sid
+      if anytrue([for action in statement.actions : startswith(action, "s3:")])
+    ]) == 0
+    error_message = "Without the failure bucket a consumer has no S3 permission at all."
   }
 }
 

@@ -429,7 +429,9 @@ class StreamConsumer[EventT]:
             sleep=dependencies.sleep,
             rand=dependencies.rand,
             pool=dependencies.pool,
-            payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
+            payload_bucket=PayloadBucket.configured(
+                dependencies.s3, settings.payload_bucket, settings.payload_key_prefix
+            ),
         )
         return BatchSettler(
             writer,

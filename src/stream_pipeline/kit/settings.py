@@ -7,7 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from stream_pipeline.runtime.claim_check import payload_bucket_from_env
+from stream_pipeline.runtime.claim_check import (
+    payload_bucket_from_env,
+    payload_key_prefix_from_env,
+)
 
 KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 """Kinesis' own record limit, the default for MAX_RECORD_BYTES."""
@@ -27,6 +30,9 @@ class ConsumerSettings:
     payload_bucket: str | None = None
     """S3 bucket for the payloads of envelopes too large for an SQS message (claim-check); None:
     such envelopes are sent without payload (sha256, length and coordinates kept)."""
+    payload_key_prefix: str = ""
+    """Where in the payload bucket the consumer's claim-checks go (``PAYLOAD_KEY_PREFIX``, e.g.
+    ``claim-check/orders-processor/``; modules/pipeline grants s3:PutObject there only)."""
 
     @classmethod
     def from_env(
@@ -72,6 +78,7 @@ class ConsumerSettings:
 
         try:
             payload_bucket = payload_bucket_from_env(env)
+            payload_key_prefix = payload_key_prefix_from_env(env)
         except ValueError as exc:
             msg = f"{name}: {exc}"
             raise ConfigurationError(msg) from exc
@@ -83,4 +90,5 @@ class ConsumerSettings:
             table_name=table,
             max_record_bytes=max_record_bytes,
             payload_bucket=payload_bucket,
+            payload_key_prefix=payload_key_prefix,
         )

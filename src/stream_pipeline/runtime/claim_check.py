@@ -1,10 +1,13 @@
 """S3 claim-check for payloads that do not fit in an SQS message.
 
-The hydrate function writes the record's original bytes to ``s3://<bucket>/<envelope_id>`` and
-sends the envelope without payload, pointing at that object (``payload_location``). The key is
-the envelope id, which is derived from the record's coordinates: writing the same record twice
-(a retried invocation) overwrites the same object with the same bytes. The replay CLI reads the
-object back and checks it against the envelope's sha256 and length.
+A function writes the record's original bytes to ``s3://<bucket>/<prefix><envelope_id>`` and
+sends the envelope without payload, pointing at that object (``payload_location``). The key ends
+with the envelope id, which is derived from the record's coordinates: writing the same record
+twice (a retried invocation) overwrites the same object with the same bytes. The prefix
+(``PAYLOAD_KEY_PREFIX``, empty for the hydrate function) gives each consumer a key space of its
+own, so that its role may put objects there and nowhere else. The replay CLI reads the object
+back (wherever ``payload_location`` points) and checks it against the envelope's sha256 and
+length.
 
 Objects are never deleted by this code: the bucket's lifecycle rule expires them.
 """
@@ -20,7 +23,11 @@ from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, PayloadUnavailable
 
 S3_SCHEME: Final = "s3://"
 PAYLOAD_BUCKET_VARIABLE: Final = "PAYLOAD_BUCKET"
+PAYLOAD_KEY_PREFIX_VARIABLE: Final = "PAYLOAD_KEY_PREFIX"
 _BUCKET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KEY_PREFIX: Final = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,127}/){1,8}$")
+"""1 to 8 folders of S3's safe characters, each ending with '/': ``claim-check/orders-processor/``
+for instance."""
 
 
 def payload_bucket_from_env(env: Mapping[str, str]) -> str | None:
@@ -34,6 +41,20 @@ def payload_bucket_from_env(env: Mapping[str, str]) -> str | None:
         )
         raise ValueError(msg)
     return bucket
+
+
+def payload_key_prefix_from_env(env: Mapping[str, str]) -> str:
+    """The function's claim-check key prefix (``PAYLOAD_KEY_PREFIX``), "" when unset;
+    ValueError when it is not folders ending with '/' (a key prefix the role's policy grants)."""
+    prefix = env.get(PAYLOAD_KEY_PREFIX_VARIABLE, "").strip()
+    if prefix and not _KEY_PREFIX.match(prefix):
+        msg = (
+            f"environment variable {PAYLOAD_KEY_PREFIX_VARIABLE} must be 1 to 8 folders of "
+            f"A-Z, a-z, 0-9, '.', '_' and '-', each ending with '/' (e.g. "
+            f"claim-check/orders-processor/), got {prefix!r}"
+        )
+        raise ValueError(msg)
+    return prefix
 
 
 def s3_uri(bucket: str, key: str) -> str:
@@ -52,13 +73,16 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def store_payload(client: Any, bucket: str, envelope: DlqEnvelope) -> DlqEnvelope:
-    """PutObject of the envelope's payload; returns the pointer envelope (payload left out).
+def store_payload(
+    client: Any, bucket: str, envelope: DlqEnvelope, *, key_prefix: str = ""
+) -> DlqEnvelope:
+    """PutObject of the envelope's payload at ``<key_prefix><envelope id>``; returns the pointer
+    envelope (payload left out).
 
     Errors from S3 propagate: the caller must not send the pointer without the object.
     """
     payload = envelope.original_bytes()
-    key = envelope.envelope_id
+    key = f"{key_prefix}{envelope.envelope_id}"
     client.put_object(
         Bucket=bucket,
         Key=key,

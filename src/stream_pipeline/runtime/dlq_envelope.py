@@ -464,6 +464,13 @@ class DlqEnvelope(BaseModel):
             update={"payload_b64": None, "payload_available": False, "payload_truncated": True}
         )
 
+    def pointer_only(self, note: str) -> DlqEnvelope:
+        """:meth:`without_payload` with ``note`` (why, and where the bytes still are) added to
+        the reason; the reason is shortened first when needed, so that the note is kept whole."""
+        room = MAX_REASON_CHARS - len(note) - 2
+        reason = f"{_bounded(self.error_reason, max(room, 1))}; {note}"
+        return self.without_payload().model_copy(update={"error_reason": _bounded(reason)})
+
     def with_payload_location(self, location: str) -> DlqEnvelope:
         """Claim-check copy: payload left out of the message, stored at ``location`` (s3://)."""
         if self.payload_b64 is None:

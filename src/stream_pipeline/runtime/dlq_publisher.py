@@ -1,6 +1,8 @@
 """SendMessageBatch of DLQ envelopes: 10 entries / 256 KiB per request, sent concurrently, each
 request with its own bounded retries; with a payload bucket, the payload of an envelope too large
-for an SQS message is stored in S3 first (claim-check), so the DLQ keeps the record's bytes."""
+for an SQS message is stored in S3 first (claim-check), so the DLQ keeps the record's bytes.
+Without one, such an envelope is sent pointer-only, its reason saying where the bytes still are
+(:data:`STREAM_ONLY_NOTE`)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvel
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 MAX_ENTRIES_PER_REQUEST: Final = 10
+STREAM_ONLY_NOTE: Final = (
+    "payload left out: too large for an SQS message and no payload bucket (PAYLOAD_BUCKET) to "
+    "keep it in; the bytes live only in the stream until its retention ends -- replay or "
+    "re-read them before then"
+)
+"""Added to the reason of an envelope sent pointer-only because no payload bucket is set."""
 
 
 @dataclass(slots=True)
@@ -41,11 +49,16 @@ class PayloadBucket:
 
     client: Any
     name: str
+    key_prefix: str = ""
+    """Prepended to the envelope id (``PAYLOAD_KEY_PREFIX``): the consumer's own key space."""
 
     @classmethod
-    def configured(cls, client: Any, name: str | None) -> PayloadBucket | None:
-        """The bucket a function is configured with (``PAYLOAD_BUCKET``); None without one."""
-        return cls(client, name) if name is not None else None
+    def configured(
+        cls, client: Any, name: str | None, key_prefix: str = ""
+    ) -> PayloadBucket | None:
+        """The bucket a function is configured with (``PAYLOAD_BUCKET``, ``PAYLOAD_KEY_PREFIX``);
+        None without one."""
+        return cls(client, name, key_prefix) if name is not None else None
 
 
 class DlqPublisher:
@@ -60,7 +73,8 @@ class DlqPublisher:
     S3 first (concurrently, on ``pool``) and is sent as a pointer to it; an upload that fails
     lists the envelope in ``failures`` (a pointer is never sent without its object). Without
     one, such an envelope is sent without payload: sha256, length and coordinates, which the
-    replay can read back from the stream while it retains the record.
+    replay can read back from the stream while it retains the record; its reason ends with
+    :data:`STREAM_ONLY_NOTE`.
     """
 
     def __init__(
@@ -95,6 +109,10 @@ class DlqPublisher:
                 continue
             try:
                 fitted = envelope.fit_to_size(self._max_message_bytes)
+                if fitted is not envelope and self._payload_bucket is None:
+                    fitted = envelope.pointer_only(STREAM_ONLY_NOTE).fit_to_size(
+                        self._max_message_bytes
+                    )
             except EnvelopeError as exc:
                 report.failures[index] = str(exc)
                 continue
@@ -123,7 +141,9 @@ class DlqPublisher:
 
         def store(index: int) -> DlqEnvelope | str:
             try:
-                return store_payload(bucket.client, bucket.name, result[index])
+                return store_payload(
+                    bucket.client, bucket.name, result[index], key_prefix=bucket.key_prefix
+                )
             except AWS_SDK_ERRORS as exc:
                 return f"payload not stored in s3://{bucket.name}: {describe_exception(exc)}"
 

@@ -50,13 +50,23 @@ class ErrorCategory(StrEnum):
     WRITE_REJECTED = "WRITE_REJECTED"
     """DynamoDB rejected this single item as invalid (ValidationException)."""
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
-    """The event source mapping gave up on the record (written by the hydrate function)."""
+    """The event source mapping gave up on the record after its retries (the on-failure
+    record's condition ``RetryAttemptsExhausted``, or one this release does not know; written by
+    the hydrate function)."""
+    RECORD_AGE_EXCEEDED = "RECORD_AGE_EXCEEDED"
+    """The event source mapping discarded the record because it was older than the mapping's
+    maximum record age (the on-failure record's condition ``RecordAgeExceeded``), often before
+    any invocation: a consumer lagging behind, not a record the function refused."""
     PAYLOAD_UNAVAILABLE = "PAYLOAD_UNAVAILABLE"
     """The event source mapping gave up on records that could no longer be read from the stream
     (trimmed past retention, stream or shard gone): a range pointer without payload."""
     MALFORMED_ON_FAILURE_RECORD = "MALFORMED_ON_FAILURE_RECORD"
     """The hydrate function received an on-failure record it could not read; the payload is that
     message's original text (format ``on-failure-record``), never a stream record."""
+    INVALID_STREAM_POSITION = "INVALID_STREAM_POSITION"
+    """The stream refused the position an on-failure record names (Kinesis: a sequence number of
+    another shard or stream, not an expired one): the record is forged or mismatched. The
+    payload is that record's original text (format ``on-failure-record``); nothing was read."""
     NOTIFICATION_REJECTED = "NOTIFICATION_REJECTED"
     """The e-mail notifier could not send the event's notification for a reason no retry fixes:
     the template failed to render, or SES refused the message (``MessageRejected``,

@@ -1,11 +1,16 @@
 """On-failure record -> DLQ envelopes.
 
 * every record of the discarded batch that the stream still holds: one envelope with its original
-  bytes, coordinates, the readable failure reason and the failed consumer (``hydrated=True``);
+  bytes, coordinates, the readable failure reason and the failed consumer (``hydrated=True``),
+  labelled by the record's condition (``RECORD_AGE_EXCEEDED`` for ``RecordAgeExceeded``,
+  ``RETRIES_EXHAUSTED`` otherwise);
 * every part of the batch the stream no longer holds: one pointer envelope per missing range,
   category ``PAYLOAD_UNAVAILABLE``, reason ``payload unavailable: expired from stream (...)``;
 * an on-failure record that cannot be read: one not-hydrated envelope (category
-  ``MALFORMED_ON_FAILURE_RECORD``) whose payload is the message's original bytes.
+  ``MALFORMED_ON_FAILURE_RECORD``) whose payload is the message's original bytes;
+* an on-failure record whose position the stream refuses as not its own (a sequence number of
+  another shard or stream): one not-hydrated envelope, category ``INVALID_STREAM_POSITION``,
+  with the message's original bytes -- never a pointer to a range that was not the batch's.
 
 Envelope ids are derived from coordinates, so hydrating the same on-failure record again (a
 retried invocation) produces the same envelopes: DLQ readers de-duplicate on ``envelope_id``.
@@ -39,6 +44,7 @@ from stream_pipeline.runtime.hydration.reader import (
 
 PAYLOAD_UNAVAILABLE_REASON: Final = "payload unavailable: expired from stream"
 NOT_HYDRATED_REASON: Final = "not hydrated"
+REFUSED_POSITION_REASON: Final = "the stream refuses the batch's position as not its own"
 RANGE_FACTOR: Final = 10
 """The most records read for one batch, as a multiple of its size. With ParallelizationFactor
 > 1 a batch holds only some of the records of its sequence range (the other records belong to
@@ -56,6 +62,9 @@ class Log(Protocol):
 class HydrationReport:
     on_failure_records: int = 0
     malformed: int = 0
+    """Not-hydrated envelopes: on-failure records that could not be read, or whose position the
+    stream refused (``invalid_positions``)."""
+    invalid_positions: int = 0
     records_hydrated: int = 0
     payload_unavailable: int = 0
     """Pointer envelopes for ranges that are gone from the stream."""
@@ -108,6 +117,8 @@ class Hydrator:
             max_records=RANGE_FACTOR * batch.batch_size,
         )
         self._count(read, report)
+        if read.refused is not None:
+            return [self._refused(message, record, read.refused.detail, report)]
         reason = record.failure_reason()
         envelopes = [self._hydrated(record, item, reason) for item in read.records]
         for missing in read.missing:
@@ -149,14 +160,48 @@ class Hydrator:
 
     # ------------------------------------------------------------------ envelopes
 
-    def not_hydrated(self, message: IncomingMessage, reason: str) -> DlqEnvelope:
+    def _refused(
+        self,
+        message: IncomingMessage,
+        record: OnFailureRecord,
+        detail: str,
+        report: HydrationReport,
+    ) -> DlqEnvelope:
+        batch = record.batch
+        report.malformed += 1
+        report.invalid_positions += 1
+        reason = (
+            f"{REFUSED_POSITION_REASON} (shard {batch.shard_id}, sequence numbers "
+            f"{batch.start_sequence_number} to {batch.end_sequence_number} of "
+            f"{batch.stream_arn}): a forged or mismatched on-failure record (or a stream deleted "
+            f"and re-created under its name since), not expired data; nothing was read. "
+            f"{detail}; {record.failure_reason()}"
+        )
+        self._log.error(
+            "on-failure record names a position its stream refuses: preserved in the DLQ, "
+            "not hydrated",
+            extra={
+                "reason": reason,
+                "message_source": message.source,
+                "sns_message_id": message.message_id,
+                "consumer": record.request_context.function_arn,
+            },
+        )
+        return self.not_hydrated(message, reason, ErrorCategory.INVALID_STREAM_POSITION)
+
+    def not_hydrated(
+        self,
+        message: IncomingMessage,
+        reason: str,
+        category: ErrorCategory = ErrorCategory.MALFORMED_ON_FAILURE_RECORD,
+    ) -> DlqEnvelope:
         digest = hashlib.sha256(message.raw).hexdigest()
         return DlqEnvelope.create(
             event_source=message.source,
             event_source_arn=message.source_arn,
             event_id=message.message_id,
             sequence_number=f"sha256-{digest}",
-            error_category=ErrorCategory.MALFORMED_ON_FAILURE_RECORD,
+            error_category=category,
             error_reason=f"{NOT_HYDRATED_REASON}: {reason}",
             consumer=self._function_name,
             payload=message.raw,
@@ -176,7 +221,7 @@ class Hydrator:
             partition_key=item.partition_key,
             dynamodb_keys=item.dynamodb_keys,
             approximate_arrival_time=item.approximate_arrival,
-            error_category=ErrorCategory.RETRIES_EXHAUSTED,
+            error_category=record.reason_code,
             error_reason=reason,
             consumer=record.request_context.function_arn,
             payload=item.payload,
@@ -224,7 +269,7 @@ class Hydrator:
             f"the batch of {record.batch.batch_size}; the replay CLI reads the rest from the "
             f"stream; {reason}"
         )
-        return self._pointer(record, rest, ErrorCategory.RETRIES_EXHAUSTED, text)
+        return self._pointer(record, rest, record.reason_code, text)
 
     @staticmethod
     def _count(read: RangeRead, report: HydrationReport) -> None:

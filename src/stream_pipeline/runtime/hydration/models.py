@@ -15,6 +15,10 @@ sends its on-failure destination a small JSON document -- *without the records*:
                           "batchSize": 3, "streamArn": "arn:aws:kinesis:...:stream/s"}}
 
 DynamoDB streams send ``DDBStreamBatchInfo`` (same fields) instead of ``KinesisBatchInfo``.
+A Kinesis ``streamArn`` may also be the ARN of the mapping's enhanced fan-out consumer
+(``arn:aws:kinesis:<region>:<account>:stream/<name>/consumer/<consumer>:<creation epoch>``, the
+ARN the mapping was created with): ``stream_arn`` is then its stream's ARN, since records are
+read back from the stream, never through a consumer.
 ``responseContext`` is absent when the function was never invoked for the batch (for example
 ``RecordAgeExceeded``). Powertools' ``DynamoDBStreamLambdaOnFailureDestinationModel`` requires
 ``responseContext`` and there is no Kinesis counterpart, hence these models.
@@ -40,15 +44,20 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
-from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
+from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE, ErrorCategory
 
 SequenceNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,128}$")]
 """Kinesis and DynamoDB stream sequence numbers: decimal integers (compare them as integers)."""
 
 KINESIS_STREAM_ARN: Final = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[^/]+$")
+KINESIS_CONSUMER_ARN: Final = re.compile(
+    r"^(?P<stream>arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[^/]+)/consumer/[^/:]+:\d+$"
+)
+"""An enhanced fan-out consumer's ARN: its stream's ARN, ``/consumer/<name>:<creation epoch>``."""
 DYNAMODB_STREAM_ARN: Final = re.compile(
     r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/[^/]+$"
 )
@@ -57,10 +66,15 @@ SNS_SOURCE: Final = "aws:sns"
 DIRECT_SOURCE: Final = "aws:lambda"
 """``event_source`` of not-hydrated envelopes for an on-failure record invoked directly."""
 
+RETRY_ATTEMPTS_EXHAUSTED: Final = "RetryAttemptsExhausted"
+RECORD_AGE_EXCEEDED: Final = "RecordAgeExceeded"
 _CONDITION_LABELS: Final = {
-    "RetryAttemptsExhausted": "retries exhausted",
-    "RecordAgeExceeded": "record age exceeded",
+    RETRY_ATTEMPTS_EXHAUSTED: "retries exhausted",
+    RECORD_AGE_EXCEEDED: "record age exceeded",
 }
+_CONDITION_CODES: Final = {RECORD_AGE_EXCEEDED: ErrorCategory.RECORD_AGE_EXCEEDED}
+"""The reason code of each condition that has its own; any other condition (retries exhausted,
+or one AWS adds later) is RETRIES_EXHAUSTED: the mapping gave up on the batch."""
 
 _STRICT: Final = ConfigDict(strict=True, frozen=True, extra="ignore")
 
@@ -111,6 +125,13 @@ class StreamBatchInfo(BaseModel):
 
 
 class KinesisBatchInfo(StreamBatchInfo):
+    @field_validator("stream_arn")
+    @classmethod
+    def _stream_of_consumer(cls, value: str) -> str:
+        # An enhanced fan-out consumer's ARN names its stream: records are read from the stream.
+        consumer = KINESIS_CONSUMER_ARN.match(value)
+        return consumer["stream"] if consumer is not None else value
+
     @model_validator(mode="after")
     def _kinesis_arn(self) -> Self:
         if not KINESIS_STREAM_ARN.match(self.stream_arn):
@@ -161,6 +182,12 @@ class OnFailureRecord(BaseModel):
     @property
     def failed_at(self) -> datetime:
         return self.timestamp
+
+    @property
+    def reason_code(self) -> ErrorCategory:
+        """The envelopes' reason code, from the condition: ``RECORD_AGE_EXCEEDED`` for
+        ``RecordAgeExceeded``, ``RETRIES_EXHAUSTED`` otherwise."""
+        return _CONDITION_CODES.get(self.request_context.condition, ErrorCategory.RETRIES_EXHAUSTED)
 
     def failure_reason(self) -> str:
         """Readable failure reason, for example

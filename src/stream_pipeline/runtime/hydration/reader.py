@@ -16,11 +16,19 @@ What can go wrong, and what the reader does:
 * throttling (``ProvisionedThroughputExceededException``, ``LimitExceededException``, KMS
   throttling, 5xx) -> bounded exponential backoff (injectable ``sleep``), then
   :class:`StreamReadError`: the data is still there, the caller should fail and be retried.
-* the data is gone -- ``TrimmedDataAccessException``, ``ResourceNotFoundException``,
-  ``InvalidArgumentException`` (the stream refuses the position), a closed shard that ends before
-  the end sequence number, the first record read being past the start (the records before it were
-  trimmed), or ``max_empty_pages`` consecutive empty pages -> the part not read is returned as a
-  :class:`MissingRange`; nothing is invented, nothing silently dropped.
+* the data is gone -- ``TrimmedDataAccessException``, ``ResourceNotFoundException``, a closed
+  shard that ends before the end sequence number, the first record read being past the start (the
+  records before it were trimmed), or ``max_empty_pages`` consecutive empty pages -> the part not
+  read is returned as a :class:`MissingRange`; nothing is invented, nothing silently dropped.
+* Kinesis refuses the start position (``InvalidArgumentException`` from ``GetShardIterator``):
+  that is not expired data. When its message says the sequence number belongs to another shard
+  (``Invalid StartingSequenceNumber. It encodes shardId-…, while it was used in a call to …``) or
+  another stream (``StartingSequenceNumber … used in GetShardIterator on shard … in stream …
+  under account … is invalid because it did not come from this stream.``), or when ``ListShards``
+  shows the number outside the shard's sequence number range, the range is reported as
+  :class:`RefusedPosition` (a forged or mismatched on-failure record) and nothing is read.
+  Otherwise (a message not known here, the shard in range or not listed) the range is missing,
+  with Kinesis' message as its detail.
 * any other error (access denied, KMS key disabled, ...) -> :class:`StreamReadError`.
 """
 
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -57,9 +66,21 @@ DEFAULT_MAX_EMPTY_PAGES: Final = 5
 DEFAULT_MAX_ITERATOR_RENEWALS: Final = 5
 
 EXPIRED_ITERATOR_CODE: Final = "ExpiredIteratorException"
+INVALID_ARGUMENT_CODE: Final = "InvalidArgumentException"
 UNAVAILABLE_CODES: Final = frozenset(
-    {"TrimmedDataAccessException", "ResourceNotFoundException", "InvalidArgumentException"}
+    {"TrimmedDataAccessException", "ResourceNotFoundException", INVALID_ARGUMENT_CODE}
 )
+POSITION_OF_ANOTHER_SHARD: Final = re.compile(
+    r"\bit encodes \S+, while it was used in a call to\b", re.IGNORECASE
+)
+"""Kinesis' GetShardIterator message for a sequence number of another shard of the stream."""
+POSITION_OF_ANOTHER_STREAM: Final = re.compile(
+    r"\bis invalid because it did not come from this stream\b", re.IGNORECASE
+)
+"""Kinesis' GetShardIterator message for a sequence number of another stream (or of a stream
+deleted and re-created under the same name)."""
+MAX_LIST_SHARDS_PAGES: Final = 20
+"""ListShards pages read at most to find one shard (1,000 shards a page by default)."""
 THROTTLING_CODES: Final = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -85,6 +106,19 @@ class _ExpiredIteratorError(Exception):
 
 class _UnavailableError(Exception):
     pass
+
+
+class _RefusedPositionError(Exception):
+    pass
+
+
+class _InvalidPositionError(_UnavailableError):
+    """Kinesis refused a GetShardIterator position; ``refused``: its message says the sequence
+    number is another shard's or another stream's."""
+
+    def __init__(self, reason: str, *, refused: bool) -> None:
+        super().__init__(reason)
+        self.refused = refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +150,19 @@ class MissingRange:
     """How many records are missing, when known."""
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedPosition:
+    """The stream refused the range's position as not its own (a sequence number of another
+    shard or stream): the on-failure record naming it is forged or mismatched, not expired."""
+
+    detail: str
+
+
 @dataclass(slots=True)
 class ReadStats:
     get_shard_iterator: int = 0
     get_records: int = 0
+    list_shards: int = 0
     empty_pages: int = 0
     throttle_retries: int = 0
     iterator_renewals: int = 0
@@ -133,6 +176,9 @@ class RangeRead:
     not_read: MissingRange | None = None
     """Set when the reader stopped at ``max_records`` before the end: the rest is in the stream
     but was not read."""
+    refused: RefusedPosition | None = None
+    """Set when the stream refused the start position as not its own: nothing was read, and the
+    range is neither missing nor expired."""
     stats: ReadStats = field(default_factory=ReadStats)
 
 
@@ -242,6 +288,9 @@ class ShardRangeReader:
 
         try:
             iterator: str | None = self._iterator(stream_arn, shard_id, *position(), result.stats)
+        except _RefusedPositionError as exc:
+            result.refused = RefusedPosition(str(exc))
+            return result
         except _UnavailableError as exc:
             result.missing.append(rest(str(exc)))
             return self._finish(result, expected)
@@ -266,7 +315,9 @@ class ShardRangeReader:
                     raise StreamReadError(msg) from exc
                 try:
                     iterator = self._iterator(stream_arn, shard_id, *position(), result.stats)
-                except _UnavailableError as gone:
+                except (_UnavailableError, _RefusedPositionError) as gone:
+                    # The stream accepted the range's start before (the first iterator): a
+                    # refusal now is no forged record, the rest of the range cannot be read.
                     result.missing.append(rest(str(gone)))
                     break
                 continue
@@ -371,7 +422,15 @@ class ShardRangeReader:
                 "ShardIteratorType": iterator_type,
                 "SequenceNumber": sequence_number,
             }
-        response = self._call("get_shard_iterator", stats, **params)
+        try:
+            response = self._call("get_shard_iterator", stats, **params)
+        except _InvalidPositionError as exc:
+            if exc.refused:
+                raise _RefusedPositionError(str(exc)) from exc
+            outside = self._outside_shard(stream_arn, shard_id, sequence_number, stats)
+            if outside is not None:
+                raise _RefusedPositionError(f"{exc}; {outside}") from exc
+            raise
         iterator = response.get("ShardIterator")
         if not iterator:
             msg = f"no shard iterator returned for {shard_id} {iterator_type} {sequence_number}"
@@ -383,6 +442,8 @@ class ShardRangeReader:
         while True:
             if operation == "get_records":
                 stats.get_records += 1
+            elif operation == "list_shards":
+                stats.list_shards += 1
             else:
                 stats.get_shard_iterator += 1
             try:
@@ -392,6 +453,17 @@ class ShardRangeReader:
                 reason = describe_client_error(exc)
                 if code == EXPIRED_ITERATOR_CODE:
                     raise _ExpiredIteratorError(reason) from exc
+                if (
+                    code == INVALID_ARGUMENT_CODE
+                    and operation == "get_shard_iterator"
+                    and self._kind is StreamKind.KINESIS
+                ):
+                    message = str(exc.response.get("Error", {}).get("Message") or "")
+                    refused = bool(
+                        POSITION_OF_ANOTHER_SHARD.search(message)
+                        or POSITION_OF_ANOTHER_STREAM.search(message)
+                    )
+                    raise _InvalidPositionError(reason, refused=refused) from exc
                 if code in UNAVAILABLE_CODES:
                     raise _UnavailableError(reason) from exc
                 if code in THROTTLING_CODES or classify_exception(exc) is ErrorKind.RETRYABLE:
@@ -408,3 +480,37 @@ class ShardRangeReader:
                 msg = f"{operation} failed: {reason}"
                 raise StreamReadError(msg) from exc
             return response
+
+    def _outside_shard(
+        self, stream_arn: str, shard_id: str, sequence_number: str, stats: ReadStats
+    ) -> str | None:
+        """Why ``shard_id`` cannot hold ``sequence_number`` (ListShards: the number is outside
+        the shard's sequence number range); None when it can, or when that cannot be told (the
+        shard is not listed any more, ListShards failed): then the range counts as missing."""
+        params: dict[str, Any] = {"StreamARN": stream_arn}
+        try:
+            for _ in range(MAX_LIST_SHARDS_PAGES):
+                page = self._call("list_shards", stats, **params)
+                for shard in page.get("Shards") or []:
+                    if shard.get("ShardId") != shard_id:
+                        continue
+                    bounds = shard.get("SequenceNumberRange") or {}
+                    first = bounds.get("StartingSequenceNumber")
+                    last = bounds.get("EndingSequenceNumber")
+                    number = int(sequence_number)
+                    if (first is not None and number < int(first)) or (
+                        last is not None and number > int(last)
+                    ):
+                        return (
+                            f"sequence number {sequence_number} is outside the range of "
+                            f"{shard_id} ({first} to {last or 'open'})"
+                        )
+                    return None
+                token = page.get("NextToken")
+                if not token:
+                    return None
+                # ListShards refuses the stream together with a NextToken.
+                params = {"NextToken": token}
+        except (_UnavailableError, StreamReadError, ValueError):
+            return None
+        return None
