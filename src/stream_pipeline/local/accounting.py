@@ -326,7 +326,9 @@ def reconcile(
         if not matched:
             continue
         result.messages.append(message)
-        sha = envelope.payload_sha256 if envelope.payload_available else None
+        # The original bytes: in the envelope, or in its S3 claim-check object.
+        has_bytes = envelope.payload_available or envelope.payload_location is not None
+        sha = envelope.payload_sha256 if has_bytes else None
         for entry in matched:
             hits[id(entry)].append(_DlqHit(str(envelope.error_category), envelope.envelope_id, sha))
 

@@ -33,9 +33,11 @@ moto code path                                        patch
                                                       DryRun stays moto's.
 ====================================================  ==========================================
 
-Three moto deviations from AWS are corrected on the way: ``PutFunctionEventInvokeConfig``
+Four moto deviations from AWS are corrected on the way: ``PutFunctionEventInvokeConfig``
 replaces the configuration (moto appends and keeps returning the first one) and
-``UpdateFunctionEventInvokeConfig`` merges into it; ``EventSourceMapping.get_configuration``
+``UpdateFunctionEventInvokeConfig`` merges into it; a bucket policy's TLS-only Deny, which
+moto applies without its condition to the plain-HTTP endpoint, no longer matches (clients reach
+AWS over TLS); ``EventSourceMapping.get_configuration``
 returns ``StartingPositionTimestamp`` (moto stores but never returns it); DynamoDB stream shard
 iterators, which moto keeps forever, are capped (AWS expires them after 15 minutes). Every
 call that changes what the runtime reads (functions, mappings, invoke configs, subscriptions)
@@ -374,6 +376,42 @@ def _patch_fidelity() -> None:
     queue_class.attributes = property(attributes)
 
 
+INSECURE_TRANSPORT: dict[str, Any] = {"Bool": {"aws:SecureTransport": "false"}}
+"""The condition of a TLS-only Deny statement (the failure bucket's DenyInsecureTransport)."""
+
+
+def _patch_s3_bucket_policy() -> None:
+    """moto 5.2.5 evaluates a bucket policy without its conditions, so a TLS-only Deny
+    (``aws:SecureTransport`` false) denies every request to the emulator's plain-HTTP endpoint.
+    AWS clients reach S3 over TLS, where that statement never matches: it is left out of moto's
+    check. Statements with any other condition are still evaluated as moto does."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    bucket_class: Any = FakeBucket
+    if getattr(bucket_class.get_permission, "_tls_patched", False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy)
+        statements = policy.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        policy["Statement"] = [
+            statement
+            for statement in statements
+            if not (
+                statement.get("Effect") == "Deny"
+                and statement.get("Condition") == INSECURE_TRANSPORT
+            )
+        ]
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    get_permission._tls_patched = True  # type: ignore[attr-defined]
+    bucket_class.get_permission = get_permission
+
+
 def apply() -> None:
     """Install every patch (idempotent)."""
     global _applied
@@ -383,4 +421,5 @@ def apply() -> None:
     _patch_streams()
     _patch_sns()
     _patch_fidelity()
+    _patch_s3_bucket_policy()
     _applied = True
