@@ -32,7 +32,7 @@ from stream_harness import FIXED_NOW, Aws, Harness, HydrateHarness, Streams, har
 from hydrate import app as hydrate_app
 from stream_pipeline.local.runtime import events
 from stream_pipeline.replay import cli as replay
-from stream_pipeline.replay.bucket import BucketReplayer
+from stream_pipeline.replay.bucket import BucketReplayer, parse_failure_object, payload_envelopes
 from stream_pipeline.replay.model import (
     DYNAMODB_SKIPPED,
     INVALID_S3_OBJECT,
@@ -732,3 +732,24 @@ def test_stats_counts_objects_and_changes_nothing(streams: Streams, bucket: str)
     assert rows[INVALID_S3_OBJECT] == ["1", "0", "0", "0", "1", "-"]
     assert f"2  {streams.stream_arn}" in output
     assert object_keys(streams) == before
+
+
+@pytest.mark.parametrize(
+    ("condition", "code"),
+    [("RecordAgeExceeded", "RECORD_AGE_EXCEEDED"), ("RetryAttemptsExhausted", "RETRIES_EXHAUSTED")],
+)
+def test_envelopes_of_an_object_are_labelled_by_its_condition(
+    streams: Streams, bucket: str, condition: str, code: str
+) -> None:
+    # GIVEN an S3 on-failure object whose batch was discarded for ``condition``
+    def set_condition(body: dict[str, Any]) -> dict[str, Any]:
+        body["requestContext"]["condition"] = condition
+        return body
+
+    key = write_object(streams, discarded(streams, [b"a"], ["k"]), edit=set_condition)
+    body = streams.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    # WHEN its records become envelopes
+    envelopes, problem = payload_envelopes(parse_failure_object(body))
+    # THEN they carry the code of that condition (what the hydrate function gives them too)
+    assert problem is None
+    assert [str(e.error_category) for e in envelopes] == [code]

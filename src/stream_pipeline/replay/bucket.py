@@ -29,7 +29,6 @@ from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
     DlqEnvelope,
-    ErrorCategory,
     PayloadFormat,
 )
 from stream_pipeline.runtime.hydration.hydrator import HydrationReport
@@ -208,7 +207,7 @@ def payload_envelopes(failure: FailureObject) -> tuple[list[DlqEnvelope], str | 
         try:
             envelope = build(
                 {**item, "eventSourceARN": item.get("eventSourceARN") or batch.stream_arn},
-                error_category=ErrorCategory.RETRIES_EXHAUSTED,
+                error_category=record.reason_code,
                 error_reason=reason,
                 consumer=record.request_context.function_arn,
                 failed_at=record.failed_at,
