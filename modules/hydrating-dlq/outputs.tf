@@ -13,6 +13,11 @@ output "dlq_arn" {
   value       = try(aws_sqs_queue.this.arn, null)
 }
 
+output "dlq_message_retention_seconds" {
+  description = "Seconds the DLQ keeps a message (14 days, the SQS maximum): the deadline of a dead-lettered record."
+  value       = aws_sqs_queue.this.message_retention_seconds
+}
+
 output "dlq_name" {
   description = "Name of the SQS dead-letter queue (<name>-dlq), e.g. for its CloudWatch alarms."
   value       = try(aws_sqs_queue.this.name, null)
@@ -41,6 +46,11 @@ output "hydrate_role_arn" {
 output "hydrate_service_name" {
   description = "POWERTOOLS_SERVICE_NAME of the hydrate function, the service dimension of its metrics: what the alarms module's hydrate_service_name takes."
   value       = module.hydrate.service_name
+}
+
+output "hydrate_timeout" {
+  description = "The hydrate function's timeout in seconds (for an alarm on its duration)."
+  value       = var.timeout
 }
 
 output "kms_key_arn" {

@@ -118,13 +118,13 @@ module "alarms" {
   function_timeouts = merge(
     { for key in sort(keys(local.consumers)) : module.consumer[key].function_name => local.consumers[key].timeout },
     local.email_notifier_enabled ? { (module.email_notifier[0].function_name) = var.email_notifier.timeout } : {},
+    { (module.dlq.hydrate_function_name) = module.dlq.hydrate_timeout },
   )
 
   # The deadlines the DLQ alarms escalate before: the stream's retention for envelopes whose
-  # payload is only in the stream, the queue's own for the rest (hydrating-dlq keeps messages
-  # 14 days, its SQS maximum, and has no output for it).
+  # payload is only in the stream, the queue's own for the rest.
   stream_retention_hours        = var.retention_period
-  dlq_message_retention_seconds = 1209600
+  dlq_message_retention_seconds = module.dlq.dlq_message_retention_seconds
 
   # From the functions' own outputs: an alarm's dimensions are what the function reports. Every
   # consumer and hydrate report to the pipeline's namespace (consumers.tf sets it, and refuses
