@@ -6,6 +6,7 @@ import io
 import json
 import secrets
 import time
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,51 @@ class Pipeline:
             timeout=30,
         )
 
+    def processor_clone(self, suffix: str) -> str:
+        """A function ``<processor>-<suffix>`` with the deployed processor's code and
+        configuration (role, handler, environment: the same results table and DLQ)."""
+        awslambda = self.client("lambda")
+        deployed = awslambda.get_function_configuration(FunctionName=self.processor)
+        name = f"{self.processor}-{suffix}"
+        awslambda.create_function(
+            FunctionName=name,
+            Runtime=deployed["Runtime"],
+            Role=deployed["Role"],
+            Handler=deployed["Handler"],
+            Timeout=deployed["Timeout"],
+            MemorySize=deployed["MemorySize"],
+            Environment={"Variables": deployed["Environment"]["Variables"]},
+            Code={"ZipFile": _placeholder_zip()},
+        )
+        return name
+
+    def mapping_settings(self, mapping: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The batching and error handling of ``mapping`` (default: the processor's mapping as
+        it is now), for a mapping of one's own (CreateEventSourceMapping arguments)."""
+        if mapping is None:
+            mapping = self.client("lambda").get_event_source_mapping(UUID=self.mapping_uuid)
+        names = (
+            "BatchSize",
+            "FunctionResponseTypes",
+            "BisectBatchOnFunctionError",
+            "MaximumRetryAttempts",
+            "MaximumRecordAgeInSeconds",
+            "DestinationConfig",
+        )
+        return {name: mapping[name] for name in names}
+
+    def stream_table(self, name: str) -> str:
+        """A new table ``name`` (key ``pk``) with a NEW_AND_OLD_IMAGES stream; its stream ARN."""
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        return str(dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"])
+
     def drain(self, timeout: float = DRAIN_TIMEOUT) -> dict[str, Any]:
         return wait_drained(self.stack.state_dir, timeout=timeout)
 
@@ -131,3 +177,11 @@ class Pipeline:
             delete_messages(sqs, url, result.messages)
             release_messages(sqs, url, [m for m in messages if m.message_id not in own])
         return result
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants a deployment package; the runtime imports the handler from functions/."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("placeholder.py", "# the local runtime runs functions/ itself\n")
+    return buffer.getvalue()

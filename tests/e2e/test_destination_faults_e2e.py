@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import operator
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,45 +33,6 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "LessThanThreshold": operator.lt,
     "LessThanOrEqualToThreshold": operator.le,
 }
-
-
-def _placeholder_zip() -> bytes:
-    """moto wants a deployment package; the runtime imports the handler from functions/."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("placeholder.py", "# the local runtime runs functions/ itself\n")
-    return buffer.getvalue()
-
-
-def _processor_clone(pipeline: Pipeline, suffix: str) -> str:
-    """A function with the deployed processor's code and configuration (role, handler,
-    environment: the same results table and DLQ) under another name."""
-    awslambda = pipeline.client("lambda")
-    deployed = awslambda.get_function_configuration(FunctionName=pipeline.processor)
-    name = f"{pipeline.processor}-{suffix}"
-    awslambda.create_function(
-        FunctionName=name,
-        Runtime=deployed["Runtime"],
-        Role=deployed["Role"],
-        Handler=deployed["Handler"],
-        Timeout=deployed["Timeout"],
-        MemorySize=deployed["MemorySize"],
-        Environment={"Variables": deployed["Environment"]["Variables"]},
-        Code={"ZipFile": _placeholder_zip()},
-    )
-    return name
-
-
-def _mapping_settings(mapping: dict[str, Any]) -> dict[str, Any]:
-    """The deployed mapping's error handling, for a mapping of one's own."""
-    return {
-        "BatchSize": mapping["BatchSize"],
-        "FunctionResponseTypes": mapping["FunctionResponseTypes"],
-        "BisectBatchOnFunctionError": mapping["BisectBatchOnFunctionError"],
-        "MaximumRetryAttempts": mapping["MaximumRetryAttempts"],
-        "MaximumRecordAgeInSeconds": mapping["MaximumRecordAgeInSeconds"],
-        "DestinationConfig": mapping["DestinationConfig"],
-    }
 
 
 @pytest.fixture
@@ -110,13 +69,13 @@ def _catch_up_from(
     handled is harmless: writes are idempotent and a record dead-lettered again keeps its
     envelope id."""
     awslambda = pipeline.client("lambda")
-    function = _processor_clone(pipeline, f"catch-up-{run}")
+    function = pipeline.processor_clone(f"catch-up-{run}")
     uuid_ = awslambda.create_event_source_mapping(
         EventSourceArn=pipeline.outputs["stream_arn"],
         FunctionName=function,
         StartingPosition="AT_TIMESTAMP",
         StartingPositionTimestamp=started,
-        **_mapping_settings(mapping),
+        **pipeline.mapping_settings(mapping),
     )["UUID"]
     try:
         pipeline.drain()
@@ -227,21 +186,14 @@ def test_a_dynamodb_record_with_binary_attributes_reaches_the_dlq_with_its_bytes
     dynamodb = pipeline.client("dynamodb")
     run = uuid.uuid4().hex[:8]
     table = f"e2e-ddb-binary-{run}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    function = _processor_clone(pipeline, f"ddb-binary-{run}")
+    stream_arn = pipeline.stream_table(table)
+    function = pipeline.processor_clone(f"ddb-binary-{run}")
     pipeline.faults({function: ["throttle-dynamodb:100"]})
     uuid_ = awslambda.create_event_source_mapping(
         EventSourceArn=stream_arn,
         FunctionName=function,
         StartingPosition="TRIM_HORIZON",
-        **{**_mapping_settings(deployed_mapping), "MaximumRetryAttempts": 1},
+        **{**pipeline.mapping_settings(deployed_mapping), "MaximumRetryAttempts": 1},
     )["UUID"]
     try:
         manifest = []

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import time
 import uuid
-import zipfile
 from typing import Any
 
 from e2e_pipeline import Pipeline
@@ -245,13 +243,6 @@ def _manifest_entry(image: dict[str, Any], expected: str) -> ManifestEntry:
     )
 
 
-def _placeholder_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("placeholder.py", "# the local runtime runs functions/ itself\n")
-    return buffer.getvalue()
-
-
 def test_a_dynamodb_stream_source_loses_nothing(pipeline: Pipeline) -> None:
     """GIVEN a table with a stream, and a second stream_processor function with the deployed
     one's configuration (role, handler, environment: the same results table and DLQ) and
@@ -261,37 +252,13 @@ def test_a_dynamodb_stream_source_loses_nothing(pipeline: Pipeline) -> None:
     dynamodb = pipeline.client("dynamodb")
     run = uuid.uuid4().hex[:8]
     table = f"e2e-ddb-source-{run}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    deployed = awslambda.get_function_configuration(FunctionName=pipeline.processor)
-    function = f"{pipeline.processor}-ddb-{run}"
-    awslambda.create_function(
-        FunctionName=function,
-        Runtime=deployed["Runtime"],
-        Role=deployed["Role"],
-        Handler=deployed["Handler"],
-        Timeout=deployed["Timeout"],
-        MemorySize=deployed["MemorySize"],
-        Environment={"Variables": deployed["Environment"]["Variables"]},
-        Code={"ZipFile": _placeholder_zip()},
-    )
-    mapping = awslambda.get_event_source_mapping(UUID=pipeline.mapping_uuid)
+    stream_arn = pipeline.stream_table(table)
+    function = pipeline.processor_clone(f"ddb-{run}")
     uuid_ = awslambda.create_event_source_mapping(
         EventSourceArn=stream_arn,
         FunctionName=function,
         StartingPosition="TRIM_HORIZON",
-        BatchSize=mapping["BatchSize"],
-        FunctionResponseTypes=mapping["FunctionResponseTypes"],
-        BisectBatchOnFunctionError=mapping["BisectBatchOnFunctionError"],
-        MaximumRetryAttempts=mapping["MaximumRetryAttempts"],
-        MaximumRecordAgeInSeconds=mapping["MaximumRecordAgeInSeconds"],
-        DestinationConfig=mapping["DestinationConfig"],
+        **pipeline.mapping_settings(),
     )["UUID"]
     try:
         manifest = []
