@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from local_runtime_harness import ACCOUNT, REGION, Aws, RuntimeProcess, decode, unique
 
 ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -744,6 +745,28 @@ def test_an_efo_consumer_mapping_reads_the_consumers_stream(aws: Aws) -> None:
     (invocation,) = aws.invocations(function)
     assert invocation["sequence_numbers"] == sequences
     assert invocation["event"]["Records"][0]["eventSourceARN"] == stream
+
+
+def test_a_second_mapping_of_the_same_function_and_stream_is_refused(aws: Aws) -> None:
+    """AWS: a CreateEventSourceMapping for a function and stream that already have one is a
+    ResourceConflictException (an SDK retry of a create that succeeded must not double every
+    delivery).
+
+    GIVEN a mapping of a function on a stream
+    WHEN a second one is created for the same pair, then one for another function
+    THEN the second is refused, naming the existing mapping; the other function's is created.
+    """
+    function, other = aws.function(), aws.function()
+    stream = aws.stream()
+    first = aws.mapping(function, stream)
+
+    with pytest.raises(ClientError) as refused:
+        aws.mapping(function, stream)
+    second = aws.mapping(other, stream)
+
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert first in refused.value.response["Error"]["Message"]
+    assert second != first
 
 
 def test_puts_with_a_mapping_present_never_reach_motos_docker_path(

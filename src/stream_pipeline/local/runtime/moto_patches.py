@@ -140,7 +140,29 @@ def _patch_lambda_backend() -> None:
 
     original_create = LambdaBackend.create_event_source_mapping
 
+    def refuse_duplicate(backend: Any, spec: dict[str, Any]) -> None:
+        """AWS keeps one mapping per function and stream source: a second CreateEventSourceMapping
+        (e.g. an SDK retry of a call that already succeeded) is a ResourceConflictException,
+        never a second reader of every record."""
+        from moto.core.exceptions import JsonRESTError
+
+        source_arn = str(spec.get("EventSourceArn") or "")
+        if ":kinesis:" not in source_arn and ":dynamodb:" not in source_arn:
+            return
+        function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(
+            str(spec.get("FunctionName") or "")
+        )
+        for esm in backend._event_source_mappings.values():
+            if esm.event_source_arn == source_arn and esm.function_arn == function.function_arn:
+                msg = (
+                    f'An event source mapping with event source ("{source_arn}") and function '
+                    f'("{function.function_name}") already exists. Please update or delete the '
+                    f"existing mapping with UUID {esm.uuid}"
+                )
+                raise JsonRESTError("ResourceConflictException", msg)
+
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        refuse_duplicate(self, spec)
         source_arn = str(spec.get("EventSourceArn") or "")
         match = EFO_CONSUMER_ARN.match(source_arn)
         consumer = None
