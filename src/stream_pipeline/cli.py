@@ -22,6 +22,7 @@ COMMANDS: Final = {
     "local": "the pipeline on this machine (up | down | status | outputs)",
     "demo": "the local pipeline end to end, every record accounted for",
     "verify": "post-deploy canary: put tagged records, report where each ended, clean up",
+    "rewind": "reprocess a time range still in the stream through one consumer",
 }
 
 
@@ -55,12 +56,19 @@ def _verify(argv: list[str]) -> int:
     return verify.main(argv)
 
 
+def _rewind(argv: list[str]) -> int:
+    from stream_pipeline import rewind
+
+    return rewind.main(argv)
+
+
 RUNNERS: Final[dict[str, Callable[[list[str]], int]]] = {
     "produce": _produce,
     "replay": _replay,
     "local": _local,
     "demo": _demo,
     "verify": _verify,
+    "rewind": _rewind,
 }
 
 
