@@ -126,10 +126,12 @@ class Rewind:
     def deployed_mapping(self, function: str, stream_arn: str) -> dict[str, Any]:
         """The consumer's mapping on the stream (directly, or through an EFO consumer)."""
         paginator = self.awslambda.get_paginator("list_event_source_mappings")
-        for page in paginator.paginate(FunctionName=function):
+        # Filtered by stream (not by function: an EFO mapping's source is its consumer ARN).
+        for page in paginator.paginate():
             for mapping in page["EventSourceMappings"]:
                 source = str(mapping.get("EventSourceArn", ""))
-                if source == stream_arn or source.startswith(f"{stream_arn}/consumer/"):
+                named = str(mapping.get("FunctionArn", "")).split(":")[6:7] == [function]
+                if named and (source == stream_arn or source.startswith(f"{stream_arn}/consumer/")):
                     return dict(mapping)
         msg = f"{function} has no event source mapping on {stream_arn}"
         raise LookupError(msg)
