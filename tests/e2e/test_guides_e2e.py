@@ -21,6 +21,11 @@ SETUP = next(b for b in blocks(GUIDES[0].with_name(SETUP_GUIDE)) if b.marked)
 CASES = [b for guide in GUIDES for b in blocks(guide) if b.marked and b.guide != SETUP_GUIDE]
 
 
+def _before(block: Block) -> list[Block]:
+    """The marked blocks of its guide before ``block``: a reader runs them in order."""
+    return [b for b in CASES if b.guide == block.guide and b.line < block.line]
+
+
 @pytest.fixture(scope="module")
 def bin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`aws` (the CLI, or the stand-in) and `stream-pipeline` first on PATH."""
@@ -45,7 +50,8 @@ def _run(pipeline: Pipeline, bin_dir: Path, block: Block) -> subprocess.Complete
         "AWS_DEFAULT_REGION": region,
         "ENV": "local",
     }
-    script = f"set -euo pipefail\n{SETUP.text}\n{block.text}\n"
+    earlier = "\n".join(b.text for b in _before(block)) if block.guide != SETUP_GUIDE else ""
+    script = f"set -euo pipefail\n{SETUP.text}\n{earlier}\n{block.text}\n"
     return subprocess.run(
         ["bash", "-c", script], capture_output=True, text=True, env=env, check=False, timeout=300
     )
@@ -70,7 +76,7 @@ def test_the_setup_block_finds_the_environments_names(pipeline: Pipeline, bin_di
 def test_a_guide_command_block_runs_on_the_local_stack(
     pipeline: Pipeline, bin_dir: Path, block: Block
 ) -> None:
-    """GIVEN the local stack and the names of the setup block WHEN a guide's block runs THEN
-    every command in it succeeds."""
+    """GIVEN the local stack, the names of the setup block and the guide's earlier blocks run
+    WHEN a guide's block runs THEN every command in it succeeds."""
     result = _run(pipeline, bin_dir, block)
     assert result.returncode == 0, f"{block.guide}:{block.line}\n{result.stdout}\n{result.stderr}"
