@@ -35,6 +35,8 @@ def _verify(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
             pipeline.stack.endpoint,
             "--poll-interval",
             "0.5",
+            "--dlq-interval",
+            "1",
             *args,
         ],
         input=json.dumps(outputs),

@@ -104,7 +104,16 @@ class Deployed:
     def run(self, *args: str) -> tuple[int, str]:
         out = io.StringIO()
         code = verify.main(
-            ["--terraform-outputs", "-", "--no-progress", "--poll-interval", "0.01", *args],
+            [
+                "--terraform-outputs",
+                "-",
+                "--no-progress",
+                "--poll-interval",
+                "0.01",
+                "--dlq-interval",
+                "0",
+                *args,
+            ],
             clients=self.clients,
             console=Console(file=out, width=200),
             error_console=Console(file=out, width=200),
@@ -362,3 +371,27 @@ def test_the_idempotency_key_is_the_notifiers() -> None:
         {"event_id": "evt-1", "template": "order-confirmation"}
     )
     assert key == expected
+
+
+def test_the_dlq_is_looked_at_no_more_often_than_the_interval(
+    deployed: Callable[..., Deployed], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a pipeline that loses the valid canary (so verify polls until its deadline), and a
+    # count of verify's looks at the DLQ (each look receives every message in it)
+    stack = deployed(drop=frozenset({"valid"}))
+    looks: list[str] = []
+    receive_all = verify._receive_all
+
+    def counted(sqs: Any, queue_url: str) -> list[Any]:
+        looks.append(queue_url)
+        return receive_all(sqs, queue_url)
+
+    monkeypatch.setattr(verify, "_receive_all", counted)
+
+    # WHEN verify polls the tables every 10 ms for 0.3 s, with a DLQ interval of an hour
+    code, output = stack.run("--run-id", "r8", "--timeout", "0.3", "--dlq-interval", "3600")
+
+    # THEN the DLQ was looked at twice: the first look and the final sweep
+    assert code == 1
+    assert len(looks) == 2
+    assert "DLQ (INVALID_JSON)" in output
