@@ -340,6 +340,9 @@ class Verifier:
         self.cleanup.messages += len(own)
 
     def _note_range(self, envelope: DlqEnvelope) -> None:
+        numbers = (envelope.sequence_number, envelope.end_sequence_number or "0")
+        if not all(n.isascii() and n.isdigit() for n in numbers):
+            return  # a damaged or forged envelope: not one of the run's, and no reason to stop
         for outcome in self.outcomes:
             entry = outcome.entry
             if entry.shard_id != envelope.shard_id or not entry.sequence_number:

@@ -395,3 +395,30 @@ def test_the_dlq_is_looked_at_no_more_often_than_the_interval(
     assert code == 1
     assert len(looks) == 2
     assert "DLQ (INVALID_JSON)" in output
+
+
+def test_a_range_envelope_with_unreadable_sequence_numbers_does_not_stop_the_run(
+    deployed: Callable[..., Deployed],
+) -> None:
+    # GIVEN the DLQ holds a range envelope whose sequence numbers int() refuses (superscripts)
+    stack = deployed()
+    forged = DlqEnvelope.create(
+        event_source="aws:kinesis",
+        sequence_number="\u00b2",
+        end_sequence_number="\u00b3",
+        shard_id="shardId-000000000000",
+        error_category="RETRIES_EXHAUSTED",
+        error_reason="forged",
+        consumer=PROCESSOR,
+        payload=None,
+    )
+    stack.clients["sqs"].send_message(
+        QueueUrl=stack.pipeline.queue_url, MessageBody=forged.to_json()
+    )
+
+    # WHEN verify runs
+    code, output = stack.run("--run-id", "r9")
+
+    # THEN the run passes and the stranger is left in the queue
+    assert code == 0, output
+    assert len(stack.dlq_bodies()) == 1
