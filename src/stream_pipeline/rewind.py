@@ -18,6 +18,7 @@ import io
 import secrets
 import sys
 import time
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -69,6 +70,11 @@ def parse_time(text: str) -> datetime:
     """ISO 8601; a time without offset is UTC."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _is_local(endpoint_url: str | None) -> bool:
+    host = urllib.parse.urlparse(endpoint_url or "").hostname or ""
+    return host in {"localhost", "127.0.0.1", "::1"}
 
 
 def clone_name(function: str, run_id: str) -> str:
@@ -141,9 +147,10 @@ class Rewind:
             with urllib.request.urlopen(location, timeout=60) as response:  # noqa: S310 -- Lambda's presigned URL
                 return bytes(response.read())
         except (OSError, ValueError):
-            if not self.endpoint_url:
+            if not _is_local(self.endpoint_url):
                 raise
-        # The emulator's URL is not served; its runtime runs the checkout's handler code.
+        # The local emulator's URL is not served; its runtime runs the checkout's handler code.
+        # Only on loopback: in AWS a clone without the consumer's code would fail every batch.
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("rewind_placeholder.py", "# the local runtime runs functions/\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.error
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,7 +145,9 @@ def test_the_clone_gets_the_consumers_configuration_and_a_mapping_at_the_time(
     deployed: Deployed,
 ) -> None:
     # GIVEN a deployed consumer with its mapping
-    run = rewind.Rewind(deployed.awslambda, deployed.cloudwatch, endpoint_url="http://emulator")
+    run = rewind.Rewind(
+        deployed.awslambda, deployed.cloudwatch, endpoint_url="http://127.0.0.1:4566"
+    )
     mapping = run.deployed_mapping(deployed.function, deployed.stream_arn)
     start = NOW - timedelta(hours=1)
 
@@ -221,3 +224,16 @@ def test_bad_times_and_bounds_are_usage_errors(args: list[str]) -> None:
     )
     assert code == 2
     assert "error:" in out.getvalue()
+
+
+def test_without_the_consumers_code_there_is_no_clone_outside_the_emulator(
+    deployed: Deployed,
+) -> None:
+    # GIVEN a code location that cannot be read (moto's), and an endpoint that is not loopback
+    run = rewind.Rewind(deployed.awslambda, deployed.cloudwatch, endpoint_url="https://lambda.vpce")
+
+    # WHEN the clone is created THEN it fails instead of deploying a clone without the code
+    with pytest.raises(urllib.error.URLError):
+        run.create_clone(deployed.function, "orders-processor-rewind-2")
+    functions = [f["FunctionName"] for f in deployed.awslambda.list_functions()["Functions"]]
+    assert functions == [deployed.function]
