@@ -128,6 +128,7 @@ class Rewind:
         self.function: str | None = None
         self.mapping_uuid: str | None = None
         self.created_at = datetime.now(UTC)
+        self.enabled_at: datetime | None = None
 
     def deployed_mapping(self, function: str, stream_arn: str) -> dict[str, Any]:
         """The consumer's mapping on the stream (directly, or through an EFO consumer)."""
@@ -193,6 +194,15 @@ class Rewind:
         self.created_at = datetime.now(UTC)
         return self.mapping_uuid
 
+    def enabled_since(self) -> datetime | None:
+        """When the mapping was first seen Enabled (Lambda takes a while to create it): the idle
+        clock starts there, not at creation. None while it is not."""
+        if self.enabled_at is None and self.mapping_uuid:
+            state = self.awslambda.get_event_source_mapping(UUID=self.mapping_uuid)["State"]
+            if state == "Enabled":
+                self.enabled_at = datetime.now(UTC)
+        return self.enabled_at
+
     def iterator_ages(self, period: int) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         response = self.cloudwatch.get_metric_statistics(
@@ -240,13 +250,18 @@ def watch(
     deadline = clock() + timedelta(seconds=max_duration)
     while True:
         now = clock()
-        progress = assess(
-            rewind.iterator_ages(period),
-            now=now,
-            until=until,
-            since=rewind.created_at,
-            period=period,
-            idle=idle,
+        since = rewind.enabled_since()
+        progress = (
+            assess(
+                rewind.iterator_ages(period),
+                now=now,
+                until=until,
+                since=since,
+                period=period,
+                idle=idle,
+            )
+            if since is not None
+            else Progress(False, "waiting for the mapping to be enabled")
         )
         on_look(progress)
         if progress.caught_up or now >= deadline:

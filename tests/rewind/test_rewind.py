@@ -237,3 +237,34 @@ def test_without_the_consumers_code_there_is_no_clone_outside_the_emulator(
         run.create_clone(deployed.function, "orders-processor-rewind-2")
     functions = [f["FunctionName"] for f in deployed.awslambda.list_functions()["Functions"]]
     assert functions == [deployed.function]
+
+
+class _Creating:
+    """A rewind whose mapping Lambda is still creating, with no IteratorAge yet."""
+
+    enabled_at = None
+
+    def enabled_since(self) -> datetime | None:
+        return None
+
+    def iterator_ages(self, period: int) -> list[dict[str, Any]]:
+        raise AssertionError("no metric is read before the mapping is enabled")
+
+
+def test_the_idle_clock_waits_for_the_mapping_to_be_enabled() -> None:
+    # GIVEN a mapping still being created WHEN watched past --idle and --max-duration
+    clock = iter([NOW, NOW + timedelta(minutes=10), NOW + timedelta(hours=2)])
+    progress = rewind.watch(
+        _Creating(),  # type: ignore[arg-type]
+        until=UNTIL,
+        period=60,
+        idle=180,
+        max_duration=3600,
+        poll_interval=1,
+        clock=lambda: next(clock),
+        sleep=lambda seconds: None,
+    )
+
+    # THEN it never counts as caught up (the deadline ends it, not "nothing to read")
+    assert not progress.caught_up
+    assert "enabled" in progress.reason
