@@ -32,7 +32,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PIP_QUIET_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 .PHONY: help setup fmt lint docs test pytest checkov package layers dist placeholders produce replay inventories providers \
-        plan apply destroy guard-env clean local-up local-down demo bench
+        plan apply destroy guard-env clean local-up local-down demo bench verify rewind
 
 help: ## List the targets
 	@echo "Usage: make <target> [ENV=<environment>]"
@@ -110,6 +110,19 @@ dist: setup ## Release artifacts in dist/: function zips, both layers, wheel, sd
 replay: setup ## Replay the DLQ into its stream(s): REPLAY_ARGS='run --dry-run' [ENV=<env>]
 	$(if $(ENV),@$(MAKE) guard-env)
 	$(if $(ENV),$(TF_OUTPUTS) | )$(LOCAL_AWS_ENV)$(BIN)/stream-pipeline replay $(or $(REPLAY_ARGS),stats)$(if $(ENV), --terraform-outputs -)$(LOCAL_ENDPOINT_ARG)
+
+# VERIFY_ARGS: the canary's arguments (e.g. '--timeout 600 --keep'). The stream, results table,
+# DLQ and e-mail notifier come from ENV's `terraform output -json`; ENV=local uses the stack
+# `make local-up` started (build/local) and the emulator's dummy credentials.
+verify: setup ## Post-deploy canary: put tagged records, report where each ended, clean up: ENV=<env> [VERIFY_ARGS=...]
+	@$(MAKE) guard-env
+	$(TF_OUTPUTS) | $(LOCAL_AWS_ENV)$(BIN)/stream-pipeline verify $(VERIFY_ARGS) --terraform-outputs -$(LOCAL_ENDPOINT_ARG)
+
+# REWIND_ARGS: the rewind's arguments (e.g. "--consumer processor --from 2026-01-31T10:00:00Z
+# --until 2026-01-31T11:00:00Z"); the stream and the consumers' names come from ENV's outputs.
+rewind: setup ## Reprocess a time range of the stream through one consumer: ENV=<env> REWIND_ARGS='--consumer processor --from <ISO time>'
+	@$(MAKE) guard-env
+	$(TF_OUTPUTS) | $(LOCAL_AWS_ENV)$(BIN)/stream-pipeline rewind $(REWIND_ARGS) --terraform-outputs -$(LOCAL_ENDPOINT_ARG)
 
 # PRODUCE_ARGS: the producer's arguments (e.g. '--count 10000 --poison-rate 0.05 --manifest
 # build/manifest.jsonl'). With ENV=<environment> the stream comes from that root's

@@ -15,9 +15,19 @@ output "consumer_function_names" {
   value       = module.pipeline.consumer_function_names
 }
 
+output "consumer_event_source_mapping_uuids" {
+  description = "UUID of each consumer's event source mapping, by consumers key (stream-pipeline rewind reads it)."
+  value       = module.pipeline.consumer_event_source_mapping_uuids
+}
+
 output "dashboard_name" {
   description = "CloudWatch dashboard of the pipeline."
   value       = module.pipeline.dashboard_name
+}
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue."
+  value       = module.pipeline.dlq_arn
 }
 
 output "dlq_url" {
@@ -53,6 +63,21 @@ output "hydrate_function_name" {
 output "on_failure_topic_arn" {
   description = "SNS topic that receives the consumer's failed-batch records."
   value       = module.pipeline.on_failure_topic_arn
+}
+
+output "producer_policy_json" {
+  description = "IAM policy to attach to producers: put records on the stream, encrypt through Kinesis with its key."
+  value       = module.pipeline.producer_policy_json
+}
+
+output "results_reader_policy_json" {
+  description = "IAM policy to attach to applications that query the results table: read-only, decrypt through DynamoDB with its key."
+  value       = module.pipeline.results_reader_policy_json
+}
+
+output "results_table_key_scheme" {
+  description = "How to query the results table: its hash and range keys and the range key's format."
+  value       = module.pipeline.results_table_key_scheme
 }
 
 output "results_table_name" {

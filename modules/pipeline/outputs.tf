@@ -88,6 +88,16 @@ output "producer_policy_json" {
   value       = try(module.stream.producer_policy_json, null)
 }
 
+output "results_reader_policy_json" {
+  description = "Least-privilege IAM policy for applications that read the results table: GetItem, BatchGetItem, Query and DescribeTable on it, kms:Decrypt on its key via DynamoDB only; null without the table."
+  value       = local.results_reader_policy_json
+}
+
+output "results_table_key_scheme" {
+  description = "Keys of the results table items (hash_key, range_key and how range_key is built), for applications that query it; null without the table."
+  value       = local.results_table_key_scheme
+}
+
 output "results_table_name" {
   description = "Name of the results table; null when no consumer writes to it (write_results_table)."
   value       = try(aws_dynamodb_table.this[0].name, null)

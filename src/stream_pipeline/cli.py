@@ -11,8 +11,8 @@ from typing import Final
 EXIT_STATUS: Final = """exit status (every subcommand):
   0  ok
   1  records not accounted for or failed (produce: records refused; replay: messages or
-     objects left in the queue or bucket; demo: a record lost or duplicated; local: the stack
-     could not be brought up, or is down)
+     objects left in the queue or bucket; demo: a record lost or duplicated; verify: a canary
+     lost or ended elsewhere; local: the stack could not be brought up, or is down)
   2  usage or configuration error (bad option, no stream/queue/bucket, AWS unreachable, not a
      checkout of the repository)"""
 
@@ -21,6 +21,8 @@ COMMANDS: Final = {
     "replay": "replay the DLQ and an S3 failure bucket into the stream (run | stats)",
     "local": "the pipeline on this machine (up | down | status | outputs)",
     "demo": "the local pipeline end to end, every record accounted for",
+    "verify": "post-deploy canary: put tagged records, report where each ended, clean up",
+    "rewind": "reprocess a time range still in the stream through one consumer",
 }
 
 
@@ -48,11 +50,25 @@ def _demo(argv: list[str]) -> int:
     return demo.main(argv)
 
 
+def _verify(argv: list[str]) -> int:
+    from stream_pipeline import verify
+
+    return verify.main(argv)
+
+
+def _rewind(argv: list[str]) -> int:
+    from stream_pipeline import rewind
+
+    return rewind.main(argv)
+
+
 RUNNERS: Final[dict[str, Callable[[list[str]], int]]] = {
     "produce": _produce,
     "replay": _replay,
     "local": _local,
     "demo": _demo,
+    "verify": _verify,
+    "rewind": _rewind,
 }
 
 

@@ -176,7 +176,7 @@ run "without_a_results_table_writer_no_results_table" {
   }
 
   assert {
-    condition     = length(aws_dynamodb_table.this) == 0 && length(module.results_key) == 0 && output.results_table_name == null
+    condition     = length(aws_dynamodb_table.this) == 0 && length(module.results_key) == 0 && output.results_table_name == null && output.results_reader_policy_json == null && output.results_table_key_scheme == null
     error_message = "Without a consumer that writes to it, the pipeline must create no results table."
   }
 }

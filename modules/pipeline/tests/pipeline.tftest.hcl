@@ -37,6 +37,48 @@ variables {
   dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
 }
 
+run "results_reader_policy_and_key_scheme" {
+  command = plan
+
+  # The ARNs the policy names, fixed at plan time.
+  override_resource {
+    target          = aws_dynamodb_table.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"
+    }
+  }
+
+  override_resource {
+    target          = module.results_key[0].aws_kms_key.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    }
+  }
+
+  assert {
+    condition = jsonencode(sort(jsondecode(output.results_reader_policy_json).Statement[0].Action)) == jsonencode(
+      ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"]
+    ) && jsondecode(output.results_reader_policy_json).Statement[0].Resource == ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"]
+    error_message = "Readers get the four read actions on the results table, and nothing else."
+  }
+
+  assert {
+    condition = jsondecode(output.results_reader_policy_json).Statement[1].Action == ["kms:Decrypt"] && (
+      jsondecode(output.results_reader_policy_json).Statement[1].Resource == ["arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+      ) && (
+      jsondecode(output.results_reader_policy_json).Statement[1].Condition.StringEquals["kms:ViaService"] == "dynamodb.eu-west-1.amazonaws.com"
+    )
+    error_message = "Readers decrypt with the table's key only through DynamoDB in the table's Region."
+  }
+
+  assert {
+    condition     = output.results_table_key_scheme.hash_key == "userId" && output.results_table_key_scheme.range_key == "eventKey"
+    error_message = "The key scheme output names the table's own keys."
+  }
+}
+
 run "results_table_defaults" {
   command = plan
 

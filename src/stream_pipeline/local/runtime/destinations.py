@@ -18,6 +18,7 @@ LOG = logging.getLogger("local_runtime.destinations")
 
 LAMBDA_NAMESPACE: Final = "AWS/Lambda"
 DESTINATION_DELIVERY_FAILURES: Final = "DestinationDeliveryFailures"
+ITERATOR_AGE: Final = "IteratorAge"
 
 DUMMY_CREDENTIALS = {
     "aws_access_key_id": "testing",
@@ -117,3 +118,27 @@ def report_delivery_failure(clients: Clients, function_arn: str) -> None:
         )
     except (ClientError, BotoCoreError) as exc:
         LOG.error("%s: %s not published: %s", name, DESTINATION_DELIVERY_FAILURES, exc)
+
+
+def report_iterator_age(clients: Clients, function_arn: str, age_ms: float) -> None:
+    """What Lambda publishes for every stream batch it invokes a function with: ``AWS/Lambda``
+    ``IteratorAge``, the age of the batch's last record when it was read, in milliseconds
+    (dimension ``FunctionName``). ``stream-pipeline rewind`` watches it to know its consumer
+    has caught up. Not written: logged, the runtime carries on."""
+    parts = function_arn.split(":")
+    name, region = parts[6], arn_region(function_arn)
+    try:
+        clients.get("cloudwatch", region).put_metric_data(
+            Namespace=LAMBDA_NAMESPACE,
+            MetricData=[
+                {
+                    "MetricName": ITERATOR_AGE,
+                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                    "Timestamp": datetime.now(UTC),
+                    "Value": max(0.0, float(age_ms)),
+                    "Unit": "Milliseconds",
+                }
+            ],
+        )
+    except (ClientError, BotoCoreError) as exc:
+        LOG.error("%s: %s not published: %s", name, ITERATOR_AGE, exc)

@@ -119,6 +119,8 @@ class BatchSettler:
 
     def _invoke(self, records: list[StreamRecord]) -> Invocation:
         key = f"{self.config.uuid}:{records[0].sequence_number}-{records[-1].sequence_number}"
+        age_ms = (time.time() - records[-1].arrival) * 1000
+        destinations.report_iterator_age(self.context.clients, self.config.function_arn, age_ms)
         return self.context.invoker.invoke(
             self.config.function_arn, events.stream_event(records), batch_key=key
         )
