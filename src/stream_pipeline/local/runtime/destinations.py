@@ -99,32 +99,25 @@ def send(
 def report_delivery_failure(clients: Clients, function_arn: str) -> None:
     """What Lambda does when it cannot write a record to a destination: one
     ``AWS/Lambda`` ``DestinationDeliveryFailures`` datapoint for the function (dimension
-    ``FunctionName``; Sum per period is what an alarm watches). A metric that cannot be written
-    is logged: the runtime carries on, as Lambda does."""
-    parts = function_arn.split(":")
-    name, region = parts[6], arn_region(function_arn)
-    try:
-        clients.get("cloudwatch", region).put_metric_data(
-            Namespace=LAMBDA_NAMESPACE,
-            MetricData=[
-                {
-                    "MetricName": DESTINATION_DELIVERY_FAILURES,
-                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
-                    "Timestamp": datetime.now(UTC),
-                    "Value": 1.0,
-                    "Unit": "Count",
-                }
-            ],
-        )
-    except (ClientError, BotoCoreError) as exc:
-        LOG.error("%s: %s not published: %s", name, DESTINATION_DELIVERY_FAILURES, exc)
+    ``FunctionName``; Sum per period is what an alarm watches)."""
+    _put_function_metric(clients, function_arn, DESTINATION_DELIVERY_FAILURES, 1.0, "Count")
 
 
 def report_iterator_age(clients: Clients, function_arn: str, age_ms: float) -> None:
     """What Lambda publishes for every stream batch it invokes a function with: ``AWS/Lambda``
     ``IteratorAge``, the age of the batch's last record when it was read, in milliseconds
     (dimension ``FunctionName``). ``stream-pipeline rewind`` watches it to know its consumer
-    has caught up. Not written: logged, the runtime carries on."""
+    has caught up."""
+    _put_function_metric(
+        clients, function_arn, ITERATOR_AGE, max(0.0, float(age_ms)), "Milliseconds"
+    )
+
+
+def _put_function_metric(
+    clients: Clients, function_arn: str, metric: str, value: float, unit: str
+) -> None:
+    """One ``AWS/Lambda`` datapoint of the function. A metric that cannot be written is
+    logged: the runtime carries on, as Lambda does."""
     parts = function_arn.split(":")
     name, region = parts[6], arn_region(function_arn)
     try:
@@ -132,13 +125,13 @@ def report_iterator_age(clients: Clients, function_arn: str, age_ms: float) -> N
             Namespace=LAMBDA_NAMESPACE,
             MetricData=[
                 {
-                    "MetricName": ITERATOR_AGE,
+                    "MetricName": metric,
                     "Dimensions": [{"Name": "FunctionName", "Value": name}],
                     "Timestamp": datetime.now(UTC),
-                    "Value": max(0.0, float(age_ms)),
-                    "Unit": "Milliseconds",
+                    "Value": value,
+                    "Unit": unit,
                 }
             ],
         )
     except (ClientError, BotoCoreError) as exc:
-        LOG.error("%s: %s not published: %s", name, ITERATOR_AGE, exc)
+        LOG.error("%s: %s not published: %s", name, metric, exc)
