@@ -73,8 +73,11 @@ def stream_params(stream: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- terraform outputs
 
 
-def read_terraform_outputs(source: str, stdin: TextIO) -> dict[str, Any]:
-    """``terraform output -json`` from a file (``-``: stdin) -> output name -> value."""
+def read_terraform_outputs(source: str | None, stdin: TextIO) -> dict[str, Any]:
+    """``terraform output -json`` from a file (``-``: stdin) -> output name -> value; no
+    source (the option not given): none."""
+    if not source:
+        return {}
     text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     document = json.loads(text)
     if not isinstance(document, dict):

@@ -331,11 +331,7 @@ def main(
     args = _parser().parse_args(argv)
     out = console or Console()
     try:
-        outputs = (
-            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
-            if args.terraform_outputs
-            else {}
-        )
+        outputs = read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
         stream_arn = args.stream or outputs.get("stream_arn")
         if not stream_arn or not str(stream_arn).startswith("arn:"):
             raise ValueError("no stream ARN: pass --stream ARN, or ENV=<environment>")

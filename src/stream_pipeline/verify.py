@@ -529,11 +529,7 @@ def main(
     out = console or Console()
     err = error_console or Console(stderr=True)
     try:
-        outputs = (
-            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
-            if args.terraform_outputs
-            else {}
-        )
+        outputs = read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
         targets = _targets(args, outputs)
         if args.timeout <= 0 or args.poll_interval <= 0 or args.dlq_interval < 0:
             raise ValueError("--timeout and --poll-interval must be positive, --dlq-interval >= 0")

@@ -194,11 +194,7 @@ def main(
     out = console or Console()
     err = error_console or Console(stderr=True)
     try:
-        outputs = (
-            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
-            if args.terraform_outputs
-            else {}
-        )
+        outputs = read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
         stream = args.stream_name or first_output(outputs, STREAM_OUTPUTS)
         if not stream:
             msg = (

@@ -239,11 +239,7 @@ def main(
     out = console or Console()
     err = error_console or Console(stderr=True)
     try:
-        outputs = (
-            read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
-            if args.terraform_outputs
-            else {}
-        )
+        outputs = read_terraform_outputs(args.terraform_outputs, stdin or sys.stdin)
         queue_url = args.queue_url or first_output(outputs, QUEUE_URL_OUTPUTS)
         bucket = args.bucket or first_output(outputs, BUCKET_OUTPUTS)
         if not queue_url and not bucket:
