@@ -336,12 +336,6 @@ class LocalRuntime:
                     "blocks_drained": config.enabled,
                 }
                 continue
-            if config.tumbling_window:
-                self._warn_once(
-                    f"tumbling-{uuid}",
-                    f"mapping {uuid}: TumblingWindowInSeconds is not implemented locally; "
-                    "batches are delivered without window state",
-                )
             wanted[uuid] = (config, filters)
         for uuid in [uuid for uuid in self._runners if uuid not in wanted]:
             self._runners.pop(uuid).stop()

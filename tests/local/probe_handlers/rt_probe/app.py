@@ -5,7 +5,12 @@ Modes: ``ok`` (returns None), ``echo`` (returns a summary), ``fail-always``, ``f
 (raises when a record's payload has ``"poison": true``), ``report-flaky`` (reports a record in
 ``batchItemFailures`` while it was seen fewer than its payload's ``fail_times``), ``respond``
 (returns the JSON in ``PROBE_RESPONSE``), ``sleep-once`` (sleeps ``PROBE_SLEEP`` seconds the
-first time only, remembered in a marker file so a replaced worker does not sleep again).
+first time only, remembered in a marker file so a replaced worker does not sleep again),
+``window`` (a tumbling-window function: returns ``{"state": {"sequences": [...]}}``, the state
+it got plus its records' sequence numbers; a record whose payload has ``fail_times`` fails that
+many times: raises, or with ``PROBE_WINDOW_FAILURE=report`` reports it in ``batchItemFailures``
+with the state of the records before it; ``pad: N`` adds N bytes to the state),
+``window-no-state`` (answers without ``state``).
 
 ``PROBE_RENDEZVOUS=N`` (any mode): until N invocations of the function have been in flight at
 the same time, each waits (at most ``RENDEZVOUS_TIMEOUT`` seconds) for the others. Concurrency is
@@ -131,9 +136,33 @@ def handler(event: Any, context: Any) -> Any:
             if seen < times:
                 failures.append({"itemIdentifier": number})
         return {"batchItemFailures": failures}
+    if mode == "window":
+        return _window(event, sequence_numbers, payloads)
+    if mode == "window-no-state":
+        return {"batchItemFailures": []}
     if mode == "respond":
         return json.loads(os.environ["PROBE_RESPONSE"])
     if mode == "echo":
         print(f"probe echo: {len(records)} record(s)")
         return {"records": len(records), "event": event}
     return None
+
+
+def _window(event: dict[str, Any], numbers: list[str | None], payloads: list[Any]) -> Any:
+    state = dict(event.get("state") or {})
+    folded = list(state.get("sequences") or [])
+    for number, payload in zip(numbers, payloads, strict=True):
+        times = payload.get("fail_times", 0) if isinstance(payload, dict) else 0
+        seen = _seen.get(str(number), 0)
+        _seen[str(number)] = seen + 1
+        if seen < times:
+            if os.environ.get("PROBE_WINDOW_FAILURE") == "report":
+                return {
+                    "state": {**state, "sequences": folded},
+                    "batchItemFailures": [{"itemIdentifier": number}],
+                }
+            raise RuntimeError(f"probe: record {number} fails {times} time(s)")
+        folded.append(number)
+        if isinstance(payload, dict) and payload.get("pad"):
+            state["pad"] = "x" * int(payload["pad"])
+    return {"state": {**state, "sequences": folded}, "batchItemFailures": []}

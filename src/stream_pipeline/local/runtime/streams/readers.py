@@ -169,7 +169,12 @@ class ShardReader:
         which keeps an idle runtime from spending a core on empty GetRecords calls."""
         stopped = self.runner.stopped
         poll = self.runner.context.options.poll_interval
-        deadline = time.monotonic() + IDLE_REPOLL_SECONDS
+        wait = IDLE_REPOLL_SECONDS
+        # A tumbling window closes once a poll begun after its end found the tip: poll then.
+        due = [end for end in (lane.window_due() for lane in self.lanes) if end is not None]
+        if due:
+            wait = min(wait, max(0.0, min(due) - time.time()) + poll)
+        deadline = time.monotonic() + wait
         while not stopped.is_set() and time.monotonic() < deadline:
             if HUB.wait_for_write(seen, poll) != seen:
                 return
@@ -191,6 +196,7 @@ class ShardReader:
                 stopped.wait(poll / 5)
                 continue
             writes = HUB.writes
+            poll_started_at = time.time()
             try:
                 if iterator is None:
                     iterator = self._iterator()
@@ -211,6 +217,12 @@ class ShardReader:
             if not records:
                 self.at_tip = True
                 self.empty_poll_writes = writes
+                for lane in self.lanes:
+                    lane.caught_up(poll_started_at)
+                if iterator is None:  # closed shard
+                    for lane in self.lanes:
+                        lane.shard_ended()
+                    return
                 stopped.wait(poll)
                 self._wait_for_write(writes)
                 continue
@@ -230,4 +242,6 @@ class ShardReader:
             if iterator is None:  # closed shard
                 self.at_tip = True
                 self.empty_poll_writes = writes
+                for lane in self.lanes:
+                    lane.shard_ended()
                 return

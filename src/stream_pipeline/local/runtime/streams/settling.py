@@ -2,7 +2,9 @@
 lowest reported failure (``ReportBatchItemFailures``), bisect it (``BisectBatchOnFunctionError``,
 without consuming a retry), retry it up to ``MaximumRetryAttempts``, and discard what is too old
 (``MaximumRecordAgeInSeconds``) or out of retries with an on-failure record to
-``DestinationConfig.OnFailure``."""
+``DestinationConfig.OnFailure``. With tumbling windows: carry the window's ``state`` from one
+successful invocation to the next, count a response without ``state`` as a failed invocation,
+end a state over 1 MB early, and close the window with its final invocation."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from stream_pipeline.local.runtime import destinations, events
@@ -21,11 +23,20 @@ from stream_pipeline.local.runtime.invoker import Invocation
 from stream_pipeline.local.runtime.model import MappingConfig
 from stream_pipeline.local.runtime.streams.context import RunnerContext
 from stream_pipeline.local.runtime.streams.lanes import Lane
+from stream_pipeline.local.runtime.streams.windows import (
+    STATE_LIMIT_BYTES,
+    Cut,
+    OpenWindow,
+    returned_state,
+    state_size,
+    window_event,
+)
 
 LOG = logging.getLogger("local_runtime.streams")
 
 RETRY_ATTEMPTS_EXHAUSTED: Final = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED: Final = "RecordAgeExceeded"
+MAX_WINDOW_RETRY_DELAY: Final = 5.0
 
 
 def first_failed_index(payload: Any, records: Sequence[StreamRecord]) -> tuple[int | None, str]:
@@ -59,6 +70,8 @@ class _Attempt:
     records: list[StreamRecord]
     retries: int = 0
     invocations: int = 0
+    final: bool = False
+    """Holds the window's last records: its invocation is the window's final one."""
 
 
 class BatchSettler:
@@ -69,9 +82,15 @@ class BatchSettler:
     context: RunnerContext
     stopped: threading.Event
 
-    def settle(self, lane: Lane, batch: list[StreamRecord]) -> None:
+    def settle(self, lane: Lane, batch: list[StreamRecord], cut: Cut | None = None) -> None:
+        if cut is not None:
+            if lane.window is None or lane.window.bounds != cut.bounds:
+                lane.window = OpenWindow(cut.bounds)
+            if not batch:
+                self._close_window(lane, cut)
+                return
         stats = self.context.stats
-        pending: deque[_Attempt] = deque([_Attempt(batch)])
+        pending: deque[_Attempt] = deque([_Attempt(batch, final=cut is not None and cut.final)])
         while pending and not self.stopped.is_set():
             config = self.config
             uuid_ = config.uuid
@@ -91,13 +110,20 @@ class BatchSettler:
             if self.context.invoker.function(config.function_arn) is None:
                 self.stopped.wait(self.context.options.poll_interval)
                 continue
-            result = self._invoke(attempt.records)
+            result = self._invoke(attempt.records, lane, cut, final=attempt.final)
             attempt.invocations += 1
             stats.count("batches", mapping=uuid_)
             stats.count("records_delivered", len(attempt.records), mapping=uuid_)
+            if cut is not None:
+                result = self._take_state(lane, result)
+            final = attempt.final
             remaining = self._remaining_after(result, attempt, pending)
             if remaining is None:
+                if cut is not None and result.ok:
+                    self._after_window_invocation(lane, cut, closed=final)
                 continue
+            if cut is not None and result.ok:
+                self._after_window_invocation(lane, cut, closed=False)
             if 0 <= config.maximum_retry_attempts <= attempt.retries:
                 response = events.stream_response_context(result.function_error)
                 self._discard(
@@ -114,16 +140,107 @@ class BatchSettler:
             attempt.records = remaining
             stats.count("retries", mapping=uuid_)
             self.stopped.wait(self.context.options.retry_delay)
-        if not self.stopped.is_set():
-            lane.checkpoint = batch[-1].sequence_number
+        if self.stopped.is_set():
+            return
+        lane.checkpoint = batch[-1].sequence_number
+        if cut is not None and cut.final and lane.window is not None:
+            # The final records were discarded (retries or age): the window still closes.
+            self._close_window(lane, cut)
 
-    def _invoke(self, records: list[StreamRecord]) -> Invocation:
-        key = f"{self.config.uuid}:{records[0].sequence_number}-{records[-1].sequence_number}"
-        age_ms = (time.time() - records[-1].arrival) * 1000
-        destinations.report_iterator_age(self.context.clients, self.config.function_arn, age_ms)
-        return self.context.invoker.invoke(
-            self.config.function_arn, events.stream_event(records), batch_key=key
-        )
+    def _invoke(
+        self,
+        records: list[StreamRecord],
+        lane: Lane | None = None,
+        cut: Cut | None = None,
+        *,
+        final: bool = False,
+        terminated_early: bool = False,
+    ) -> Invocation:
+        config = self.config
+        if records:
+            key = f"{config.uuid}:{records[0].sequence_number}-{records[-1].sequence_number}"
+            age_ms = (time.time() - records[-1].arrival) * 1000
+            destinations.report_iterator_age(self.context.clients, config.function_arn, age_ms)
+        else:
+            shard = lane.shard_id if lane else ""
+            key = f"{config.uuid}:{shard}:window-{cut.bounds.start if cut else ''}"
+        if cut is None or lane is None or lane.window is None:
+            event = events.stream_event(records)
+        else:
+            event = window_event(
+                records,
+                bounds=cut.bounds,
+                state=lane.window.state,
+                shard_id=lane.shard_id,
+                event_source_arn=config.stream_arn,
+                final=final,
+                terminated_early=terminated_early,
+            )
+        return self.context.invoker.invoke(config.function_arn, event, batch_key=key)
+
+    # ------------------------------------------------------------------ tumbling windows
+
+    def _take_state(self, lane: Lane, result: Invocation) -> Invocation:
+        """Keep the state a successful invocation returned; one without ``state`` failed."""
+        if not result.ok:
+            return result
+        present, state = returned_state(result.payload)
+        if not present:
+            self.context.stats.count("window_responses_without_state", mapping=self.config.uuid)
+            LOG.warning(
+                "mapping %s: the response holds no state; the invocation counts as failed",
+                self.config.uuid,
+            )
+            return replace(result, function_error="Unhandled", outcome="error")
+        if lane.window is not None:
+            lane.window.state = state
+        return result
+
+    def _after_window_invocation(self, lane: Lane, cut: Cut, *, closed: bool) -> None:
+        """After a successful invocation of the window: close it (final) or end an oversized
+        state early."""
+        window = lane.window
+        if window is None:
+            return
+        if closed:
+            self.context.stats.count("windows_closed", mapping=self.config.uuid)
+            lane.window = None
+            return
+        if state_size(window.state) > STATE_LIMIT_BYTES:
+            self._invoke_until_state(lane, cut, final=False, terminated_early=True)
+            self.context.stats.count("windows_terminated_early", mapping=self.config.uuid)
+            if lane.window is not None:
+                lane.window.state = {}
+
+    def _close_window(self, lane: Lane, cut: Cut) -> None:
+        """The window's final invocation without records."""
+        if self._invoke_until_state(lane, cut, final=True, terminated_early=False):
+            self.context.stats.count("windows_closed", mapping=self.config.uuid)
+            lane.window = None
+
+    def _invoke_until_state(
+        self, lane: Lane, cut: Cut, *, final: bool, terminated_early: bool
+    ) -> bool:
+        """Invoke without records until an invocation answers with a state. AWS: "If invocation
+        is unsuccessful, your Lambda function suspends further processing until a successful
+        invocation" -- no retry limit applies: there are no records to discard."""
+        stats = self.context.stats
+        delay = max(self.context.options.retry_delay, 0.1)
+        while not self.stopped.is_set():
+            if self.context.invoker.function(self.config.function_arn) is None:
+                self.stopped.wait(self.context.options.poll_interval)
+                continue
+            result = self._invoke([], lane, cut, final=final, terminated_early=terminated_early)
+            stats.count("batches", mapping=self.config.uuid)
+            if result.ok and returned_state(result.payload)[0]:
+                return True
+            if result.ok:
+                stats.count("window_responses_without_state", mapping=self.config.uuid)
+            stats.count("window_invocation_retries", mapping=self.config.uuid)
+            # Lambda retries with backoff too; a function that never answers must not spin.
+            self.stopped.wait(delay)
+            delay = min(delay * 2, MAX_WINDOW_RETRY_DELAY)
+        return False
 
     def _remaining_after(
         self, result: Invocation, attempt: _Attempt, pending: deque[_Attempt]
@@ -152,7 +269,7 @@ class BatchSettler:
             middle = len(records) // 2
             halves = [
                 _Attempt(records[:middle], attempt.retries, attempt.invocations),
-                _Attempt(records[middle:], attempt.retries, attempt.invocations),
+                _Attempt(records[middle:], attempt.retries, attempt.invocations, attempt.final),
             ]
             pending.popleft()
             pending.extendleft(reversed(halves))
