@@ -110,6 +110,7 @@ module "consumer" {
   maximum_retry_attempts             = each.value.maximum_retry_attempts
   maximum_record_age_in_seconds      = each.value.maximum_record_age_in_seconds
   tumbling_window_in_seconds         = each.value.tumbling_window_in_seconds
+  window_aware                       = each.value.window_aware
   bisect_batch_on_function_error     = true
   report_batch_item_failures         = true
   on_failure_destination_arn         = module.dlq.on_failure_destination_arn

@@ -86,6 +86,11 @@ resource "aws_lambda_event_source_mapping" "this" {
     }
 
     precondition {
+      condition     = var.tumbling_window_in_seconds == 0 || var.window_aware
+      error_message = "tumbling_window_in_seconds is ${var.tumbling_window_in_seconds} but the function does not declare itself window_aware: Lambda counts every response without the window's state as a failed invocation (each batch retried, then sent to the on-failure destination after its side effects). Set window_aware = true for a function that returns the state (the consumer kit's TumblingWindowConsumer), or tumbling_window_in_seconds = 0."
+    }
+
+    precondition {
       condition     = local.source_type != "dynamodb" || var.maximum_record_age_in_seconds < 86400
       error_message = "maximum_record_age_in_seconds must be below 86400 for a DynamoDB stream, which keeps records for 24 hours: a limit at or above the retention never fires, and records that expire first are lost without reaching the on-failure destination."
     }

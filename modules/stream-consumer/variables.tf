@@ -385,7 +385,7 @@ variable "timeout" {
 
 variable "tumbling_window_in_seconds" {
   type        = number
-  description = "Length of a tumbling window for stateful aggregation across invocations, 0 to 900 seconds; 0 (the default) disables windows."
+  description = "Length of a tumbling window for stateful aggregation across invocations, 0 to 900 seconds; 0 (the default) disables windows. Above 0 the function must declare itself window_aware."
   default     = 0
   nullable    = false
 
@@ -393,4 +393,11 @@ variable "tumbling_window_in_seconds" {
     condition     = var.tumbling_window_in_seconds >= 0 && var.tumbling_window_in_seconds <= 900 && floor(var.tumbling_window_in_seconds) == var.tumbling_window_in_seconds
     error_message = "tumbling_window_in_seconds must be a whole number between 0 and 900."
   }
+}
+
+variable "window_aware" {
+  type        = bool
+  description = "The function returns the tumbling window's state (for example a consumer kit TumblingWindowConsumer). Required when tumbling_window_in_seconds is above 0: Lambda counts a response without state as a failed invocation, so every batch would be retried and then sent to the on-failure destination after its side effects."
+  default     = false
+  nullable    = false
 }

@@ -209,6 +209,12 @@ CASES = [
     ),
     ("pipeline", _consumer("maximum_retry_attempts = -1"), ["0 and 10,000", "-1, retry"]),
     ("pipeline", _consumer("tumbling_window_in_seconds = 901"), ["0 (no window) and 900"]),
+    # A window on a function that does not return the window's state fails every invocation.
+    (
+        "pipeline",
+        _consumer("tumbling_window_in_seconds = 60"),
+        ["must declare window_aware = true (audit do not)", "TumblingWindowConsumer"],
+    ),
     ("pipeline", _consumer("memory_size = 64"), ["memory_size", "128 and 10,240"]),
     ("pipeline", _consumer("timeout = 901"), ["timeout", "1 and 900"]),
     (

@@ -46,6 +46,7 @@ variables {
       batch_size                 = 25
       parallelization_factor     = 3
       tumbling_window_in_seconds = 120
+      window_aware               = true
       memory_size                = 512
       timeout                    = 30
       table_name                 = "audit-trail"

@@ -201,6 +201,7 @@ run "limits_are_inclusive" {
     maximum_retry_attempts             = -1
     maximum_record_age_in_seconds      = 604800
     tumbling_window_in_seconds         = 900
+    window_aware                       = true
     memory_size                        = 10240
     timeout                            = 900
     reserved_concurrent_executions     = 1

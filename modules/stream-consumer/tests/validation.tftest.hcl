@@ -142,6 +142,31 @@ run "requires_on_failure_destination_without_opt_out" {
   expect_failures = [aws_lambda_event_source_mapping.this]
 }
 
+# A window on a function that does not return the window's state: every invocation would fail.
+run "rejects_tumbling_window_without_window_aware" {
+  command = plan
+
+  variables {
+    tumbling_window_in_seconds = 60
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "accepts_tumbling_window_when_window_aware" {
+  command = plan
+
+  variables {
+    tumbling_window_in_seconds = 60
+    window_aware               = true
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.tumbling_window_in_seconds == 60
+    error_message = "A window-aware function's mapping gets its tumbling window."
+  }
+}
+
 run "rejects_unbounded_retries_with_unbounded_age" {
   command = plan
 

@@ -52,6 +52,7 @@ parallelization_factor             = 4
 maximum_retry_attempts             = 3
 maximum_record_age_in_seconds      = 3600
 tumbling_window_in_seconds         = 60
+window_aware                       = true
 report_batch_item_failures         = false
 filter_criteria = [
   "{\"data\":{\"eventType\":[\"purchase\"]}}",
