@@ -1,0 +1,1 @@
+"""Trending aggregator: windowed retail analytics on Lambda tumbling windows."""
