@@ -22,3 +22,6 @@ email_notifier = {
   sender_address  = "notifications@example.com"
   create_identity = true
 }
+
+# Short windows on this machine: the demo and the e2e suite wait for a window's final invocation.
+trending = { tumbling_window_in_seconds = 5 }

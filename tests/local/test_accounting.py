@@ -12,17 +12,17 @@ SHARD = "shardId-000000000000"
 PAYLOAD = b'{"eventId": "e-1"}'
 
 
-def _dead_lettered(sequence_number: str) -> DlqMessage:
+def _dead_lettered(sequence_number: str, consumer: str = "orders-processor") -> DlqMessage:
     envelope = DlqEnvelope.create(
         event_source="aws:kinesis",
         sequence_number=sequence_number,
         shard_id=SHARD,
         error_category="SCHEMA_VIOLATION",
         error_reason="eventType is missing",
-        consumer="orders-processor",
+        consumer=consumer,
         payload=PAYLOAD,
     )
-    return DlqMessage(f"m-{sequence_number}", f"r-{sequence_number}", envelope.to_json())
+    return DlqMessage(f"m-{consumer}-{sequence_number}", f"r-{sequence_number}", envelope.to_json())
 
 
 def test_a_sequence_number_int_refuses_is_skipped_and_the_good_message_still_counts() -> None:
@@ -43,3 +43,31 @@ def test_a_sequence_number_int_refuses_is_skipped_and_the_good_message_still_cou
     # THEN the record is accounted for in the DLQ, and the damaged envelope is not its
     assert result.lost == []
     assert [m.message_id for m in result.messages] == [messages[1].message_id]
+
+
+def test_the_trending_aggregators_dead_letter_of_a_record_is_not_a_second_one() -> None:
+    # GIVEN a poison record both the processor and the trending aggregator dead-lettered (each
+    # consumer of the stream rejects it on its own)
+    sequence_number = "7"
+    entry = ManifestEntry(
+        record_id="e-1",
+        expected="SCHEMA_VIOLATION",
+        sha256=hashlib.sha256(PAYLOAD).hexdigest(),
+        shard_id=SHARD,
+        sequence_number=sequence_number,
+    )
+    messages = [
+        _dead_lettered(sequence_number),
+        _dead_lettered(sequence_number, consumer="orders-trending"),
+    ]
+
+    # WHEN the default accounting (the results-table consumers) reconciles the manifest
+    default = reconcile([entry], items=[], messages=messages)
+    # AND the trending aggregator's own accounting does
+    trending = reconcile([entry], items=[], messages=messages, consumer="orders-trending")
+
+    # THEN each counts the record once in the DLQ, from its own consumer's message
+    assert (default.lost, default.dlq_duplicates, default.in_dlq) == ([], 0, 1)
+    assert [m.message_id for m in default.messages] == [messages[0].message_id]
+    assert (trending.lost, trending.dlq_duplicates, trending.in_dlq) == ([], 0, 1)
+    assert [m.message_id for m in trending.messages] == [messages[1].message_id]
