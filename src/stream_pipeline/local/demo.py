@@ -28,6 +28,7 @@ from stream_pipeline.local.accounting import (
 from stream_pipeline.local.runtime.client import NotDrainedError, wait_drained
 from stream_pipeline.local.stack import LocalStack, StackError, client_kwargs, local_region
 from stream_pipeline.local.stack_cli import add_arguments, relative, stack_from
+from stream_pipeline.local.trending_report import report as trending_report
 from stream_pipeline.producer.generator import generate_records
 from stream_pipeline.producer.sender import produce
 
@@ -195,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         )
         render_emails(emails, console, total=total)
     render_sample(result.items, console)
+    trending_report(dynamodb, outputs, console)
     console.print(hints(stack, outputs), soft_wrap=True, highlight=False)
     status = 0
     if not result.ok:
