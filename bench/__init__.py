@@ -13,6 +13,8 @@ Sections (each one a module of this package; ``docs/performance.md`` explains ev
 ``end_to_end``        put -> stored through the local runtime (``stream_pipeline.local.runtime``).
 ``consumer_size``     the lines of Python and HCL a team writes for a consumer of its own
                       (``examples/orders``).
+``trending``          the trending aggregator (tumbling windows): CPU per record and requests per
+                      1,000 records of one window, AWS stubbed as in ``stream_processor``.
 
 Results go to ``build/bench.json`` (machine facts included) and a Markdown table on stdout.
 Nothing is hard-coded and nothing fails on a timing: targets are printed next to the

@@ -28,6 +28,7 @@ from bench import (
     machine,
     producer_bench,
     report,
+    trending_bench,
     wall_time_bench,
 )
 from bench.common import REPO_ROOT, SECTIONS, Options, Result, Target
@@ -44,6 +45,7 @@ RUNNERS: Final[dict[str, Runner]] = {
     "producer": producer_bench.run,
     "end_to_end": end_to_end.run,
     "consumer_size": consumer_size.run,
+    "trending": trending_bench.run,
 }
 """In this order: the stubbed CPU measurements run before moto is imported at all."""
 

@@ -25,6 +25,7 @@ SECTIONS: Final = (
     "producer",
     "end_to_end",
     "consumer_size",
+    "trending",
 )
 
 Status = Literal["met", "not met", "n/a", "reference"]

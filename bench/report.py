@@ -98,6 +98,7 @@ def render(document: Mapping[str, Any]) -> str:
         ("hydrate: one failed batch, against moto", _hydrate, "hydrate"),
         ("Producer, against moto's server", _producer, "producer"),
         ("End to end through the local runtime", _end_to_end, "end_to_end"),
+        ("trending: one tumbling window of 1,000 records, AWS stubbed", _trending, "trending"),
     ):
         lines += ["", f"### {title}", ""]
         section = sections.get(key)
@@ -359,3 +360,22 @@ def _end_to_end(section: Mapping[str, Any]) -> list[str]:
         f"{mapping['ParallelizationFactor']}. Latency = item processedAt - event timestamp "
         "(put time), after a warm-up; records/s = records / (last processedAt - first put).",
     ]
+
+
+def _trending(section: Mapping[str, Any]) -> list[str]:
+    cpu = section["cpu_ms_per_window"]
+    rows = [
+        (
+            f"{section['records']:,} ({section['poison_records']} poison), "
+            f"{section['invocations']} invocations",
+            _number(section["cpu_us_per_record"], 1),
+            _number(cpu["median"], 1),
+            _requests(section["requests_per_1000_records"]),
+            f"{section['items_written']} / {section['dlq_messages']}",
+        )
+    ]
+    return _table(
+        ("Window", "CPU us/record", "CPU ms/window", "Requests per 1,000 records", "Items / DLQ"),
+        rows,
+        "lrrll",
+    )
