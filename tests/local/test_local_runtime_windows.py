@@ -144,7 +144,7 @@ def test_state_is_carried_between_the_invocations_of_a_window_and_the_last_is_fi
     assert counters["windows_closed"] == len(windows)
 
 
-@pytest.mark.parametrize("failure", ["raise", "report"])
+@pytest.mark.parametrize("failure", ["raise", "raise-bisect", "report"])
 def test_a_failed_record_is_retried_with_the_state_of_the_records_before_it(
     aws: Aws, failure: str
 ) -> None:
@@ -152,17 +152,20 @@ def test_a_failed_record_is_retried_with_the_state_of_the_records_before_it(
     maxRecordAge." (and partial batch responses: the response shape holds both ``state`` and
     ``batchItemFailures``).
 
-    GIVEN a window mapping whose function fails once on the third record (raising, or reporting
-    it in batchItemFailures with the state of the two records before it)
+    GIVEN a window mapping whose function fails once on the third record (raising, raising
+    with BisectBatchOnFunctionError, or reporting it in batchItemFailures with the state of the
+    two records before it)
     WHEN five records are put
-    THEN the retry gets the state of the last successful invocation, and the window's final
-    state holds every record once, in order.
+    THEN the retry (or each bisected half, in order) gets the state of the last successful
+    invocation, and the window's final state holds every record once, in order.
     """
     function = aws.function(mode="window", environment={"PROBE_WINDOW_FAILURE": failure})
     stream = aws.stream()
     settings: dict[str, Any] = {"BatchSize": 10, "MaximumRetryAttempts": 3}
     if failure == "report":
         settings["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+    if failure == "raise-bisect":
+        settings["BisectBatchOnFunctionError"] = True
     mapping = _window_mapping(aws, function, stream, **settings)
 
     payloads: list[dict[str, Any]] = [{"n": n} for n in range(5)]
@@ -176,7 +179,11 @@ def test_a_failed_record_is_retried_with_the_state_of_the_records_before_it(
     for event in finals:
         folded += event["state"].get("sequences", []) + _sequences(event)
     assert folded == sequences
-    assert aws.counters(mapping=mapping)["retries"] >= 1
+    counters = aws.counters(mapping=mapping)
+    if failure == "raise-bisect":
+        assert counters["bisects"] >= 1
+    else:
+        assert counters["retries"] >= 1
 
 
 def test_a_response_without_state_is_a_failed_invocation_and_the_window_waits(
