@@ -85,7 +85,7 @@ def test_the_report_renders_the_last_windows() -> None:
     text = console.export_text()
     assert "18:21:00" in text
     assert "18:23:00" in text
-    assert "18:20:00-" not in text
+    assert "18:20:00" not in text
 
 
 def test_the_demo_section_reads_the_aggregates_table() -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
-from rich.table import Table
 
 FUNNEL: Final = (("view", "views"), ("add_to_cart", "addToCarts"), ("purchase", "purchases"))
 """Event type -> the item's attribute holding its per-product counts."""
@@ -95,35 +95,48 @@ def read_items(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
 
 
 def _top_text(pairs: list[tuple[str, int]]) -> str:
-    return "\n".join(f"{product} {count}" for product, count in pairs) or "-"
+    return ", ".join(f"{key} {count}" for key, count in pairs) or "-"
 
 
 def render(
     windows: list[WindowAggregate], console: Console, *, last: int = 3, top: int = 3
 ) -> None:
-    """The ``last`` windows: funnel counts, conversion, top products per step and countries."""
+    """The ``last`` windows, one block each: funnel counts and conversion, then the top products
+    per step and the top countries (lines that fit an 80-column terminal)."""
     if not windows:
         console.print("trending: no window has closed yet")
         return
-    table = Table(title=f"Trending: the last {min(last, len(windows))} window(s), all shards")
-    for column in ("window (UTC)", "events", "views", "carts", "purchases", "conversion"):
-        table.add_column(column, justify="right" if column != "window (UTC)" else "left")
-    for column in ("top viewed", "top purchased", "top countries"):
-        table.add_column(column)
-    for window in windows[-last:]:
+    shown = windows[-last:]
+    console.print(
+        f"[bold]Trending: the last {len(shown)} window(s) of {_seconds(shown[-1])} s[/bold] "
+        "(UTC, by arrival; shards combined)"
+    )
+    for window in shown:
         conversion = window.conversion
-        table.add_row(
-            f"{window.start[11:19]}-{window.end[11:19]}\n{len(window.shards)} shard(s)",
-            str(sum(window.events.values())),
-            str(window.events.get("view", 0)),
-            str(window.events.get("add_to_cart", 0)),
-            str(window.events.get("purchase", 0)),
-            "-" if conversion is None else f"{conversion:.1%}",
-            _top_text(window.top("view", top)),
-            _top_text(window.top("purchase", top)),
-            _top_text(sorted(window.countries.items(), key=lambda kv: (-kv[1], kv[0]))[:top]),
+        console.print(
+            f"[bold]{window.start[11:19]}[/bold]  {sum(window.events.values())} events: "
+            f"{window.events.get('view', 0)} views, {window.events.get('add_to_cart', 0)} "
+            f"carts, {window.events.get('purchase', 0)} purchases, conversion "
+            f"{'-' if conversion is None else f'{conversion:.1%}'}",
+            highlight=False,
         )
-    console.print(table)
+        countries = sorted(window.countries.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        for label, pairs in (
+            ("top viewed", window.top("view", top)),
+            ("top added to cart", window.top("add_to_cart", top)),
+            ("top purchased", window.top("purchase", top)),
+            ("top countries", countries),
+        ):
+            console.print(f"  {label}: {_top_text(pairs)}", highlight=False)
+
+
+def _seconds(window: WindowAggregate) -> str:
+    try:
+        start = datetime.fromisoformat(window.start)
+        end = datetime.fromisoformat(window.end)
+    except ValueError:
+        return "?"
+    return f"{(end - start).total_seconds():g}"
 
 
 def report(dynamodb: Any, outputs: Mapping[str, Any], console: Console) -> None:
