@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from aws_recorded import differences, sample
-from local_runtime_harness import Aws
+from local_runtime_harness import Aws, unique
 
 from stream_pipeline.local.runtime.streams.windows import (
     STATE_LIMIT_BYTES,
@@ -282,3 +282,37 @@ def test_records_of_one_put_never_share_an_invocation_across_windows(aws: Aws) -
         base64.b64decode(next(iter(windows.values()))[0]["Records"][0]["kinesis"]["data"])
     )
     assert payload == {"n": 0}
+
+
+def test_a_dynamodb_stream_mapping_has_windows_too(aws: Aws) -> None:
+    """AWS ("Implementing stateful DynamoDB stream processing"): the same window properties
+    (DynamodbTimeWindowEvent), windows by ApproximateCreationDateTime.
+
+    GIVEN a window mapping on a table's stream
+    WHEN three items are written
+    THEN the invocations carry the stream's ARN and shard, and the final invocation's state plus
+    its records are the three records, once each, in order."""
+    function = aws.function(mode="window")
+    table = unique("table")
+    stream = aws.dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    mapping = _window_mapping(aws, function, stream)
+    for key in ("k1", "k2", "k3"):
+        aws.dynamodb.put_item(TableName=table, Item={"pk": {"S": key}})
+    aws.drain(mapping)
+
+    events = [i["event"] for i in aws.invocations(function)]
+    assert {e["eventSourceARN"] for e in events} == {stream}
+    assert all(e["shardId"].startswith("shardId-") for e in events)
+    folded = []
+    for event in (e for e in events if e["isFinalInvokeForWindow"]):
+        folded += event["state"].get("sequences", [])
+        folded += [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+    delivered = [r["dynamodb"]["SequenceNumber"] for e in events for r in e["Records"]]
+    assert len(delivered) == 3
+    assert folded == delivered
