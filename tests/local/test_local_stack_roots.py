@@ -17,6 +17,7 @@ from stream_pipeline.local.stack import (
     provider_override,
 )
 from stream_pipeline.local.stack_cli import main
+from stream_pipeline.packaging import function_names
 from tools.terraform_stage import REPO_ROOT
 
 EXAMPLE = Path("examples") / "orders"
@@ -60,7 +61,8 @@ def test_the_working_copy_holds_the_root_its_folders_and_a_provider_override(
     """
     build = tmp_path / "build"
     build.mkdir()
-    for name in ("email_notifier", "hydrate", "stream_processor", "dependencies-x"):
+    # Every function of the checkout has its zip (the stack refuses to stage without one).
+    for name in (*function_names(), "dependencies-x"):
         (build / f"{name}.zip").write_bytes(b"zip")
     stack = LocalStack(
         root=tmp_path / "stack-root", checkout=REPO_ROOT, build_dir=build, terraform_root=EXAMPLE
