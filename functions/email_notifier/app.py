@@ -166,7 +166,9 @@ def notify(
 
     # Counted on the real recipient (not the simulator's address), before the send.
     try:
-        admitted = resources.rate_limiter.admit(fields.email, event_id)
+        admitted = resources.settings.recipient_policy.exempt_from_rate_cap(
+            fields.email
+        ) or resources.rate_limiter.admit(fields.email, event_id)
     except Exception as exc:
         logger.warning(
             "rate cap not checked; reporting the record for retry",

@@ -8,9 +8,10 @@ verified identity, so the recipient is checked against configuration, never trus
   explicit choice for a shop that mails the public, which then relies on the per-recipient rate
   cap (``rate_limit.py``) and the SES reputation alarms. A recipient outside the policy is not
   sent: the record is dead-lettered as :data:`RECIPIENT_NOT_ALLOWED`.
-* The SES mailbox simulator's domain (:data:`SIMULATOR_DOMAIN`) is always allowed: its
-  addresses reach nobody and count neither against the sending quota nor in the account's
-  bounce and complaint rates (``stream-pipeline verify`` mails ``success@`` there).
+* The SES mailbox simulator's domain (:data:`SIMULATOR_DOMAIN`) is always allowed, and not
+  rate capped: its addresses reach nobody and count neither against the sending quota nor in
+  the account's bounce and complaint rates (``stream-pipeline verify`` mails ``success@`` there
+  on every run).
 * ``MAILBOX_SIMULATOR`` (outside production): every allowed recipient is replaced by
   ``<mailbox>@simulator.amazonses.com`` (``success``, ``bounce``, ``ooto``, ``complaint`` or
   ``suppressionlist``), so a test environment exercises the whole path without mailing anyone.
@@ -53,12 +54,17 @@ class RecipientPolicy:
     def of(cls, domains: Iterable[str], mailbox_simulator: str | None = None) -> RecipientPolicy:
         return cls(frozenset(domain.strip().lower() for domain in domains), mailbox_simulator)
 
+    def exempt_from_rate_cap(self, recipient: str) -> bool:
+        """True for a mailbox simulator address named by the record itself (it reaches
+        nobody); an address the simulator mode rewrites is capped as the real one."""
+        return is_simulator(recipient)
+
     def destination(self, recipient: str) -> str:
         """The address to send to for ``recipient`` (a valid ``local-part@domain``), or
         :class:`RecipientNotAllowedError`."""
-        domain = recipient.rpartition("@")[2].lower()
-        if domain == SIMULATOR_DOMAIN:
+        if is_simulator(recipient):
             return recipient
+        domain = recipient.rpartition("@")[2].lower()
         if ANY_DOMAIN not in self.allowed_domains and domain not in self.allowed_domains:
             msg = (
                 "the recipient's domain is not in the notifier's recipient policy "
@@ -68,3 +74,8 @@ class RecipientPolicy:
         if self.mailbox_simulator is not None:
             return f"{self.mailbox_simulator}@{SIMULATOR_DOMAIN}"
         return recipient
+
+
+def is_simulator(address: str) -> bool:
+    """The address is the SES mailbox simulator's (its whole domain, case-insensitive)."""
+    return address.rpartition("@")[2].lower() == SIMULATOR_DOMAIN

@@ -1224,3 +1224,29 @@ def test_rate_table_errors_are_retried_without_sending(
     assert harness.failed_sequence_numbers(event) == sequence_numbers(event)
     assert notifier_aws.sent() == []
     assert notifier_aws.dlq_envelopes() == []
+
+
+def test_simulator_recipients_are_not_capped_but_rewritten_ones_are(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 1, and MAILBOX_SIMULATOR = success
+    WHEN three purchases name success@simulator.amazonses.com itself (stream-pipeline verify's
+    canary, on every run) and two name one real customer
+    THEN the three simulator ones are all sent and counted nowhere; of the customer's two,
+    rewritten to the simulator, only one is sent: the cap counts the real recipient.
+    """
+    harness.configure(
+        rate_limit_max_emails=1, recipient_policy=RecipientPolicy.of(["example.com"], "success")
+    )
+    harness.invoke(
+        kinesis_event_of(
+            [purchase_event(email="success@simulator.amazonses.com") for _ in range(3)]
+            + [purchase_event(email="customer@example.com") for _ in range(2)]
+        )
+    )
+
+    assert len(notifier_aws.sent()) == 4
+    assert [e.error_category for e in notifier_aws.dlq_envelopes()] == [RECIPIENT_RATE_LIMITED]
+    assert list(notifier_aws.rate_limit_items()) == [
+        f"{recipient_key('customer@example.com')}#{int(harness.now // 3600)}"
+    ]
