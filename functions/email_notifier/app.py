@@ -6,10 +6,10 @@ Handler string: ``email_notifier.app.lambda_handler``. See README.md next to thi
 Per record, in stream order: the kit decodes the record and validates :class:`NotifierEvent`
 (else ``SCHEMA_VIOLATION``); event types that are not notified are skipped; the notification
 fields are validated, the recipient checked against the recipient policy (``policy.py``, else
-``email-notifier.RECIPIENT_NOT_ALLOWED``), the template rendered, the recipient's rate cap taken
-(``rate_limit.py``, else ``email-notifier.RECIPIENT_RATE_LIMITED``) and the e-mail sent once per
-event (``notifier.Notifier``). ``Reject`` dead-letters the record with its original bytes;
-anything else raised makes it a batch item failure.
+``email-notifier.RECIPIENT_NOT_ALLOWED``), the template rendered and the e-mail sent once per
+event (``notifier.Notifier``), which takes the recipient's rate cap just before sending
+(``rate_limit.py``, else ``email-notifier.RECIPIENT_RATE_LIMITED``). ``Reject`` dead-letters the
+record with its original bytes; anything else raised makes it a batch item failure.
 """
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ from pydantic import ValidationError
 
 from email_notifier.config import NAME, REQUIRED_VARIABLES, Settings
 from email_notifier.models import NotificationFields, NotifierEvent
-from email_notifier.notifier import NotificationRejectedError, Notifier, OutgoingEmail
+from email_notifier.notifier import (
+    NotificationRejectedError,
+    Notifier,
+    OutgoingEmail,
+    RecipientRateLimitedError,
+)
 from email_notifier.policy import RECIPIENT_NOT_ALLOWED, RecipientNotAllowedError
 from email_notifier.rate_limit import RECIPIENT_RATE_LIMITED, RecipientRateLimiter
 from email_notifier.templates import TEMPLATES, TemplateError, render, template_values
@@ -58,13 +63,12 @@ class TransientNotificationError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class NotifierResources:
-    """The notifier's own dependencies (``consumer.extras``): its settings, the SES sender
+    """The notifier's own dependencies (``consumer.extras``): its settings, and the SES sender
     behind the idempotency table and the per-recipient rate limiter -- built once per execution
     environment (Powertools' idempotency layer configures itself once)."""
 
     settings: Settings
     notifier: Notifier
-    rate_limiter: RecipientRateLimiter
 
     @classmethod
     def create(
@@ -77,15 +81,15 @@ class NotifierResources:
         clock: Callable[[], float] = time.time,
     ) -> NotifierResources:
         """``rate_limit_dynamodb``: the rate limiter's client, by default ``dynamodb``."""
+        rate_limiter = RecipientRateLimiter(
+            dynamodb=dynamodb if rate_limit_dynamodb is None else rate_limit_dynamodb,
+            table_name=settings.rate_limit_table_name,
+            max_emails=settings.rate_limit_max_emails,
+            window_seconds=settings.rate_limit_window_seconds,
+            clock=clock,
+        )
         return cls(
             settings=settings,
-            rate_limiter=RecipientRateLimiter(
-                dynamodb=dynamodb if rate_limit_dynamodb is None else rate_limit_dynamodb,
-                table_name=settings.rate_limit_table_name,
-                max_emails=settings.rate_limit_max_emails,
-                window_seconds=settings.rate_limit_window_seconds,
-                clock=clock,
-            ),
             notifier=Notifier(
                 sesv2=sesv2,
                 dynamodb=dynamodb,
@@ -93,6 +97,7 @@ class NotifierResources:
                 configuration_set_name=settings.configuration_set_name,
                 table_name=settings.idempotency_table_name,
                 expires_after_seconds=settings.idempotency_expires_after_seconds,
+                rate_limiter=rate_limiter,
             ),
         )
 
@@ -164,32 +169,17 @@ def notify(
     except TemplateError as exc:
         raise Reject(ErrorCategory.NOTIFICATION_REJECTED, str(exc)) from exc
 
-    # Counted on the real recipient (not the simulator's address), before the send.
-    try:
-        admitted = resources.settings.recipient_policy.exempt_from_rate_cap(
-            fields.email
-        ) or resources.rate_limiter.admit(fields.email, event_id)
-    except Exception as exc:
-        logger.warning(
-            "rate cap not checked; reporting the record for retry",
-            extra={**log_keys, "error": repr(exc)},
-        )
-        raise TransientNotificationError(repr(exc)) from exc
-    if not admitted:
-        consumer.count(EMAILS_RATE_LIMITED)
-        settings = resources.settings
-        msg = (
-            f"the recipient has had {settings.rate_limit_max_emails} e-mails in the current "
-            f"{settings.rate_limit_window_seconds}-second window (the notifier's rate cap); "
-            "nothing was sent: replay the record once the window has passed if it is genuine"
-        )
-        raise Reject(RECIPIENT_RATE_LIMITED, msg)
-
+    # The cap counts the record's own recipient (not the simulator's address that replaced it).
+    policy = resources.settings.recipient_policy
+    capped = None if policy.exempt_from_rate_cap(fields.email) else fields.email
     notifier = resources.notifier
     # Bounds an in-progress idempotency record by this invocation's remaining time.
     notifier.register_lambda_context(lambda_context)
     try:
-        result = notifier.send(OutgoingEmail.of(event_id, destination, rendered))
+        result = notifier.send(OutgoingEmail.of(event_id, destination, rendered, capped))
+    except RecipientRateLimitedError as exc:
+        consumer.count(EMAILS_RATE_LIMITED)
+        raise Reject(RECIPIENT_RATE_LIMITED, _rate_limited_reason(resources.settings)) from exc
     except NotificationRejectedError as exc:
         raise Reject(
             ErrorCategory.NOTIFICATION_REJECTED, f"SES refused the e-mail: {exc.reason}"
@@ -213,6 +203,14 @@ def notify(
         )
     else:
         logger.info("e-mail sent", extra={**log_keys, "message_id": result.message_id})
+
+
+def _rate_limited_reason(settings: Settings) -> str:
+    return (
+        f"the recipient has had {settings.rate_limit_max_emails} e-mails in the current "
+        f"{settings.rate_limit_window_seconds}-second window (the notifier's rate cap); "
+        "nothing was sent: replay the record once the window has passed if it is genuine"
+    )
 
 
 lambda_handler = consumer.lambda_handler

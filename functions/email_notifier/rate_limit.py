@@ -13,10 +13,11 @@ One item per recipient and window (table: hash key ``id`` (S), TTL on ``expirati
 
 The update adds the event only if it is not counted yet and ``sent`` is below the cap. When the
 condition fails, the item as it was tells which: the event already counted (admit: the send is
-idempotent anyway), or the cap reached (refuse). The counter is taken before the send: an e-mail
-SES then refuses still used its slot (conservative), and a record redelivered after its window
-ended counts in the new one. Fixed windows let up to twice the cap through across a window
-boundary; the cap bounds a flood, it is not a precise quota.
+idempotent anyway), or the cap reached (refuse). The notifier takes the cap inside its
+idempotent section (``notifier.py``), just before ``SendEmail``: an event already sent is never
+counted again, in any window. An e-mail SES then refuses, or whose send fails and is retried in a
+later window, has used a slot (conservative). Fixed windows let up to twice the cap through across
+a window boundary; the cap bounds a flood, it is not a precise quota.
 """
 
 from __future__ import annotations

@@ -1250,3 +1250,52 @@ def test_simulator_recipients_are_not_capped_but_rewritten_ones_are(
     assert list(notifier_aws.rate_limit_items()) == [
         f"{recipient_key('customer@example.com')}#{int(harness.now // 3600)}"
     ]
+
+
+def test_an_event_already_sent_is_never_counted_again_in_a_later_window(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a cap of 1 per hour, purchase A sent to one customer in one hour and purchase B to
+    the same customer in the next (the cap of that hour is used)
+    WHEN A comes back in that next hour (a replay from the DLQ after the processor failed it)
+    THEN it is a skipped duplicate, not rate limited: the idempotency record answers before the
+    cap is taken, so nothing is dead-lettered and the counter is not touched.
+    """
+    harness.configure(rate_limit_max_emails=1)
+    harness.now = 1_800_000_000.0
+    first = purchase_event(email="regular@example.com")
+    harness.invoke(kinesis_event_of([first]))
+    harness.now += 3600
+    harness.invoke(kinesis_event_of([purchase_event(email="regular@example.com")]))
+    counters = notifier_aws.rate_limit_items()
+    capsys.readouterr()
+
+    response = harness.invoke(kinesis_event(kinesis_record(first)))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 2
+    assert notifier_aws.dlq_envelopes() == []
+    assert notifier_aws.rate_limit_items() == counters
+    assert metric_values(capsys.readouterr().out)["EmailsSkippedDuplicate"] == [1.0]
+
+
+def test_a_rate_limited_event_keeps_no_idempotency_record_so_a_later_replay_sends(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 1 per hour, used up
+    WHEN a second purchase is rate limited, then replayed from the DLQ in the next hour
+    THEN the replay sends it: the refusal left no idempotency record behind.
+    """
+    harness.configure(rate_limit_max_emails=1)
+    harness.now = 1_800_000_000.0
+    harness.invoke(kinesis_event_of([purchase_event(email="busy@example.com")]))
+    second = purchase_event(email="busy@example.com", eventId="order-capped")
+    harness.invoke(kinesis_event_of([second]))
+    (envelope,) = notifier_aws.dlq_envelopes()
+    assert envelope.error_category == RECIPIENT_RATE_LIMITED
+    assert idempotency_key("order-capped") not in notifier_aws.idempotency_items()
+
+    harness.now += 3600
+    harness.invoke(kinesis_event(kinesis_record(envelope.original_bytes())))
+
+    assert len(notifier_aws.sent()) == 2
