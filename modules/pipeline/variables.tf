@@ -272,6 +272,12 @@ variable "email_notifier" {
     error_message = "email_notifier.recipients.allowed_domains must list 1-100 lowercase domain names (example.com; exact match, no subdomains implied) that recipients may have, or be [\"*\"] alone to allow every domain."
   }
 
+  # They reach the function as one environment variable; Lambda allows 4 KB for all of them.
+  validation {
+    condition     = !var.email_notifier.enabled ? true : length(join(",", var.email_notifier.recipients.allowed_domains)) <= 2048
+    error_message = "email_notifier.recipients.allowed_domains must fit in 2,048 characters once joined with commas (the function reads them from one environment variable, and Lambda allows 4 KB for all of them)."
+  }
+
   validation {
     condition     = !var.email_notifier.enabled ? true : var.email_notifier.recipients.mailbox_simulator == null || contains(["success", "bounce", "ooto", "complaint", "suppressionlist"], coalesce(var.email_notifier.recipients.mailbox_simulator, "-"))
     error_message = "email_notifier.recipients.mailbox_simulator must be null (send to the real recipients) or an SES mailbox simulator scenario: success, bounce, ooto, complaint or suppressionlist."

@@ -183,6 +183,17 @@ CASES = [
     ),
     (
         "pipeline",
+        # 40 valid domains of 65 characters: 2,639 once joined.
+        _notifier(
+            _SENDER_ONLY
+            + "recipients = { allowed_domains = ["
+            + ", ".join(f'"{"x" * 55}{n:02d}.example"' for n in range(40))
+            + "] }"
+        ),
+        ["fit in 2,048 characters"],
+    ),
+    (
+        "pipeline",
         _notifier(
             _SENDER + 'recipients = { allowed_domains = ["example.com"], '
             'mailbox_simulator = "blackhole" }'
