@@ -112,6 +112,9 @@ def _environment(root: Path, function: str, variant: str) -> dict[str, str]:
         # email_notifier's required settings (the other functions ignore them).
         "SENDER_ADDRESS": "shop@example.com",
         "IDEMPOTENCY_TABLE_NAME": "email-notifier-idempotency",
+        "RATE_LIMIT_TABLE_NAME": "email-notifier-rate-limit",
+        "CONFIGURATION_SET_NAME": "email-notifier",
+        "ALLOWED_RECIPIENT_DOMAINS": "example.com",
     }
     environment.update({name: value.format(root=root) for name, value in VARIANTS[variant].items()})
     return environment

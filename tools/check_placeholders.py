@@ -52,6 +52,9 @@ WHAT_TO_SET = {
         "the address the notifier sends from, within an SES identity of the account"
     ),
     "email_notifier.identity": "the SES identity (domain or address) the account has verified",
+    "email_notifier.recipients.allowed_domains": (
+        'the domains the notifier may mail (your customers\' domains, or ["*"] for any)'
+    ),
 }
 DEFAULT_WHAT = "your own value"
 

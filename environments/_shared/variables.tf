@@ -59,17 +59,35 @@ variable "email_notifier" {
     sender_address                    = optional(string)
     create_identity                   = optional(bool)
     identity                          = optional(string)
-    configuration_set_name            = optional(string)
     event_types                       = optional(list(string))
     idempotency_expires_after_seconds = optional(number)
     batch_size                        = optional(number)
     maximum_retry_attempts            = optional(number)
     memory_size                       = optional(number)
     timeout                           = optional(number)
+    recipients = optional(object({
+      allowed_domains   = optional(list(string))
+      mailbox_simulator = optional(string)
+    }))
+    rate_limit = optional(object({
+      max_emails     = optional(number)
+      window_seconds = optional(number)
+    }))
+    configuration_set = optional(object({
+      bounce_rate_alarm_threshold    = optional(number)
+      complaint_rate_alarm_threshold = optional(number)
+      cloudwatch_event_destination   = optional(bool)
+    }))
   })
-  description = "The e-mail notifier (modules/pipeline email_notifier, which validates it and fills unset attributes with its defaults): sender_address, and either create_identity = true or the name of an existing SES identity (the address or its domain). The default, { enabled = false }, deploys no notifier."
+  description = "The e-mail notifier (modules/pipeline email_notifier, which validates it and fills unset attributes with its defaults): sender_address, either create_identity = true or the name of an existing SES identity (the address or its domain), and recipients.allowed_domains (the recipient policy). recipients.mailbox_simulator (every allowed recipient replaced by an SES mailbox simulator address) is refused in prod. The default, { enabled = false }, deploys no notifier."
   default     = { enabled = false }
   nullable    = false
+
+  # Production mails real customers; the simulator is for rehearsing the path elsewhere.
+  validation {
+    condition     = var.environment != "prod" || try(var.email_notifier.recipients.mailbox_simulator, null) == null
+    error_message = "email_notifier.recipients.mailbox_simulator must be null in prod: the SES mailbox simulator replaces every recipient, so no customer would be notified."
+  }
 }
 
 variable "enable_s3_failure_bucket" {

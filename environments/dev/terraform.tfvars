@@ -18,8 +18,13 @@ alarm_overrides = {
 }
 
 # The e-mail notifier; dev creates its own SES identity (verify it once from the e-mail SES
-# sends; the account's SES sandbox only delivers to verified recipients).
+# sends). Every allowed recipient is replaced by the SES mailbox simulator, which the account's
+# SES sandbox accepts too: dev exercises the whole path and mails nobody.
 email_notifier = {
   sender_address  = "notifications@dev.example.com"
   create_identity = true
+  recipients = {
+    allowed_domains   = ["example.com"]
+    mailbox_simulator = "success"
+  }
 }

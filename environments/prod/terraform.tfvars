@@ -19,7 +19,11 @@ min_incoming_records_per_period   = 100
 
 # The e-mail notifier sends from the domain identity the account already verified (DKIM and
 # production access are managed with the domain, not here).
+# Recipients: the shop's customers' domain (a shop mailing the public sets ["*"] and relies on
+# the rate cap and the bounce/complaint alarms); at most 5 e-mails per customer and hour.
 email_notifier = {
   sender_address = "notifications@example.com"
   identity       = "example.com"
+  recipients     = { allowed_domains = ["example.com"] }
+  rate_limit     = { max_emails = 5, window_seconds = 3600 }
 }

@@ -12,8 +12,13 @@ log_retention_in_days             = 90
 deletion_protection               = true
 results_table_deletion_protection = true
 
-# The e-mail notifier sends from the domain identity the account already verified.
+# The e-mail notifier sends from the domain identity the account already verified, to the SES
+# mailbox simulator only (production's traffic shape, no customer mailed from staging).
 email_notifier = {
   sender_address = "notifications@staging.example.com"
   identity       = "staging.example.com"
+  recipients = {
+    allowed_domains   = ["example.com"]
+    mailbox_simulator = "success"
+  }
 }

@@ -5,13 +5,17 @@ Handler string: ``email_notifier.app.lambda_handler``. See README.md next to thi
 
 Per record, in stream order: the kit decodes the record and validates :class:`NotifierEvent`
 (else ``SCHEMA_VIOLATION``); event types that are not notified are skipped; the notification
-fields are validated, the template rendered and the e-mail sent once per event
-(``notifier.Notifier``). ``Reject`` dead-letters the record with its original bytes; anything
-else raised makes it a batch item failure.
+fields are validated, the recipient checked against the recipient policy (``policy.py``, else
+``email-notifier.RECIPIENT_NOT_ALLOWED``), the template rendered and the e-mail sent once per
+event (``notifier.Notifier``), which takes the recipient's rate cap just before sending
+(``rate_limit.py``, else ``email-notifier.RECIPIENT_RATE_LIMITED``). ``Reject`` dead-letters the
+record with its original bytes; anything else raised makes it a batch item failure.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,7 +25,14 @@ from pydantic import ValidationError
 
 from email_notifier.config import NAME, REQUIRED_VARIABLES, Settings
 from email_notifier.models import NotificationFields, NotifierEvent
-from email_notifier.notifier import NotificationRejectedError, Notifier, OutgoingEmail
+from email_notifier.notifier import (
+    NotificationRejectedError,
+    Notifier,
+    OutgoingEmail,
+    RecipientRateLimitedError,
+)
+from email_notifier.policy import RECIPIENT_NOT_ALLOWED, RecipientNotAllowedError
+from email_notifier.rate_limit import RECIPIENT_RATE_LIMITED, RecipientRateLimiter
 from email_notifier.templates import TEMPLATES, TemplateError, render, template_values
 from stream_pipeline.kit import (
     SKIP,
@@ -41,6 +52,8 @@ __all__ = ["NotifierResources", "UnsupportedEventError", "consumer", "lambda_han
 EMAILS_SENT: Final = "EmailsSent"
 EMAILS_SKIPPED_DUPLICATE: Final = "EmailsSkippedDuplicate"
 EMAILS_FAILED: Final = "EmailsFailed"
+EMAILS_RECIPIENT_REFUSED: Final = "EmailsRecipientRefused"
+EMAILS_RATE_LIMITED: Final = "EmailsRateLimited"
 
 
 class TransientNotificationError(Exception):
@@ -51,14 +64,30 @@ class TransientNotificationError(Exception):
 @dataclass(frozen=True, slots=True)
 class NotifierResources:
     """The notifier's own dependencies (``consumer.extras``): its settings, and the SES sender
-    behind the idempotency table -- built once per execution environment (Powertools'
-    idempotency layer configures itself once)."""
+    behind the idempotency table and the per-recipient rate limiter -- built once per execution
+    environment (Powertools' idempotency layer configures itself once)."""
 
     settings: Settings
     notifier: Notifier
 
     @classmethod
-    def create(cls, settings: Settings, *, sesv2: Any, dynamodb: Any) -> NotifierResources:
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        sesv2: Any,
+        dynamodb: Any,
+        rate_limit_dynamodb: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> NotifierResources:
+        """``rate_limit_dynamodb``: the rate limiter's client, by default ``dynamodb``."""
+        rate_limiter = RecipientRateLimiter(
+            dynamodb=dynamodb if rate_limit_dynamodb is None else rate_limit_dynamodb,
+            table_name=settings.rate_limit_table_name,
+            max_emails=settings.rate_limit_max_emails,
+            window_seconds=settings.rate_limit_window_seconds,
+            clock=clock,
+        )
         return cls(
             settings=settings,
             notifier=Notifier(
@@ -68,6 +97,7 @@ class NotifierResources:
                 configuration_set_name=settings.configuration_set_name,
                 table_name=settings.idempotency_table_name,
                 expires_after_seconds=settings.idempotency_expires_after_seconds,
+                rate_limiter=rate_limiter,
             ),
         )
 
@@ -87,7 +117,13 @@ consumer: StreamConsumer[NotifierEvent] = StreamConsumer(
     event_sources=(KINESIS_SOURCE,),
     required_env=REQUIRED_VARIABLES,
     extras=NotifierResources.from_env,
-    counters=(EMAILS_SENT, EMAILS_SKIPPED_DUPLICATE, EMAILS_FAILED),
+    counters=(
+        EMAILS_SENT,
+        EMAILS_SKIPPED_DUPLICATE,
+        EMAILS_FAILED,
+        EMAILS_RECIPIENT_REFUSED,
+        EMAILS_RATE_LIMITED,
+    ),
 )
 logger = consumer.logger
 
@@ -124,15 +160,26 @@ def notify(
     except ValidationError as exc:
         raise Reject(ErrorCategory.SCHEMA_VIOLATION, describe_validation_error(exc)) from exc
     try:
+        destination = resources.settings.recipient_policy.destination(fields.email)
+    except RecipientNotAllowedError as exc:
+        consumer.count(EMAILS_RECIPIENT_REFUSED)
+        raise Reject(RECIPIENT_NOT_ALLOWED, str(exc)) from exc
+    try:
         rendered = render(template, template_values(event, event_id, fields))
     except TemplateError as exc:
         raise Reject(ErrorCategory.NOTIFICATION_REJECTED, str(exc)) from exc
 
+    # The cap counts the record's own recipient (not the simulator's address that replaced it).
+    policy = resources.settings.recipient_policy
+    capped = None if policy.exempt_from_rate_cap(fields.email) else fields.email
     notifier = resources.notifier
     # Bounds an in-progress idempotency record by this invocation's remaining time.
     notifier.register_lambda_context(lambda_context)
     try:
-        result = notifier.send(OutgoingEmail.of(event_id, fields.email, rendered))
+        result = notifier.send(OutgoingEmail.of(event_id, destination, rendered, capped))
+    except RecipientRateLimitedError as exc:
+        consumer.count(EMAILS_RATE_LIMITED)
+        raise Reject(RECIPIENT_RATE_LIMITED, _rate_limited_reason(resources.settings)) from exc
     except NotificationRejectedError as exc:
         raise Reject(
             ErrorCategory.NOTIFICATION_REJECTED, f"SES refused the e-mail: {exc.reason}"
@@ -156,6 +203,14 @@ def notify(
         )
     else:
         logger.info("e-mail sent", extra={**log_keys, "message_id": result.message_id})
+
+
+def _rate_limited_reason(settings: Settings) -> str:
+    return (
+        f"the recipient has had {settings.rate_limit_max_emails} e-mails in the current "
+        f"{settings.rate_limit_window_seconds}-second window (the notifier's rate cap); "
+        "nothing was sent: replay the record once the window has passed if it is genuine"
+    )
 
 
 lambda_handler = consumer.lambda_handler

@@ -17,6 +17,11 @@ Outcomes of :meth:`Notifier.send`:
   after fixing the cause sends it;
 * :class:`NotificationInProgressError` -- another invocation holds the record (in progress):
   transient, the record is retried by the event source mapping;
+* :class:`RecipientRateLimitedError` -- the recipient's rate cap refused the e-mail
+  (``rate_limit.py``). The cap is taken *inside* the idempotent section, just before
+  ``SendEmail``: an event already sent (a completed record) is answered from the table and never
+  counted again, whatever window its redelivery falls in. Powertools deletes the in-progress
+  record, so a replay once the window has passed sends it;
 * anything else raised (throttling, 5xx, timeouts, DynamoDB errors, access denied) is transient
   or a deployment error: the caller reports the record for retry. Powertools has deleted the
   in-progress record, so the retry sends.
@@ -41,6 +46,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from email_notifier.rate_limit import RecipientRateLimiter
 from email_notifier.templates import RenderedEmail
 from stream_pipeline.runtime.aws_errors import describe_client_error, error_code
 
@@ -68,6 +74,10 @@ class NotificationRejectedError(Exception):
         self.reason = reason
 
 
+class RecipientRateLimitedError(Exception):
+    """The recipient had its cap of e-mails in the current window: nothing was sent."""
+
+
 class NotificationInProgressError(Exception):
     """Another invocation is sending this event's e-mail right now (idempotency record in
     progress): retry later."""
@@ -80,12 +90,22 @@ class OutgoingEmail:
     event_id: str
     template: str
     recipient: str
+    """Where it goes (``SendEmail``'s ``ToAddresses``)."""
     subject: str
     text: str
     html: str
+    capped_recipient: str | None = None
+    """Whose rate cap it counts against (the record's own address, when the mailbox simulator
+    replaced it in ``recipient``); None: not capped."""
 
     @classmethod
-    def of(cls, event_id: str, recipient: str, rendered: RenderedEmail) -> OutgoingEmail:
+    def of(
+        cls,
+        event_id: str,
+        recipient: str,
+        rendered: RenderedEmail,
+        capped_recipient: str | None = None,
+    ) -> OutgoingEmail:
         return cls(
             event_id=event_id,
             template=rendered.template,
@@ -93,6 +113,7 @@ class OutgoingEmail:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
+            capped_recipient=capped_recipient,
         )
 
 
@@ -129,8 +150,10 @@ class Notifier:
         table_name: str,
         expires_after_seconds: int,
         key_prefix: str = IDEMPOTENCY_KEY_PREFIX,
+        rate_limiter: RecipientRateLimiter | None = None,
     ) -> None:
         self._sesv2 = sesv2
+        self._rate_limiter = rate_limiter
         self._sender = sender_address
         self._configuration_set = configuration_set_name
         self._accepted: dict[tuple[str, str], str] = {}
@@ -183,6 +206,12 @@ class Notifier:
         )
 
     def _send(self, email: OutgoingEmail) -> dict[str, str]:
+        if (
+            email.capped_recipient is not None
+            and self._rate_limiter is not None
+            and not self._rate_limiter.admit(email.capped_recipient, email.event_id)
+        ):
+            raise RecipientRateLimitedError
         params: dict[str, Any] = {
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [email.recipient]},

@@ -12,6 +12,9 @@ Safety rules applied by :func:`render`, whatever the template:
 
 * every value is reduced to one line (control and format characters dropped, line breaks and
   other whitespace runs collapsed to one space), so no value can add lines to a body;
+* every value is cut to :data:`MAX_VALUE_CHARS` characters, and the producer's free text, the
+  product name, to :data:`MAX_PRODUCT_CHARS` (an ellipsis marks the cut), before escaping: a
+  producer cannot fill an e-mail with its own text;
 * every value is HTML-escaped (``&<>"'``) in the HTML body -- a product name holding markup or
   a script arrives as text;
 * the subject is one line (no CR/LF: nothing can be smuggled into the message headers) of at most
@@ -35,6 +38,11 @@ from typing import Final
 from email_notifier.models import NotificationFields, NotifierEvent
 
 MAX_SUBJECT_CHARS: Final = 200
+MAX_VALUE_CHARS: Final = 128
+"""Every placeholder's value (the longest legitimate one, an eventId, has 128)."""
+MAX_PRODUCT_CHARS: Final = 80
+"""``product``: the product name, the one free text a producer writes into an e-mail."""
+VALUE_CAPS: Final = {"product": MAX_PRODUCT_CHARS}
 NOT_AVAILABLE: Final = "n/a"
 
 
@@ -67,16 +75,23 @@ def single_line(value: str) -> str:
     return " ".join(visible.split())
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` when it has at most ``limit`` characters, else its start and an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+
+
 def _subject(text: str) -> str:
-    line = single_line(text)
-    if len(line) <= MAX_SUBJECT_CHARS:
-        return line
-    return line[: MAX_SUBJECT_CHARS - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+    return shorten(single_line(text), MAX_SUBJECT_CHARS)
 
 
 def render(template: EmailTemplate, values: Mapping[str, str]) -> RenderedEmail:
     """Subject, text and HTML of ``template`` with ``values`` (see the module's safety rules)."""
-    plain = {name: single_line(value) for name, value in values.items()}
+    plain = {
+        name: shorten(single_line(value), VALUE_CAPS.get(name, MAX_VALUE_CHARS))
+        for name, value in values.items()
+    }
     escaped = {name: html.escape(value, quote=True) for name, value in plain.items()}
     try:
         subject = _subject(Template(template.subject).substitute(plain))

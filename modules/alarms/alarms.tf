@@ -274,6 +274,34 @@ locals {
       summary             = "DATA LOSS: records expired from the stream before the hydrate function could re-read them. Only their coordinates reached the DLQ."
       check_first         = "the DLQ messages for the lost sequence numbers and ask the producers to resend them; then why failed batches waited so long (iterator age, hydrate errors)."
     }
+    # SES computes these rates itself over a representative window of the configuration set's
+    # sends; it publishes them only once there is something to report.
+    notifier-bounce-rate = {
+      namespace           = "AWS/SES"
+      metric_name         = "Reputation.BounceRate"
+      statistic           = "Maximum"
+      comparison_operator = "GreaterThanThreshold"
+      threshold           = var.notifier_configuration_set.bounce_rate_threshold
+      period              = 900
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+      treat_missing_data  = "notBreaching"
+      summary             = "The e-mail notifier's bounce rate (its SES configuration set) is climbing towards 5 %, where AWS reviews the account and may pause sending for every application in it."
+      check_first         = "the bounced recipients (SES event destination, suppression list) and whether records name addresses their owners never gave (a producer bug or abuse), then tighten email_notifier.recipients or pause the notifier's mapping."
+    }
+    notifier-complaint-rate = {
+      namespace           = "AWS/SES"
+      metric_name         = "Reputation.ComplaintRate"
+      statistic           = "Maximum"
+      comparison_operator = "GreaterThanThreshold"
+      threshold           = var.notifier_configuration_set.complaint_rate_threshold
+      period              = 900
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+      treat_missing_data  = "notBreaching"
+      summary             = "Recipients of the e-mail notifier mark its e-mails as spam at a rate climbing towards 0.1 %, where AWS reviews the account and may pause sending for every application in it."
+      check_first         = "what was sent to whom recently (e-mails nobody ordered point at a forged or flooded stream), then pause the notifier's mapping until the cause is found."
+    }
     notifier-emails-failed = {
       namespace           = local.metrics_namespace
       metric_name         = var.notifier_failed_metric_name
@@ -414,6 +442,8 @@ locals {
     }
     hydrate-errors                = { for name in compact([var.hydrate_function_name]) : "" => { FunctionName = name } }
     hydrate-payload-unavailable   = { for service in compact([var.hydrate_service_name]) : "" => { service = service } }
+    notifier-bounce-rate          = { for name in compact([var.notifier_configuration_set.name]) : "" => { "ses:configuration-set" = name } }
+    notifier-complaint-rate       = { for name in compact([var.notifier_configuration_set.name]) : "" => { "ses:configuration-set" = name } }
     notifier-emails-failed        = { for service in compact([var.notifier_service_name]) : "" => { service = service } }
     results-table-write-throttled = { for table in compact([var.results_table_name]) : "" => { TableName = table } }
     stream-incoming-records-low = {

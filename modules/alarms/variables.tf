@@ -44,6 +44,8 @@ variable "alarm_overrides" {
       "efo-consumer-lag",
       "hydrate-errors",
       "hydrate-payload-unavailable",
+      "notifier-bounce-rate",
+      "notifier-complaint-rate",
       "notifier-emails-failed",
       "results-table-write-throttled",
       "stream-incoming-records-low",
@@ -52,7 +54,7 @@ variable "alarm_overrides" {
       "stream-read-throttled",
       "stream-write-throttled",
     ], id)])
-    error_message = "alarm_overrides keys must be alarm ids: consumer-batch-item-failures, consumer-destination-delivery-failures, consumer-dropped-events, consumer-duration-near-timeout, consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, dlq-payloads-omitted, dlq-retention-critical, dlq-retention-warning, dlq-stream-deadline-critical, dlq-stream-deadline-warning, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, notifier-emails-failed, results-table-write-throttled, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
+    error_message = "alarm_overrides keys must be alarm ids: consumer-batch-item-failures, consumer-destination-delivery-failures, consumer-dropped-events, consumer-duration-near-timeout, consumer-errors, consumer-iterator-age, consumer-records-sent-to-dlq, consumer-throttles, dlq-messages-visible, dlq-oldest-message-age, dlq-payloads-omitted, dlq-retention-critical, dlq-retention-warning, dlq-stream-deadline-critical, dlq-stream-deadline-warning, efo-consumer-lag, hydrate-errors, hydrate-payload-unavailable, notifier-bounce-rate, notifier-complaint-rate, notifier-emails-failed, results-table-write-throttled, stream-incoming-records-low, stream-iterator-age, stream-put-records-failed, stream-read-throttled, stream-write-throttled."
   }
 
   # CloudWatch also accepts 10, 20 and 30 seconds, but only high-resolution
@@ -371,6 +373,32 @@ variable "name_prefix" {
   validation {
     condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$", var.name_prefix))
     error_message = "name_prefix must be 1-64 characters from [a-zA-Z0-9_-], starting with a letter or digit (SNS topic and dashboard names allow no other characters)."
+  }
+}
+
+variable "notifier_configuration_set" {
+  type = object({
+    name                     = optional(string)
+    bounce_rate_threshold    = optional(number, 0.025)
+    complaint_rate_threshold = optional(number, 0.0005)
+  })
+  description = "The e-mail notifier's SES configuration set (reputation metrics enabled): notifier-bounce-rate and notifier-complaint-rate alarm when its Reputation.BounceRate exceeds bounce_rate_threshold (a fraction above 0 and below 0.05, AWS's review level; default 0.025) or its Reputation.ComplaintRate exceeds complaint_rate_threshold (above 0 and below 0.001; default 0.0005). Without a name (the default) neither alarm exists."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = var.notifier_configuration_set.name == null || can(regex("^[a-zA-Z0-9_-]{1,64}$", coalesce(var.notifier_configuration_set.name, "-")))
+    error_message = "notifier_configuration_set.name must be null or an SES configuration set name: 1-64 characters of [a-zA-Z0-9_-]."
+  }
+
+  validation {
+    condition     = var.notifier_configuration_set.bounce_rate_threshold > 0 && var.notifier_configuration_set.bounce_rate_threshold < 0.05
+    error_message = "notifier_configuration_set.bounce_rate_threshold must be a fraction above 0 and below 0.05 (5 %, the bounce rate at which AWS reviews the account)."
+  }
+
+  validation {
+    condition     = var.notifier_configuration_set.complaint_rate_threshold > 0 && var.notifier_configuration_set.complaint_rate_threshold < 0.001
+    error_message = "notifier_configuration_set.complaint_rate_threshold must be a fraction above 0 and below 0.001 (0.1 %, the complaint rate at which AWS reviews the account)."
   }
 }
 

@@ -133,6 +133,11 @@ module "alarms" {
   consumer_service_names = distinct([for key in sort(keys(local.consumers)) : module.consumer[key].service_name])
   hydrate_service_name   = module.dlq.hydrate_service_name
   notifier_service_name  = local.email_notifier_enabled ? module.email_notifier[0].service_name : null
+  notifier_configuration_set = {
+    name                     = local.email_notifier_enabled ? aws_sesv2_configuration_set.notifier[0].configuration_set_name : null
+    bounce_rate_threshold    = local.email_notifier_enabled ? var.email_notifier.configuration_set.bounce_rate_alarm_threshold : null
+    complaint_rate_threshold = local.email_notifier_enabled ? var.email_notifier.configuration_set.complaint_rate_alarm_threshold : null
+  }
 
   tags = var.tags
 }

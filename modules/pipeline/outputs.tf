@@ -48,6 +48,11 @@ output "dlq_url" {
   value       = try(module.dlq.dlq_url, null)
 }
 
+output "email_notifier_configuration_set_name" {
+  description = "SES configuration set of every e-mail the notifier sends (reputation metrics, bounce and complaint alarms); null without the notifier."
+  value       = try(aws_sesv2_configuration_set.notifier[0].configuration_set_name, null)
+}
+
 output "email_notifier_efo_consumer_arn" {
   description = "ARN of the e-mail notifier's enhanced fan-out consumer; null without the notifier."
   value       = try(module.stream.consumer_arns[local.notifier.efo_consumer_name], null)
@@ -61,6 +66,11 @@ output "email_notifier_function_name" {
 output "email_notifier_idempotency_table_name" {
   description = "Name of the e-mail notifier's idempotency table; null without the notifier."
   value       = try(aws_dynamodb_table.notifier_idempotency[0].name, null)
+}
+
+output "email_notifier_rate_limit_table_name" {
+  description = "Name of the e-mail notifier's per-recipient rate-limit table; null without the notifier."
+  value       = try(aws_dynamodb_table.notifier_rate_limit[0].name, null)
 }
 
 output "failure_bucket_name" {

@@ -188,15 +188,27 @@ variable "email_notifier" {
     sender_address                    = optional(string)
     create_identity                   = optional(bool, false)
     identity                          = optional(string)
-    configuration_set_name            = optional(string)
     event_types                       = optional(list(string), ["purchase"])
     idempotency_expires_after_seconds = optional(number, 2592000)
     batch_size                        = optional(number, 10)
     maximum_retry_attempts            = optional(number, 5)
     memory_size                       = optional(number, 256)
     timeout                           = optional(number, 60)
+    recipients = optional(object({
+      allowed_domains   = optional(list(string), [])
+      mailbox_simulator = optional(string)
+    }), {})
+    rate_limit = optional(object({
+      max_emails     = optional(number, 5)
+      window_seconds = optional(number, 3600)
+    }), {})
+    configuration_set = optional(object({
+      bounce_rate_alarm_threshold    = optional(number, 0.025)
+      complaint_rate_alarm_threshold = optional(number, 0.0005)
+      cloudwatch_event_destination   = optional(bool, true)
+    }), {})
   })
-  description = "The e-mail notifier, a second consumer (<name>-notifier) that sends one SES e-mail per event of event_types through its own enhanced fan-out consumer. Deployed when set (enabled defaults to true); the default, { enabled = false }, deploys none. sender_address (required when enabled) is the From address; identity the SES identity that authorises it (the address, its domain or a parent domain; default the address), created when create_identity is true and otherwise an existing, verified one; configuration_set_name an existing SES configuration set (optional); event_types the eventType values that invoke the function (1-20 with an e-mail template in the function: purchase; default [\"purchase\"]); idempotency_expires_after_seconds how long a sent e-mail is remembered (86,400-34,560,000, at least the stream retention plus 14 days; default 30 days); batch_size 1-10,000 (default 10); maximum_retry_attempts 0-10,000 (default 5, bounded); memory_size 128-10,240 MB; timeout 1-900 s."
+  description = "The e-mail notifier, a second consumer (<name>-notifier) that sends one SES e-mail per event of event_types through its own enhanced fan-out consumer. Deployed when set (enabled defaults to true); the default, { enabled = false }, deploys none. sender_address (required when enabled) is the From address; identity the SES identity that authorises it (the address, its domain or a parent domain; default the address), created when create_identity is true and otherwise an existing, verified one; event_types the eventType values that invoke the function (1-20 with an e-mail template in the function: purchase; default [\"purchase\"]); idempotency_expires_after_seconds how long a sent e-mail is remembered (86,400-34,560,000, at least the stream retention plus 14 days; default 30 days); batch_size 1-10,000 (default 10); maximum_retry_attempts 0-10,000 (default 5, bounded); memory_size 128-10,240 MB; timeout 1-900 s. Abuse limits: recipients.allowed_domains (required: 1-100 domain names a recipient may have, exact match; [\"*\"] alone for any domain) and recipients.mailbox_simulator (null, or success, bounce, ooto, complaint or suppressionlist: every allowed recipient is replaced by that SES mailbox simulator address; for environments outside prod); rate_limit.max_emails (1-1,000, default 5) e-mails per recipient per rate_limit.window_seconds (60-604,800, default 3,600), the rest dead-lettered as email-notifier.RECIPIENT_RATE_LIMITED; the module's SES configuration set <name>-notifier (used on every send, reputation metrics on) alarms when its bounce rate exceeds configuration_set.bounce_rate_alarm_threshold (a fraction, above 0 and below 0.05, AWS's review level; default 0.025) or its complaint rate configuration_set.complaint_rate_alarm_threshold (above 0 and below 0.001; default 0.0005); configuration_set.cloudwatch_event_destination (default true) publishes its SEND, BOUNCE and COMPLAINT events to CloudWatch (false only where the API is missing: the local emulator)."
   default     = { enabled = false }
   nullable    = false
 
@@ -215,10 +227,6 @@ variable "email_notifier" {
     error_message = "email_notifier.identity must be null, the sender address itself, its domain (example.com for name@example.com) or a parent domain of it: SES authorises a From address only through one of those identities."
   }
 
-  validation {
-    condition     = !var.email_notifier.enabled ? true : var.email_notifier.configuration_set_name == null || can(regex("^[a-zA-Z0-9_-]{1,64}$", coalesce(var.email_notifier.configuration_set_name, "-")))
-    error_message = "email_notifier.configuration_set_name must be null or an SES configuration set name: 1-64 characters from [a-zA-Z0-9_-]."
-  }
 
   validation {
     condition     = !var.email_notifier.enabled ? true : length(var.email_notifier.event_types) >= 1 && length(var.email_notifier.event_types) <= 20 && length(distinct(var.email_notifier.event_types)) == length(var.email_notifier.event_types)
@@ -255,6 +263,50 @@ variable "email_notifier" {
   validation {
     condition     = !var.email_notifier.enabled ? true : var.email_notifier.timeout >= 1 && var.email_notifier.timeout <= 900 && floor(var.email_notifier.timeout) == var.email_notifier.timeout
     error_message = "email_notifier.timeout must be a whole number of seconds between 1 and 900."
+  }
+
+  # Deny by default: a notifier without a recipient policy would mail whatever address a record
+  # names, from the company's verified identity.
+  validation {
+    condition = !var.email_notifier.enabled ? true : (
+      jsonencode(var.email_notifier.recipients.allowed_domains) == jsonencode(["*"]) || (
+        length(var.email_notifier.recipients.allowed_domains) >= 1 &&
+        length(var.email_notifier.recipients.allowed_domains) <= 100 &&
+        alltrue([for d in var.email_notifier.recipients.allowed_domains : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,62}$", d))])
+      )
+    )
+    error_message = "email_notifier.recipients.allowed_domains must list 1-100 lowercase domain names (example.com; exact match, no subdomains implied) that recipients may have, or be [\"*\"] alone to allow every domain."
+  }
+
+  # They reach the function as one environment variable; Lambda allows 4 KB for all of them.
+  validation {
+    condition     = !var.email_notifier.enabled ? true : length(join(",", var.email_notifier.recipients.allowed_domains)) <= 2048
+    error_message = "email_notifier.recipients.allowed_domains must fit in 2,048 characters once joined with commas (the function reads them from one environment variable, and Lambda allows 4 KB for all of them)."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.recipients.mailbox_simulator == null || contains(["success", "bounce", "ooto", "complaint", "suppressionlist"], coalesce(var.email_notifier.recipients.mailbox_simulator, "-"))
+    error_message = "email_notifier.recipients.mailbox_simulator must be null (send to the real recipients) or an SES mailbox simulator scenario: success, bounce, ooto, complaint or suppressionlist."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.rate_limit.max_emails >= 1 && var.email_notifier.rate_limit.max_emails <= 1000 && floor(var.email_notifier.rate_limit.max_emails) == var.email_notifier.rate_limit.max_emails
+    error_message = "email_notifier.rate_limit.max_emails must be a whole number of e-mails per recipient and window between 1 and 1,000."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.rate_limit.window_seconds >= 60 && var.email_notifier.rate_limit.window_seconds <= 604800 && floor(var.email_notifier.rate_limit.window_seconds) == var.email_notifier.rate_limit.window_seconds
+    error_message = "email_notifier.rate_limit.window_seconds must be a whole number of seconds between 60 and 604,800 (7 days)."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.configuration_set.bounce_rate_alarm_threshold > 0 && var.email_notifier.configuration_set.bounce_rate_alarm_threshold < 0.05
+    error_message = "email_notifier.configuration_set.bounce_rate_alarm_threshold must be a fraction above 0 and below 0.05 (5 %, the bounce rate at which AWS reviews the account): the alarm must fire before the review."
+  }
+
+  validation {
+    condition     = !var.email_notifier.enabled ? true : var.email_notifier.configuration_set.complaint_rate_alarm_threshold > 0 && var.email_notifier.configuration_set.complaint_rate_alarm_threshold < 0.001
+    error_message = "email_notifier.configuration_set.complaint_rate_alarm_threshold must be a fraction above 0 and below 0.001 (0.1 %, the complaint rate at which AWS reviews the account): the alarm must fire before the review."
   }
 }
 

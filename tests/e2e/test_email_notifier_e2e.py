@@ -18,15 +18,22 @@ from e2e_pipeline import Pipeline
 from stream_pipeline.local.accounting import (
     ManifestEntry,
     account_emails,
+    delete_messages,
     emails_sent,
     notified_events,
     read_dlq,
+    reconcile,
+    release_messages,
 )
 from stream_pipeline.local.runtime.client import read_state
 from stream_pipeline.producer.generator import ProducedRecord, RecordKind, generate_records
 from stream_pipeline.replay import cli as replay
 
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+RECIPIENT_NOT_ALLOWED = "email-notifier.RECIPIENT_NOT_ALLOWED"
+RECIPIENT_RATE_LIMITED = "email-notifier.RECIPIENT_RATE_LIMITED"
+LOCAL_RATE_CAP = 5
+"""environments/local keeps the module's default cap: 5 e-mails per recipient and hour."""
 
 
 def _event(pipeline: Pipeline, seed: int, event_type: str) -> ProducedRecord:
@@ -35,6 +42,17 @@ def _event(pipeline: Pipeline, seed: int, event_type: str) -> ProducedRecord:
         if record.kind is RecordKind.VALID and json.loads(record.data)["eventType"] == event_type:
             return record
     raise AssertionError(f"the producer made no {event_type} event")  # pragma: no cover
+
+
+def _purchases_to(pipeline: Pipeline, seed: int, email: str, count: int) -> list[ProducedRecord]:
+    """``count`` distinct purchases (their own eventIds) by one user, all naming ``email``."""
+    template = json.loads(_event(pipeline, seed, "purchase").data)
+    records = []
+    for n in range(count):
+        event = {**template, "eventId": f"{template['eventId']}-{n}", "email": email}
+        data = json.dumps(event).encode()
+        records.append(ProducedRecord(template["userId"], data, RecordKind.VALID, event["eventId"]))
+    return records
 
 
 class Notifier:
@@ -64,6 +82,17 @@ class Notifier:
 
     def invocations(self) -> int:
         return self.pipeline.function_counters(self.name).get("invocations", 0)
+
+    def take_dead_letters(self, manifest: list[ManifestEntry]) -> dict[str, int]:
+        """The notifier's DLQ messages for ``manifest``'s records, by reason; deleted, so the
+        next scenario starts from a queue without them."""
+        sqs, url = self.pipeline.client("sqs"), self.pipeline.outputs["dlq_url"]
+        messages = read_dlq(sqs, url, release=False)
+        result = reconcile(manifest, [], messages, consumer=self.name)
+        own = {m.message_id for m in result.messages}
+        delete_messages(sqs, url, result.messages)
+        release_messages(sqs, url, [m for m in messages if m.message_id not in own])
+        return dict(result.dead_lettered)
 
 
 @pytest.fixture
@@ -190,3 +219,64 @@ def _replay(pipeline: Pipeline) -> int:
         "--no-progress",
     ]
     return replay.main(arguments)
+
+
+def test_every_send_names_the_configuration_set_the_stack_created(notifier: Notifier) -> None:
+    """GIVEN the applied environments/local THEN the notifier's CONFIGURATION_SET_NAME is the
+    SES configuration set the module created, and its recipient policy and rate cap are set."""
+    awslambda = notifier.pipeline.client("lambda")
+    variables = awslambda.get_function_configuration(FunctionName=notifier.name)["Environment"][
+        "Variables"
+    ]
+
+    name = variables["CONFIGURATION_SET_NAME"]
+    assert name == notifier.name  # <name>-notifier
+    configuration_set = notifier.pipeline.client("sesv2").get_configuration_set(
+        ConfigurationSetName=name
+    )
+    assert configuration_set["ConfigurationSetName"] == name
+    assert variables["ALLOWED_RECIPIENT_DOMAINS"] == "example.com"
+    assert variables["MAILBOX_SIMULATOR"] == "success"
+    assert variables["RATE_LIMIT_MAX_EMAILS"] == str(LOCAL_RATE_CAP)
+
+
+def test_a_recipient_outside_the_policy_is_refused_to_the_dlq(
+    pipeline: Pipeline, notifier: Notifier
+) -> None:
+    """GIVEN the local policy (example.com only) WHEN a purchase names a recipient at another
+    domain THEN no e-mail is sent, the notifier dead-letters it as
+    email-notifier.RECIPIENT_NOT_ALLOWED, and the processor still stores the event."""
+    (refused,) = _purchases_to(pipeline, 204, "someone@elsewhere.example", 1)
+    before = notifier.emails_sent()
+
+    manifest = pipeline.put([refused])
+    pipeline.drain()
+
+    assert notifier.emails_sent() == before
+    assert notifier.take_dead_letters(manifest) == {RECIPIENT_NOT_ALLOWED: 1}
+    stored = pipeline.reconcile(manifest)
+    assert stored.ok, stored.problems()
+    assert stored.stored == 1
+
+
+def test_a_flood_to_one_address_is_capped(pipeline: Pipeline, notifier: Notifier) -> None:
+    """GIVEN the local cap (5 e-mails per recipient and hour) WHEN 12 distinct purchases name
+    one address THEN 5 e-mails are sent, the other 7 are dead-lettered as
+    email-notifier.RECIPIENT_RATE_LIMITED (every purchase mailed or in the DLQ with its
+    reason), and the processor stores all 12."""
+    address = f"flood-{pipeline.seed_base}@example.com"  # a recipient no other run has used
+    flood = _purchases_to(pipeline, 205, address, 12)
+    before = notifier.emails_sent()
+
+    manifest = pipeline.put(flood)
+    pipeline.drain()
+
+    sent = notifier.emails_sent() - before
+    assert sent == LOCAL_RATE_CAP
+    messages = read_dlq(pipeline.client("sqs"), pipeline.outputs["dlq_url"])
+    emails = account_emails(manifest, notified_events(flood), sent, messages, notifier.name)
+    assert emails.ok, emails.problems()
+    assert notifier.take_dead_letters(manifest) == {RECIPIENT_RATE_LIMITED: 12 - LOCAL_RATE_CAP}
+    stored = pipeline.reconcile(manifest)
+    assert stored.ok, stored.problems()
+    assert stored.stored == 12

@@ -18,6 +18,7 @@ from moto.ses.models import ses_backends
 from email_notifier import app
 from email_notifier.config import Settings
 from email_notifier.notifier import IDEMPOTENCY_KEY_PREFIX
+from email_notifier.policy import RecipientPolicy
 from stream_pipeline.kit import ConsumerSettings, Dependencies
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
@@ -25,6 +26,9 @@ from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 SENDER_IDENTITY = "orders@shop.example"
 SENDER_ADDRESS = f"Example Shop <{SENDER_IDENTITY}>"
 IDEMPOTENCY_TABLE = "email-notifier-idempotency"
+RATE_LIMIT_TABLE = "email-notifier-rate-limit"
+CONFIGURATION_SET = "email-notifier-test"
+ALLOWED_DOMAINS = ("example.com", "shop.example")
 NOTIFIER_QUEUE = "email-notifier-dlq"
 NOTIFIER_CONSUMER = "email-notifier-test"
 ORDER_CONFIRMATION = "order-confirmation"
@@ -33,6 +37,11 @@ FIXED_NOW = datetime(2025, 1, 31, 12, 0, 0, 123_000, tzinfo=UTC)
 ENVIRONMENT_VARIABLES = (
     "SENDER_ADDRESS",
     "CONFIGURATION_SET_NAME",
+    "ALLOWED_RECIPIENT_DOMAINS",
+    "MAILBOX_SIMULATOR",
+    "RATE_LIMIT_TABLE_NAME",
+    "RATE_LIMIT_MAX_EMAILS",
+    "RATE_LIMIT_WINDOW_SECONDS",
     "IDEMPOTENCY_TABLE_NAME",
     "IDEMPOTENCY_EXPIRES_AFTER_SECONDS",
     "NOTIFY_EVENT_TYPES",
@@ -87,13 +96,14 @@ def notifier_session() -> boto3.session.Session:
 
 @dataclass
 class NotifierAws:
-    """moto-backed SES v2 (verified sender), idempotency table and DLQ."""
+    """moto-backed SES v2 (verified sender), idempotency and rate-limit tables, and DLQ."""
 
     sesv2: Any
     dynamodb: Any
     sqs: Any
     queue_url: str
     table_name: str = IDEMPOTENCY_TABLE
+    rate_limit_table_name: str = RATE_LIMIT_TABLE
 
     @classmethod
     def create(cls) -> NotifierAws:
@@ -102,12 +112,13 @@ class NotifierAws:
         dynamodb = session.client("dynamodb")
         sqs = session.client("sqs")
         sesv2.create_email_identity(EmailIdentity=SENDER_IDENTITY)
-        dynamodb.create_table(
-            TableName=IDEMPOTENCY_TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        for table in (IDEMPOTENCY_TABLE, RATE_LIMIT_TABLE):
+            dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
         queue_url = sqs.create_queue(QueueName=NOTIFIER_QUEUE)["QueueUrl"]
         return cls(sesv2=sesv2, dynamodb=dynamodb, sqs=sqs, queue_url=queue_url)
 
@@ -137,6 +148,11 @@ class NotifierAws:
         """id -> item (low-level attribute values)."""
         items = self.dynamodb.scan(TableName=self.table_name, ConsistentRead=True)["Items"]
         return {item["id"]["S"]: item for item in items}
+
+    def rate_limit_items(self) -> dict[str, dict[str, Any]]:
+        """id -> item of the rate-limit table (low-level attribute values)."""
+        items = self.dynamodb.scan(TableName=self.rate_limit_table_name, ConsistentRead=True)
+        return {item["id"]["S"]: item for item in items["Items"]}
 
     def put_idempotency_record(
         self, key: str, *, status: str, in_progress_until_ms: int, expires_at: int
@@ -193,28 +209,39 @@ class NotifierHarness:
         )
     )
     ses: Intercepted | None = None
+    now: float = FIXED_NOW.timestamp()
+    """The rate limiter's clock (epoch seconds); tests move it to change windows."""
 
     def configure(
         self,
         *,
         sesv2: Any = None,
         dynamodb: Any = None,
+        rate_limit_dynamodb: Any = None,
         sqs: Any = None,
         **settings: Any,
     ) -> Dependencies:
         """Fresh dependencies (as after a cold start); ``settings`` override the notifier's
-        ``Settings``. The kit's settings name the DLQ and the envelopes' consumer."""
+        ``Settings``; ``dynamodb`` is the idempotency table's client, ``rate_limit_dynamodb``
+        the rate limiter's. The kit's settings name the DLQ and the envelopes' consumer."""
         self.ses = recording(sesv2 if sesv2 is not None else self.aws.sesv2)
         resources = app.NotifierResources.create(
             Settings(
                 **{
                     "sender_address": SENDER_ADDRESS,
                     "idempotency_table_name": self.aws.table_name,
+                    "rate_limit_table_name": self.aws.rate_limit_table_name,
+                    "recipient_policy": RecipientPolicy.of(ALLOWED_DOMAINS),
+                    "configuration_set_name": CONFIGURATION_SET,
                     **settings,
                 }
             ),
             sesv2=self.ses,
             dynamodb=dynamodb if dynamodb is not None else self.aws.dynamodb,
+            rate_limit_dynamodb=(
+                rate_limit_dynamodb if rate_limit_dynamodb is not None else self.aws.dynamodb
+            ),
+            clock=lambda: self.now,
         )
         dependencies = Dependencies(
             settings=ConsumerSettings(dlq_url=self.aws.queue_url, consumer_name=NOTIFIER_CONSUMER),

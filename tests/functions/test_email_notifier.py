@@ -17,9 +17,11 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from email_factories import (
+    CONFIGURATION_SET,
     ENVIRONMENT_VARIABLES,
     IDEMPOTENCY_TABLE,
     NOTIFIER_CONSUMER,
+    RATE_LIMIT_TABLE,
     SENDER_ADDRESS,
     SENDER_IDENTITY,
     NotifierAws,
@@ -51,6 +53,8 @@ from stream_harness import emf_metrics
 from email_notifier import app, templates
 from email_notifier.config import DEFAULT_EXPIRES_AFTER_SECONDS, ConfigurationError, Settings
 from email_notifier.models import InvalidAddressError, check_address
+from email_notifier.policy import RECIPIENT_NOT_ALLOWED, RecipientPolicy
+from email_notifier.rate_limit import RECIPIENT_RATE_LIMITED, recipient_key
 from email_notifier.templates import EmailTemplate
 from stream_pipeline.kit import ConsumerSettings
 from stream_pipeline.runtime.claim_check import fetch_payload
@@ -115,7 +119,7 @@ def test_purchase_sends_one_email_with_recipient_subject_and_content(
     assert sent.to == ["user-7@example.com"]
     assert sent.subject == "Your order confirmation: Espresso cup"
     (request,) = harness.send_requests()
-    assert "ConfigurationSetName" not in request
+    assert request["ConfigurationSetName"] == CONFIGURATION_SET
     simple = request["Content"]["Simple"]
     text = simple["Body"]["Text"]["Data"]
     html_body = simple["Body"]["Html"]["Data"]
@@ -624,25 +628,61 @@ def test_markup_in_the_product_name_is_escaped_in_the_html_body(
     assert len(notifier_aws.sent()) == 1
 
 
-def test_long_subject_is_shortened_and_missing_price_reads_n_a() -> None:
-    """GIVEN a 250-character product name and no price
-    WHEN rendered
-    THEN the subject is at most 200 characters, ending in an ellipsis, and totals read n/a.
-    """
+def _rendered(**fields: Any) -> templates.RenderedEmail:
     from email_notifier.models import NotificationFields, NotifierEvent
 
-    document = purchase_event(productName="x" * 250, priceCents=MISSING, currency=MISSING)
+    document = purchase_event(**fields)
     event = NotifierEvent.model_validate(document)
-    fields = NotificationFields.model_validate(document)
-
-    rendered = templates.render(
+    return templates.render(
         templates.ORDER_CONFIRMATION,
-        templates.template_values(event, document["eventId"], fields),
+        templates.template_values(
+            event, document["eventId"], NotificationFields.model_validate(document)
+        ),
     )
 
-    assert len(rendered.subject) == 200
-    assert rendered.subject.endswith("\N{HORIZONTAL ELLIPSIS}")
+
+def test_long_product_name_is_cut_to_its_cap_everywhere_and_missing_price_reads_n_a() -> None:
+    """GIVEN a 250-character product name and no price
+    WHEN rendered
+    THEN subject, text and HTML hold only its first 79 characters and an ellipsis
+    (MAX_PRODUCT_CHARS = 80), and totals read n/a.
+    """
+    rendered = _rendered(productName="x" * 250, priceCents=MISSING, currency=MISSING)
+
+    capped = "x" * 79 + "\N{HORIZONTAL ELLIPSIS}"
+    assert rendered.subject == f"Your order confirmation: {capped}"
+    for body in (rendered.text, rendered.html):
+        assert f"{capped} (P0042)" in body
+        assert "x" * 80 not in body
     assert "Total:      n/a" in rendered.text
+
+
+def test_the_cut_comes_before_escaping_so_no_entity_is_broken() -> None:
+    """GIVEN a product name whose 79th character is an ampersand, followed by more markup
+    WHEN rendered
+    THEN the HTML body holds the whole entity &amp; before the ellipsis, never a cut one.
+    """
+    rendered = _rendered(productName="a" * 78 + "&<b>bold</b>")
+
+    assert "a" * 78 + "&amp;\N{HORIZONTAL ELLIPSIS} (P0042)" in rendered.html
+    assert "<b>" not in rendered.html
+
+
+def test_a_subject_longer_than_its_cap_is_shortened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a template whose subject joins three values of up to 128 characters
+    WHEN rendered with long ids
+    THEN the subject is MAX_SUBJECT_CHARS (200) characters, ending in an ellipsis.
+    """
+    long_subject = EmailTemplate(
+        name="long", subject="${user_id} ${product_id} ${order_id}", text="t", html="h"
+    )
+    values = {"user_id": "u" * 200, "product_id": "p" * 200, "order_id": "o" * 128}
+
+    rendered = templates.render(long_subject, values)
+
+    assert len(rendered.subject) == templates.MAX_SUBJECT_CHARS == 200
+    assert rendered.subject.startswith("u" * 127 + "\N{HORIZONTAL ELLIPSIS} " + "p" * 10)
+    assert rendered.subject.endswith("\N{HORIZONTAL ELLIPSIS}")
 
 
 @pytest.mark.parametrize(
@@ -732,6 +772,16 @@ def test_empty_batch_is_a_no_op(harness: NotifierHarness, notifier_aws: Notifier
     assert notifier_aws.sent() == []
 
 
+def _deployment_environment(monkeypatch: pytest.MonkeyPatch, aws: NotifierAws) -> None:
+    """The variables modules/pipeline sets, pointing at the moto resources."""
+    monkeypatch.setenv("SENDER_ADDRESS", SENDER_IDENTITY)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("RATE_LIMIT_TABLE_NAME", RATE_LIMIT_TABLE)
+    monkeypatch.setenv("CONFIGURATION_SET_NAME", CONFIGURATION_SET)
+    monkeypatch.setenv("ALLOWED_RECIPIENT_DOMAINS", "example.com")
+    monkeypatch.setenv("DLQ_URL", aws.queue_url)
+
+
 def test_cold_start_reads_the_environment(
     notifier_aws: NotifierAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -739,20 +789,19 @@ def test_cold_start_reads_the_environment(
     WHEN the handler is invoked without injected dependencies
     THEN it builds its clients from the environment and sends the purchase's e-mail.
     """
-    monkeypatch.setenv("SENDER_ADDRESS", SENDER_IDENTITY)
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
-    monkeypatch.setenv("DLQ_URL", notifier_aws.queue_url)
+    _deployment_environment(monkeypatch, notifier_aws)
     monkeypatch.setenv("NOTIFY_EVENT_TYPES", "purchase")
-    monkeypatch.setenv("CONFIGURATION_SET_NAME", "")
 
     response = app.lambda_handler(kinesis_event_of([purchase_event()]), FakeLambdaContext())  # type: ignore[arg-type]
 
     assert response == {"batchItemFailures": []}
     (sent,) = notifier_aws.sent()
     assert sent.source == SENDER_IDENTITY
+    assert sent.to == ["user-7@example.com"]
     settings = app.consumer.extras.settings
-    assert settings.configuration_set_name is None
+    assert settings.configuration_set_name == CONFIGURATION_SET
     assert settings.idempotency_expires_after_seconds == DEFAULT_EXPIRES_AFTER_SECONDS
+    assert len(notifier_aws.rate_limit_items()) == 1
 
 
 def test_oversized_rejection_is_claim_checked_under_the_notifier_prefix(
@@ -768,9 +817,7 @@ def test_oversized_rejection_is_claim_checked_under_the_notifier_prefix(
     """
     s3 = boto3.session.Session(region_name=REGION).client("s3")
     s3.create_bucket(Bucket="failures", CreateBucketConfiguration={"LocationConstraint": REGION})
-    monkeypatch.setenv("SENDER_ADDRESS", SENDER_IDENTITY)
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
-    monkeypatch.setenv("DLQ_URL", notifier_aws.queue_url)
+    _deployment_environment(monkeypatch, notifier_aws)
     monkeypatch.setenv("PAYLOAD_BUCKET", "failures")
     monkeypatch.setenv("PAYLOAD_KEY_PREFIX", "claim-check/shop-notifier/")
     event = purchase_event(email=MISSING, productName="p" * 300_000)
@@ -793,13 +840,16 @@ def test_oversized_rejection_is_claim_checked_under_the_notifier_prefix(
 REQUIRED = {
     "SENDER_ADDRESS": "shop@example.com",
     "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    "RATE_LIMIT_TABLE_NAME": "rate-limit",
+    "CONFIGURATION_SET_NAME": "transactional",
+    "ALLOWED_RECIPIENT_DOMAINS": "example.com",
     "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
 }
 
 
 @pytest.mark.parametrize(
     "missing",
-    [["SENDER_ADDRESS"], ["IDEMPOTENCY_TABLE_NAME"], ["DLQ_URL"], list(REQUIRED)],
+    [[name] for name in REQUIRED] + [list(REQUIRED)],
 )
 def test_missing_required_variable_is_a_configuration_error_at_cold_start(
     monkeypatch: pytest.MonkeyPatch, missing: list[str]
@@ -829,6 +879,15 @@ def test_missing_required_variable_is_a_configuration_error_at_cold_start(
         ("NOTIFY_EVENT_TYPES", "purchase,refund", "without an e-mail template: refund"),
         ("SENDER_ADDRESS", "shop at example.com", "SENDER_ADDRESS must be an e-mail address"),
         ("SENDER_ADDRESS", "shop@example.com\nBcc: x@example.com", "must be one line"),
+        ("ALLOWED_RECIPIENT_DOMAINS", "example.com,*", "or \\* alone for every domain"),
+        ("ALLOWED_RECIPIENT_DOMAINS", "@example.com", "list of domain names"),
+        ("ALLOWED_RECIPIENT_DOMAINS", "localhost", "list of domain names"),
+        ("ALLOWED_RECIPIENT_DOMAINS", " , ", "list of domain names"),
+        ("MAILBOX_SIMULATOR", "blackhole", "must be empty or one of bounce, complaint"),
+        ("RATE_LIMIT_MAX_EMAILS", "0", "from 1 to 1000"),
+        ("RATE_LIMIT_MAX_EMAILS", "1001", "from 1 to 1000"),
+        ("RATE_LIMIT_MAX_EMAILS", "five", "from 1 to 1000"),
+        ("RATE_LIMIT_WINDOW_SECONDS", "59", "from 60 to 604800"),
     ],
 )
 def test_invalid_setting_is_named(name: str, value: str, message: str) -> None:
@@ -843,10 +902,13 @@ def test_settings_defaults_and_parsing() -> None:
     THEN the defaults are purchase / 30 days / no configuration set, and the optional values
     are parsed (comma-separated types, blanks ignored; an empty set name means none).
     """
-    defaults = Settings.from_env({**REQUIRED, "CONFIGURATION_SET_NAME": " "})
+    defaults = Settings.from_env(REQUIRED)
     assert defaults.notify_event_types == frozenset({"purchase"})
     assert defaults.idempotency_expires_after_seconds == 2_592_000
-    assert defaults.configuration_set_name is None
+    assert defaults.configuration_set_name == "transactional"
+    assert defaults.rate_limit_max_emails == 5
+    assert defaults.rate_limit_window_seconds == 3600
+    assert defaults.recipient_policy == RecipientPolicy(frozenset({"example.com"}), None)
     # The envelopes' consumer is the kit's setting: the function's name, else email_notifier.
     assert ConsumerSettings.from_env(name=app.consumer.name, environ=REQUIRED).consumer_name == (
         "email_notifier"
@@ -859,8 +921,17 @@ def test_settings_defaults_and_parsing() -> None:
             "CONFIGURATION_SET_NAME": "transactional",
             "IDEMPOTENCY_EXPIRES_AFTER_SECONDS": "86400",
             "NOTIFY_EVENT_TYPES": " purchase , ,",
+            "ALLOWED_RECIPIENT_DOMAINS": " Example.com, shop.example ,",
+            "MAILBOX_SIMULATOR": "Success",
+            "RATE_LIMIT_MAX_EMAILS": "1000",
+            "RATE_LIMIT_WINDOW_SECONDS": "60",
         }
     )
+    assert configured.recipient_policy == RecipientPolicy(
+        frozenset({"example.com", "shop.example"}), "success"
+    )
+    assert configured.rate_limit_max_emails == 1000
+    assert configured.rate_limit_window_seconds == 60
     assert configured.sender_address == "Example Shop <shop@example.com>"
     assert configured.configuration_set_name == "transactional"
     assert configured.idempotency_expires_after_seconds == 86_400
@@ -876,3 +947,355 @@ def test_retail_event_factory_default_is_not_notified(harness: NotifierHarness) 
     WHEN processed THEN it is skipped, not dead-lettered for its missing address."""
     assert harness.invoke(kinesis_event_of([retail_event()])) == {"batchItemFailures": []}
     assert harness.aws.dlq_envelopes() == []
+
+
+# --------------------------------------------------------------------------- abuse limits
+
+
+def _dlq_categories(output: str) -> list[tuple[str, float]]:
+    return sorted(
+        (dimensions["ErrorCategory"], value)
+        for value, dimensions in emf_metrics(output)["RecordsSentToDlqByCategory"]
+    )
+
+
+def test_recipient_outside_the_policy_is_dead_lettered_with_its_reason(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN the policy allows example.com and shop.example
+    WHEN a purchase names a recipient at another domain (whoever writes to the stream picks it)
+    THEN nothing is sent or counted: one email-notifier.RECIPIENT_NOT_ALLOWED envelope with the
+    original bytes goes to the DLQ, its reason quotes neither the address nor its domain, and
+    EmailsRecipientRefused counts it.
+    """
+    event = purchase_event(email="victim@phish-target.example")
+
+    response = harness.invoke(kinesis_event_of([event]))
+
+    assert response == {"batchItemFailures": []}
+    assert harness.send_requests() == []
+    assert notifier_aws.sent() == []
+    envelope = only_envelope(notifier_aws)
+    assert (
+        envelope.error_category == RECIPIENT_NOT_ALLOWED == "email-notifier.RECIPIENT_NOT_ALLOWED"
+    )
+    assert "recipient policy" in envelope.error_reason
+    assert "phish-target" not in envelope.error_reason
+    assert envelope.original_bytes() == encode(event)
+    assert notifier_aws.idempotency_items() == {}
+    assert notifier_aws.rate_limit_items() == {}
+    output = capsys.readouterr().out
+    assert metric_values(output)["EmailsRecipientRefused"] == [1.0]
+    assert _dlq_categories(output) == [("email-notifier.RECIPIENT_NOT_ALLOWED", 1.0)]
+    assert "victim@phish-target.example" not in output
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed"),
+    [
+        ("Bob@EXAMPLE.COM", True),
+        ("bob@shop.example", True),
+        ("bob@mail.example.com", False),
+        ("bob@example.com.evil.example", False),
+        ("bob@notexample.com", False),
+        ("success@simulator.amazonses.com", True),
+        ("success@notsimulator.amazonses.com", False),
+    ],
+    ids=[
+        "case",
+        "second-domain",
+        "subdomain",
+        "suffix-trick",
+        "lookalike",
+        "simulator",
+        "simulator-lookalike",
+    ],
+)
+def test_policy_matches_whole_domains_and_always_allows_the_simulator(
+    harness: NotifierHarness, notifier_aws: NotifierAws, email: str, allowed: bool
+) -> None:
+    """GIVEN the policy example.com, shop.example
+    WHEN a purchase names a recipient
+    THEN it is sent only when its domain is one of them (case-insensitive, no subdomains, no
+    look-alikes) or the SES mailbox simulator's; otherwise it is refused to the DLQ.
+    """
+    harness.invoke(kinesis_event_of([purchase_event(email=email)]))
+
+    assert [mail.to for mail in notifier_aws.sent()] == ([[email]] if allowed else [])
+    refused = [envelope.error_category for envelope in notifier_aws.dlq_envelopes()]
+    assert refused == ([] if allowed else [RECIPIENT_NOT_ALLOWED])
+
+
+def test_star_alone_allows_every_domain(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN ALLOWED_RECIPIENT_DOMAINS = * (a shop mailing the public, on purpose)
+    WHEN a purchase names a recipient at any domain THEN it is sent."""
+    harness.configure(recipient_policy=RecipientPolicy.of(["*"]))
+
+    harness.invoke(kinesis_event_of([purchase_event(email="anyone@customer.example")]))
+
+    assert [mail.to for mail in notifier_aws.sent()] == [["anyone@customer.example"]]
+
+
+def test_mailbox_simulator_replaces_allowed_recipients_and_keeps_them_out_of_logs(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN MAILBOX_SIMULATOR = success (an environment outside prod)
+    WHEN purchases name an allowed recipient, a bounce simulator address and a recipient outside
+    the policy
+    THEN the allowed one is sent to success@simulator.amazonses.com (the real address appears
+    in no request and no log line), the simulator address is kept as it is, and the one outside
+    the policy is still refused.
+    """
+    harness.configure(recipient_policy=RecipientPolicy.of(["example.com"], "success"))
+    real = "real.customer@example.com"
+    event = kinesis_event_of(
+        [
+            purchase_event(email=real),
+            purchase_event(email="bounce@simulator.amazonses.com"),
+            purchase_event(email="someone@elsewhere.example"),
+        ]
+    )
+
+    harness.invoke(event)
+
+    assert [mail.to for mail in notifier_aws.sent()] == [
+        ["success@simulator.amazonses.com"],
+        ["bounce@simulator.amazonses.com"],
+    ]
+    assert real not in repr(harness.send_requests())
+    captured = capsys.readouterr()
+    assert real not in captured.out + captured.err
+    (envelope,) = notifier_aws.dlq_envelopes()
+    assert envelope.error_category == RECIPIENT_NOT_ALLOWED
+
+
+def test_a_flood_to_one_address_is_capped_and_the_rest_dead_lettered(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN the default cap of 5 e-mails per recipient per hour
+    WHEN 50 distinct purchases to one address arrive (a flood written to the stream)
+    THEN 5 e-mails are sent, each with the configuration set; the 45 others are not sent and
+    are dead-lettered as email-notifier.RECIPIENT_RATE_LIMITED with their original bytes;
+    nothing is retried; EmailsRateLimited counts 45.
+    """
+    flood = [purchase_event(email="target@example.com") for _ in range(50)]
+
+    response = harness.invoke(kinesis_event_of(flood))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 5
+    requests = harness.send_requests()
+    assert [request["ConfigurationSetName"] for request in requests] == [CONFIGURATION_SET] * 5
+    envelopes = notifier_aws.dlq_envelopes()
+    assert [envelope.error_category for envelope in envelopes] == [RECIPIENT_RATE_LIMITED] * 45
+    assert {envelope.original_bytes() for envelope in envelopes} == {
+        encode(event) for event in flood[5:]
+    }
+    assert "5 e-mails in the current 3600-second window" in envelopes[0].error_reason
+    output = capsys.readouterr().out
+    assert metric_values(output)["EmailsRateLimited"] == [45.0]
+    assert metric_values(output)["EmailsSent"] == [5.0]
+    assert _dlq_categories(output) == [("email-notifier.RECIPIENT_RATE_LIMITED", 45.0)]
+
+
+def test_redelivered_records_are_not_counted_twice(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 3, and 3 purchases to one address that were sent
+    WHEN the same batch is delivered again (ESM retry, bisect or replay), to a new execution
+    environment
+    THEN nothing more is sent and nothing dead-lettered: they were counted already (the counter
+    stays at 3 with their 3 event ids); a 4th purchase is then refused as rate limited.
+    """
+    harness.configure(rate_limit_max_emails=3)
+    batch = kinesis_event_of([purchase_event(email="repeat@example.com") for _ in range(3)])
+    harness.invoke(batch)
+
+    harness.configure(rate_limit_max_emails=3)
+    assert harness.invoke(batch) == {"batchItemFailures": []}
+
+    assert len(notifier_aws.sent()) == 3
+    assert notifier_aws.dlq_envelopes() == []
+    (item,) = notifier_aws.rate_limit_items().values()
+    assert item["sent"] == {"N": "3"}
+    assert len(item["events"]["SS"]) == 3
+
+    harness.invoke(kinesis_event_of([purchase_event(email="repeat@example.com")]))
+
+    assert len(notifier_aws.sent()) == 3
+    assert [e.error_category for e in notifier_aws.dlq_envelopes()] == [RECIPIENT_RATE_LIMITED]
+
+
+def test_the_cap_counts_per_mailbox_and_per_window(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 2 per 10-minute window
+    WHEN bob@, Bob+1@ and bob+2@example.com (one mailbox) and alice@example.com are e-mailed,
+    then bob again in the next window
+    THEN bob gets 2 in the first window (the third is rate limited), alice hers, and bob one
+    more in the next window.
+    """
+    harness.configure(rate_limit_max_emails=2, rate_limit_window_seconds=600)
+    harness.now = 1_800_000_000.0  # the start of a 600 s window
+    harness.invoke(
+        kinesis_event_of(
+            [
+                purchase_event(email="bob@example.com"),
+                purchase_event(email="Bob+1@example.com"),
+                purchase_event(email="bob+2@example.com"),
+                purchase_event(email="alice@example.com"),
+            ]
+        )
+    )
+
+    assert [mail.to[0] for mail in notifier_aws.sent()] == [
+        "bob@example.com",
+        "Bob+1@example.com",
+        "alice@example.com",
+    ]
+    assert [e.error_category for e in notifier_aws.dlq_envelopes()] == [RECIPIENT_RATE_LIMITED]
+
+    harness.now += 600
+    harness.invoke(kinesis_event_of([purchase_event(email="bob@example.com")]))
+
+    assert len(notifier_aws.sent()) == 4
+
+
+def test_counter_items_hold_no_address_and_expire_after_the_next_window(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a one-hour window
+    WHEN a purchase is e-mailed
+    THEN its counter item's id is a SHA-256 and the window number (the address is in no
+    attribute), and its TTL is the end of the next window.
+    """
+    harness.now = 1_800_000_000.0
+    harness.invoke(kinesis_event_of([purchase_event(email="private.person@example.com")]))
+
+    ((key, item),) = notifier_aws.rate_limit_items().items()
+    digest, window = key.split("#")
+    assert len(digest) == 64
+    assert int(window) == 1_800_000_000 // 3600
+    assert "private.person" not in repr(item)
+    assert int(item["expiration"]["N"]) == (int(window) + 2) * 3600
+
+
+def test_a_cap_reached_by_another_invocation_is_honoured(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN another invocation has already counted the cap (5) for this recipient and window
+    in the table (concurrent invocations share only the table)
+    WHEN this invocation handles a purchase to that recipient
+    THEN the conditional update refuses it: rate limited, not sent.
+    """
+    window = int(harness.now // 3600)
+    notifier_aws.dynamodb.put_item(
+        TableName=notifier_aws.rate_limit_table_name,
+        Item={
+            "id": {"S": f"{recipient_key('busy@example.com')}#{window}"},
+            "sent": {"N": "5"},
+            "events": {"SS": [f"other-{n}" for n in range(5)]},
+            "expiration": {"N": str((window + 2) * 3600)},
+        },
+    )
+
+    harness.invoke(kinesis_event_of([purchase_event(email="busy@example.com")]))
+
+    assert notifier_aws.sent() == []
+    assert [e.error_category for e in notifier_aws.dlq_envelopes()] == [RECIPIENT_RATE_LIMITED]
+
+
+def test_rate_table_errors_are_retried_without_sending(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN the rate-limit table throttles every update
+    WHEN a purchase is processed
+    THEN it is a batch item failure: nothing is sent uncounted, nothing dead-lettered.
+    """
+    throttled = Intercepted(
+        notifier_aws.dynamodb,
+        update_item=always_raise(client_error("ThrottlingException", "UpdateItem", status=400)),
+    )
+    harness.configure(rate_limit_dynamodb=throttled)
+    event = kinesis_event_of([purchase_event()])
+
+    assert harness.failed_sequence_numbers(event) == sequence_numbers(event)
+    assert notifier_aws.sent() == []
+    assert notifier_aws.dlq_envelopes() == []
+
+
+def test_simulator_recipients_are_not_capped_but_rewritten_ones_are(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 1, and MAILBOX_SIMULATOR = success
+    WHEN three purchases name success@simulator.amazonses.com itself (stream-pipeline verify's
+    canary, on every run) and two name one real customer
+    THEN the three simulator ones are all sent and counted nowhere; of the customer's two,
+    rewritten to the simulator, only one is sent: the cap counts the real recipient.
+    """
+    harness.configure(
+        rate_limit_max_emails=1, recipient_policy=RecipientPolicy.of(["example.com"], "success")
+    )
+    harness.invoke(
+        kinesis_event_of(
+            [purchase_event(email="success@simulator.amazonses.com") for _ in range(3)]
+            + [purchase_event(email="customer@example.com") for _ in range(2)]
+        )
+    )
+
+    assert len(notifier_aws.sent()) == 4
+    assert [e.error_category for e in notifier_aws.dlq_envelopes()] == [RECIPIENT_RATE_LIMITED]
+    assert list(notifier_aws.rate_limit_items()) == [
+        f"{recipient_key('customer@example.com')}#{int(harness.now // 3600)}"
+    ]
+
+
+def test_an_event_already_sent_is_never_counted_again_in_a_later_window(
+    harness: NotifierHarness, notifier_aws: NotifierAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a cap of 1 per hour, purchase A sent to one customer in one hour and purchase B to
+    the same customer in the next (the cap of that hour is used)
+    WHEN A comes back in that next hour (a replay from the DLQ after the processor failed it)
+    THEN it is a skipped duplicate, not rate limited: the idempotency record answers before the
+    cap is taken, so nothing is dead-lettered and the counter is not touched.
+    """
+    harness.configure(rate_limit_max_emails=1)
+    harness.now = 1_800_000_000.0
+    first = purchase_event(email="regular@example.com")
+    harness.invoke(kinesis_event_of([first]))
+    harness.now += 3600
+    harness.invoke(kinesis_event_of([purchase_event(email="regular@example.com")]))
+    counters = notifier_aws.rate_limit_items()
+    capsys.readouterr()
+
+    response = harness.invoke(kinesis_event(kinesis_record(first)))
+
+    assert response == {"batchItemFailures": []}
+    assert len(notifier_aws.sent()) == 2
+    assert notifier_aws.dlq_envelopes() == []
+    assert notifier_aws.rate_limit_items() == counters
+    assert metric_values(capsys.readouterr().out)["EmailsSkippedDuplicate"] == [1.0]
+
+
+def test_a_rate_limited_event_keeps_no_idempotency_record_so_a_later_replay_sends(
+    harness: NotifierHarness, notifier_aws: NotifierAws
+) -> None:
+    """GIVEN a cap of 1 per hour, used up
+    WHEN a second purchase is rate limited, then replayed from the DLQ in the next hour
+    THEN the replay sends it: the refusal left no idempotency record behind.
+    """
+    harness.configure(rate_limit_max_emails=1)
+    harness.now = 1_800_000_000.0
+    harness.invoke(kinesis_event_of([purchase_event(email="busy@example.com")]))
+    second = purchase_event(email="busy@example.com", eventId="order-capped")
+    harness.invoke(kinesis_event_of([second]))
+    (envelope,) = notifier_aws.dlq_envelopes()
+    assert envelope.error_category == RECIPIENT_RATE_LIMITED
+    assert idempotency_key("order-capped") not in notifier_aws.idempotency_items()
+
+    harness.now += 3600
+    harness.invoke(kinesis_event(kinesis_record(envelope.original_bytes())))
+
+    assert len(notifier_aws.sent()) == 2

@@ -26,7 +26,8 @@ _PIPELINE = (
     'dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"\n'
     'email_notifier_package = "../../build/email_notifier.zip"\n'
 )
-_SENDER = 'sender_address = "notifications@example.com", '
+_SENDER_ONLY = 'sender_address = "notifications@example.com", '
+_SENDER = _SENDER_ONLY + 'recipients = { allowed_domains = ["example.com"] }, '
 
 
 _PROCESSOR = (
@@ -157,7 +158,6 @@ CASES = [
     ("pipeline", _notifier('sender_address = "notifications-at-example.com"'), ["name@example"]),
     ("pipeline", _notifier('identity = "example.com"'), ["sender_address is required"]),
     ("pipeline", _notifier(_SENDER + 'identity = "example.org"'), ["its domain", "parent domain"]),
-    ("pipeline", _notifier(_SENDER + 'configuration_set_name = "orders mail"'), ["1-64"]),
     ("pipeline", _notifier(_SENDER + "event_types = []"), ["1-20 distinct"]),
     ("pipeline", _notifier(_SENDER + 'event_types = ["purchase", "view"]'), ["template"]),
     (
@@ -169,6 +169,60 @@ CASES = [
     ("pipeline", _notifier(_SENDER + "maximum_retry_attempts = -1"), ["0 and 10,000"]),
     ("pipeline", _notifier(_SENDER + "memory_size = 64"), ["128 and 10,240"]),
     ("pipeline", _notifier(_SENDER + "timeout = 901"), ["1 and 900"]),
+    # The notifier's abuse limits.
+    ("pipeline", _notifier(_SENDER_ONLY), ["allowed_domains must list 1-100", '["*"] alone']),
+    (
+        "pipeline",
+        _notifier(_SENDER_ONLY + 'recipients = { allowed_domains = ["*", "example.com"] }'),
+        ["allowed_domains must list 1-100"],
+    ),
+    (
+        "pipeline",
+        _notifier(_SENDER_ONLY + 'recipients = { allowed_domains = ["@example.com"] }'),
+        ["lowercase domain names"],
+    ),
+    (
+        "pipeline",
+        # 40 valid domains of 65 characters: 2,639 once joined.
+        _notifier(
+            _SENDER_ONLY
+            + "recipients = { allowed_domains = ["
+            + ", ".join(f'"{"x" * 55}{n:02d}.example"' for n in range(40))
+            + "] }"
+        ),
+        ["fit in 2,048 characters"],
+    ),
+    (
+        "pipeline",
+        _notifier(
+            _SENDER + 'recipients = { allowed_domains = ["example.com"], '
+            'mailbox_simulator = "blackhole" }'
+        ),
+        ["success, bounce, ooto, complaint or suppressionlist"],
+    ),
+    ("pipeline", _notifier(_SENDER + "rate_limit = { max_emails = 0 }"), ["1 and 1,000"]),
+    ("pipeline", _notifier(_SENDER + "rate_limit = { max_emails = 1001 }"), ["1 and 1,000"]),
+    ("pipeline", _notifier(_SENDER + "rate_limit = { window_seconds = 59 }"), ["60 and 604,800"]),
+    (
+        "pipeline",
+        _notifier(_SENDER + "rate_limit = { window_seconds = 604801 }"),
+        ["60 and 604,800"],
+    ),
+    (
+        "pipeline",
+        _notifier(_SENDER + "configuration_set = { bounce_rate_alarm_threshold = 0.05 }"),
+        ["bounce_rate_alarm_threshold", "below 0.05"],
+    ),
+    (
+        "pipeline",
+        _notifier(_SENDER + "configuration_set = { bounce_rate_alarm_threshold = 0 }"),
+        ["bounce_rate_alarm_threshold", "above 0"],
+    ),
+    (
+        "pipeline",
+        _notifier(_SENDER + "configuration_set = { complaint_rate_alarm_threshold = 0.001 }"),
+        ["complaint_rate_alarm_threshold", "below 0.001"],
+    ),
     # A consumer of the pipeline's consumers map: one rule per attribute.
     ("pipeline", _consumers(f"Audit = {{ {_ZIP} }}"), ["1-20 characters of [a-z0-9-]"]),
     ("pipeline", _consumers(f"notifier = {{ {_ZIP} }}"), ["neither hydrate nor notifier"]),

@@ -64,3 +64,80 @@ run "invalid_notifier_inputs" {
   }
   expect_failures = [var.notifier_service_name, var.notifier_failed_metric_name]
 }
+
+run "no_reputation_alarms_without_configuration_set" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this), "notifier-bounce-rate") && !contains(keys(aws_cloudwatch_metric_alarm.this), "notifier-complaint-rate")
+    error_message = "The reputation alarms exist only when notifier_configuration_set names a configuration set."
+  }
+}
+
+run "reputation_alarms_watch_the_configuration_set" {
+  command = plan
+
+  variables {
+    notifier_configuration_set = { name = "orders-notifier" }
+  }
+
+  assert {
+    condition = alltrue([for id, metric in { notifier-bounce-rate = "Reputation.BounceRate", notifier-complaint-rate = "Reputation.ComplaintRate" } : (
+      aws_cloudwatch_metric_alarm.this[id].namespace == "AWS/SES" &&
+      aws_cloudwatch_metric_alarm.this[id].metric_name == metric &&
+      aws_cloudwatch_metric_alarm.this[id].dimensions == tomap({ "ses:configuration-set" = "orders-notifier" }) &&
+      aws_cloudwatch_metric_alarm.this[id].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this[id].treat_missing_data == "notBreaching" &&
+      strcontains(aws_cloudwatch_metric_alarm.this[id].alarm_description, "See docs/runbook.md#${id}")
+    )])
+    error_message = "The two alarms must watch the configuration set's own reputation rates in AWS/SES."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["notifier-bounce-rate"].threshold == 0.025 && aws_cloudwatch_metric_alarm.this["notifier-complaint-rate"].threshold == 0.0005
+    error_message = "By default the alarms fire at half of AWS's review levels: 2.5 % bounces, 0.05 % complaints."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["notifier-bounce-rate"].alarm_actions == toset([aws_sns_topic.this.arn])
+    error_message = "The reputation alarms notify the alarm topic."
+  }
+}
+
+run "reputation_alarm_thresholds_are_inputs" {
+  command = plan
+
+  variables {
+    notifier_configuration_set = { name = "orders-notifier", bounce_rate_threshold = 0.01, complaint_rate_threshold = 0.0002 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["notifier-bounce-rate"].threshold == 0.01 && aws_cloudwatch_metric_alarm.this["notifier-complaint-rate"].threshold == 0.0002
+    error_message = "The thresholds come from notifier_configuration_set."
+  }
+}
+
+# One rule per run: expect_failures passes when any rule of the variable fails.
+run "configuration_set_name_invalid" {
+  command = plan
+  variables {
+    notifier_configuration_set = { name = "orders notifier" }
+  }
+  expect_failures = [var.notifier_configuration_set]
+}
+
+run "bounce_rate_threshold_at_the_review_level" {
+  command = plan
+  variables {
+    notifier_configuration_set = { name = "orders-notifier", bounce_rate_threshold = 0.05 }
+  }
+  expect_failures = [var.notifier_configuration_set]
+}
+
+run "complaint_rate_threshold_zero" {
+  command = plan
+  variables {
+    notifier_configuration_set = { name = "orders-notifier", complaint_rate_threshold = 0 }
+  }
+  expect_failures = [var.notifier_configuration_set]
+}

@@ -47,6 +47,14 @@ override_resource {
   }
 }
 
+override_resource {
+  target          = aws_dynamodb_table.notifier_rate_limit
+  override_during = plan
+  values = {
+    arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/orders-notifier-rate-limit"
+  }
+}
+
 variables {
   name = "orders"
   consumers = {
@@ -65,6 +73,7 @@ variables {
   email_notifier = {
     sender_address = "notifications@example.com"
     identity       = "example.com"
+    recipients     = { allowed_domains = ["example.com"] }
   }
 }
 
@@ -92,8 +101,11 @@ run "notifier_defaults" {
   }
 
   assert {
-    condition     = jsonencode([for s in local.notifier_policy_statements : s.resources if s.sid == "SendEmailAsSender"]) == jsonencode([["arn:aws:ses:eu-west-1:111122223333:identity/example.com"]])
-    error_message = "ses:SendEmail must be granted on the sender's identity ARN only."
+    condition = jsonencode([for s in local.notifier_policy_statements : s.resources if s.sid == "SendEmailAsSender"]) == jsonencode([[
+      "arn:aws:ses:eu-west-1:111122223333:identity/example.com",
+      "arn:aws:ses:eu-west-1:111122223333:configuration-set/orders-notifier",
+    ]])
+    error_message = "ses:SendEmail must be granted on the sender's identity and the module's configuration set only (SES v2 authorises both)."
   }
 
   assert {
@@ -124,6 +136,61 @@ run "notifier_defaults" {
   assert {
     condition     = length(aws_sesv2_email_identity.notifier) == 0
     error_message = "Without create_identity the existing identity is used, none is created."
+  }
+
+  assert {
+    condition     = jsonencode([for s in local.notifier_policy_statements : [s.actions, s.resources] if s.sid == "CountEmailsPerRecipient"]) == jsonencode([[["dynamodb:GetItem", "dynamodb:UpdateItem"], ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-notifier-rate-limit"]]])
+    error_message = "The rate cap needs UpdateItem (and GetItem) on its own table only."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.notifier_rate_limit[0].name == "orders-notifier-rate-limit" &&
+      aws_dynamodb_table.notifier_rate_limit[0].hash_key == "id" &&
+      aws_dynamodb_table.notifier_rate_limit[0].ttl[0].attribute_name == "expiration" &&
+      aws_dynamodb_table.notifier_rate_limit[0].ttl[0].enabled &&
+      aws_dynamodb_table.notifier_rate_limit[0].point_in_time_recovery[0].enabled &&
+      aws_dynamodb_table.notifier_rate_limit[0].server_side_encryption[0].enabled &&
+      aws_dynamodb_table.notifier_rate_limit[0].deletion_protection_enabled
+    )
+    error_message = "The rate-limit table: key id, TTL on expiration, PITR, the notifier's customer key, deletion protection as the results table."
+  }
+
+  assert {
+    condition = (
+      aws_sesv2_configuration_set.notifier[0].configuration_set_name == "orders-notifier" &&
+      aws_sesv2_configuration_set.notifier[0].reputation_options[0].reputation_metrics_enabled &&
+      aws_sesv2_configuration_set.notifier[0].delivery_options[0].tls_policy == "REQUIRE"
+    )
+    error_message = "The module's configuration set <name>-notifier publishes reputation metrics and requires TLS."
+  }
+
+  assert {
+    condition = (
+      toset(aws_sesv2_configuration_set_event_destination.notifier[0].event_destination[0].matching_event_types) == toset(["SEND", "BOUNCE", "COMPLAINT"]) &&
+      aws_sesv2_configuration_set_event_destination.notifier[0].event_destination[0].cloud_watch_destination[0].dimension_configuration[0].dimension_name == "ses:configuration-set"
+    )
+    error_message = "Sends, bounces and complaints of the configuration set go to CloudWatch, per set."
+  }
+
+  assert {
+    condition = (
+      local.notifier_environment["CONFIGURATION_SET_NAME"] == "orders-notifier" &&
+      local.notifier_environment["ALLOWED_RECIPIENT_DOMAINS"] == "example.com" &&
+      local.notifier_environment["RATE_LIMIT_TABLE_NAME"] == "orders-notifier-rate-limit" &&
+      local.notifier_environment["RATE_LIMIT_MAX_EMAILS"] == "5" &&
+      local.notifier_environment["RATE_LIMIT_WINDOW_SECONDS"] == "3600" &&
+      !contains(keys(local.notifier_environment), "MAILBOX_SIMULATOR")
+    )
+    error_message = "Every send names the configuration set; the policy and the default cap (5 per hour) reach the function; no simulator unless asked."
+  }
+
+  assert {
+    condition = (
+      module.alarms.alarm_names["notifier-bounce-rate"] == "orders-notifier-bounce-rate" &&
+      module.alarms.alarm_names["notifier-complaint-rate"] == "orders-notifier-complaint-rate"
+    )
+    error_message = "The configuration set's bounce and complaint rates have their alarms."
   }
 
   assert {
@@ -167,16 +234,22 @@ run "notifier_efo_with_polling_processor" {
   }
 }
 
-run "notifier_creates_identity_with_configuration_set" {
+run "notifier_creates_identity_with_abuse_limits" {
   command = plan
 
   variables {
     results_table_deletion_protection = false
     email_notifier = {
-      sender_address         = "notifications@example.com"
-      create_identity        = true
-      configuration_set_name = "orders-mail"
-      event_types            = ["purchase"]
+      sender_address  = "notifications@example.com"
+      create_identity = true
+      event_types     = ["purchase"]
+      recipients      = { allowed_domains = ["example.com", "shop.example"], mailbox_simulator = "success" }
+      rate_limit      = { max_emails = 20, window_seconds = 86400 }
+      configuration_set = {
+        bounce_rate_alarm_threshold    = 0.01
+        complaint_rate_alarm_threshold = 0.0002
+        cloudwatch_event_destination   = false
+      }
     }
   }
 
@@ -188,9 +261,29 @@ run "notifier_creates_identity_with_configuration_set" {
   assert {
     condition = jsonencode([for s in local.notifier_policy_statements : s.resources if s.sid == "SendEmailAsSender"]) == jsonencode([[
       "arn:aws:ses:eu-west-1:111122223333:identity/notifications@example.com",
-      "arn:aws:ses:eu-west-1:111122223333:configuration-set/orders-mail",
+      "arn:aws:ses:eu-west-1:111122223333:configuration-set/orders-notifier",
     ]])
-    error_message = "With a configuration set, ses:SendEmail is granted on the identity and that configuration set."
+    error_message = "ses:SendEmail is granted on the created identity and the configuration set."
+  }
+
+  assert {
+    condition = (
+      local.notifier_environment["ALLOWED_RECIPIENT_DOMAINS"] == "example.com,shop.example" &&
+      local.notifier_environment["MAILBOX_SIMULATOR"] == "success" &&
+      local.notifier_environment["RATE_LIMIT_MAX_EMAILS"] == "20" &&
+      local.notifier_environment["RATE_LIMIT_WINDOW_SECONDS"] == "86400"
+    )
+    error_message = "The recipient policy, the simulator and the rate cap reach the function."
+  }
+
+  assert {
+    condition     = length(aws_sesv2_configuration_set_event_destination.notifier) == 0 && length(aws_sesv2_configuration_set.notifier) == 1
+    error_message = "cloudwatch_event_destination = false keeps the configuration set without its event destination."
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.notifier_rate_limit[0].deletion_protection_enabled
+    error_message = "The rate-limit table follows results_table_deletion_protection."
   }
 
   assert {
@@ -215,7 +308,7 @@ run "without_notifier" {
   }
 
   assert {
-    condition     = length(module.email_notifier) == 0 && length(aws_dynamodb_table.notifier_idempotency) == 0 && jsonencode(keys(module.stream.consumer_arns)) == jsonencode(["orders-processor"])
+    condition     = length(module.email_notifier) == 0 && length(aws_dynamodb_table.notifier_idempotency) == 0 && length(aws_dynamodb_table.notifier_rate_limit) == 0 && length(aws_sesv2_configuration_set.notifier) == 0 && jsonencode(keys(module.stream.consumer_arns)) == jsonencode(["orders-processor"])
     error_message = "email_notifier.enabled = false deploys no notifier, table or EFO consumer."
   }
 
@@ -243,6 +336,7 @@ run "idempotency_shorter_than_retention_plus_dlq" {
     retention_period = 168
     email_notifier = {
       sender_address                    = "notifications@example.com"
+      recipients                        = { allowed_domains = ["example.com"] }
       idempotency_expires_after_seconds = 1209600
     }
   }

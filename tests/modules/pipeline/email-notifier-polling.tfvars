@@ -14,6 +14,8 @@ email_notifier = {
   batch_size                        = 25
   maximum_retry_attempts            = 3
   idempotency_expires_after_seconds = 1296000
+  recipients                        = { allowed_domains = ["dev.example.com"], mailbox_simulator = "success" }
+  rate_limit                        = { max_emails = 20, window_seconds = 600 }
 }
 
 consumers = {

@@ -1,5 +1,5 @@
-# The e-mail notifier next to an EFO processor: an existing domain identity and configuration
-# set, only purchase events.
+# The e-mail notifier next to an EFO processor: an existing domain identity, only purchase
+# events, recipients at example.com.
 name                       = "orders"
 hydrate_package            = "../../build/hydrate.zip"
 dependencies_layer_package = "../../build/dependencies-python3.12-arm64.zip"
@@ -7,9 +7,9 @@ email_notifier_package     = "../../build/email_notifier.zip"
 alarm_emails               = ["oncall@example.com"]
 
 email_notifier = {
-  sender_address         = "notifications@example.com"
-  identity               = "example.com"
-  configuration_set_name = "orders-mail"
+  sender_address = "notifications@example.com"
+  identity       = "example.com"
+  recipients     = { allowed_domains = ["example.com"] }
 }
 
 consumers = {

@@ -39,7 +39,8 @@ replaces the configuration (moto appends and keeps returning the first one) and
 moto applies without its condition to the plain-HTTP endpoint, no longer matches (clients reach
 AWS over TLS); ``EventSourceMapping.get_configuration``
 returns ``StartingPositionTimestamp`` (moto stores but never returns it); DynamoDB stream shard
-iterators, which moto keeps forever, are capped (AWS expires them after 15 minutes). Every
+iterators, which moto keeps forever, are capped (AWS expires them after 15 minutes); an SES v2
+configuration set's ``SendingOptions`` reads back as AWS's boolean. Every
 call that changes what the runtime reads (functions, mappings, invoke configs, subscriptions)
 wakes its configuration refresh.
 """
@@ -398,6 +399,29 @@ def _patch_fidelity() -> None:
     queue_class.attributes = property(attributes)
 
 
+def _patch_sesv2_configuration_set() -> None:
+    """moto 5.2.5's ``GetConfigurationSet`` (SES v2) returns ``SendingOptions`` as
+    ``{"SendingEnabled": {...}}``, the stored request object nested once more, which the provider
+    cannot decode: ``environments/local`` (the e-mail notifier's ``aws_sesv2_configuration_set``)
+    would not apply. It is returned as AWS does, ``{"SendingEnabled": <bool>}`` (default true).
+    """
+    from moto.ses import models as ses_models
+
+    set_class: Any = ses_models.ConfigurationSet
+    to_dict_v2 = set_class.to_dict_v2
+    if getattr(to_dict_v2, "_sesv2_patched", False):
+        return
+
+    def fixed_to_dict_v2(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = to_dict_v2(self)
+        options = self.enabled if isinstance(self.enabled, dict) else {}
+        result["SendingOptions"] = {"SendingEnabled": bool(options.get("SendingEnabled", True))}
+        return result
+
+    fixed_to_dict_v2._sesv2_patched = True  # type: ignore[attr-defined]
+    set_class.to_dict_v2 = fixed_to_dict_v2
+
+
 INSECURE_TRANSPORT: dict[str, Any] = {"Bool": {"aws:SecureTransport": "false"}}
 """The condition of a TLS-only Deny statement (the failure bucket's DenyInsecureTransport)."""
 
@@ -444,4 +468,5 @@ def apply() -> None:
     _patch_sns()
     _patch_fidelity()
     _patch_s3_bucket_policy()
+    _patch_sesv2_configuration_set()
     _applied = True
