@@ -1,5 +1,5 @@
 """Who can read a sensitive field: the reader role decrypts it, the consumer role that stored it
-cannot. IAM is enforced by moto for assumed-role credentials.
+cannot.
 
 The roles hold the KMS statements modules/pipeline renders (asserted statement by statement
 against the plan in modules/pipeline/tests/pipeline.tftest.hcl, run
@@ -8,38 +8,27 @@ stream-consumer UseKeys grant (Decrypt and GenerateDataKey on the stream and res
 keys), the hydrating DLQ's key, and EncryptSensitiveFields (GenerateDataKey only on the field
 key); the reader's DecryptResultsViaDynamoDB and DecryptSensitiveFields.
 
-How far moto 5.2.5 evaluates them (moto/iam/access_control.py): Action and Resource of identity
-policies, Deny before Allow; conditions only ``StringEquals`` on ``sts:ExternalId`` (the
-encryption-context conditions are not evaluated: the plan test asserts them); and every KMS
-request is authorized against the resource ``*``, which no key ARN matches. The fixture gives
-moto the resource AWS authorizes, the ARN of the key the request names, so that the grants are
-evaluated per key as in AWS.
+IAM is enforced by moto for the assumed roles, KMS requests authorized per key
+(tests/functions/iam_harness.py says how far moto evaluates policies: not the conditions).
+tests/e2e/test_field_encryption_e2e.py repeats the proof with the policies modules/pipeline
+renders when applied.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import botocore.client
-import botocore.exceptions
 import pytest
-from moto import mock_aws, settings
-from moto.core.responses import ActionAuthenticatorMixin
-from moto.kms.models import kms_backends
-from moto.kms.responses import KmsResponse
+from iam_harness import Credentials, enforce_iam, role_credentials
+from moto import mock_aws
 
 from stream_pipeline.kit import FieldDecryptor, FieldEncryptionError, FieldEncryptor
 
 TABLE = "orders-results"
 ADDRESS = "grace.hopper@example.com"
-ASSUME_LAMBDA = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
-}
 
 
 def encrypt_sensitive_fields(field_key: str) -> dict[str, Any]:
@@ -72,63 +61,16 @@ def decrypt_sensitive_fields(field_key: str) -> dict[str, Any]:
     }
 
 
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
 @dataclass
 class Keys:
     field: str
     results: str
     stream: str
     dlq: str
-
-
-@dataclass
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-
-    def use(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Make these the environment's credentials: the Encryption SDK's botocore session
-        reads them when its KMS client is built."""
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", self.access_key_id)
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", self.secret_access_key)
-        monkeypatch.setenv("AWS_SESSION_TOKEN", self.session_token)
-
-
-def _key_arn_of_request(self: KmsResponse) -> str:
-    """The ARN of the key a KMS request names (KeyId: an ARN, a key id or an alias)."""
-    key_id = json.loads(self.body or "{}").get("KeyId")
-    if not key_id:
-        return "*"
-    backend = kms_backends[self.current_account][self.region]
-    try:
-        return str(backend.describe_key(key_id).arn)
-    except Exception:  # an unknown key: moto answers NotFound
-        return "*"
-
-
-def error_code(error: botocore.exceptions.ClientError) -> str:
-    """The error code; moto's authorization answers KMS's JSON protocol in XML, which botocore
-    reads as code "403" with the XML as message."""
-    code = str(error.response["Error"]["Code"])
-    message = str(error.response["Error"].get("Message", ""))
-    if code == "403" and "<Code>" in message:
-        return message.split("<Code>", 1)[1].split("</Code>", 1)[0]
-    return code
-
-
-def role(iam: Any, sts: Any, name: str, statements: list[dict[str, Any]]) -> Credentials:
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ASSUME_LAMBDA))[
-        "Role"
-    ]["Arn"]
-    iam.put_role_policy(
-        RoleName=name,
-        PolicyName="policy",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-    )
-    credentials = sts.assume_role(RoleArn=arn, RoleSessionName=name)["Credentials"]
-    return Credentials(
-        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
-    )
 
 
 @dataclass
@@ -156,7 +98,9 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         }
         use_dlq_key = {**use_keys, "Sid": "UseHydratingDlqKey", "Resource": [keys.dlq]}
         encrypt = encrypt_sensitive_fields(keys.field)
-        consumer = role(iam, sts, "orders-processor", [use_keys, use_dlq_key, encrypt])
+        consumer = role_credentials(
+            iam, sts, "orders-processor", [policy(use_keys, use_dlq_key, encrypt)]
+        )
         via_dynamodb = {
             "Sid": "DecryptResultsViaDynamoDB",
             "Effect": "Allow",
@@ -165,27 +109,10 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}},
         }
         decrypt = decrypt_sensitive_fields(keys.field)
-        reader = role(iam, sts, "orders-reader", [via_dynamodb, decrypt])
+        reader = role_credentials(iam, sts, "orders-reader", [policy(via_dynamodb, decrypt)])
 
-        answers: list[tuple[str, str]] = []
-        real = botocore.client.BaseClient._make_api_call
-
-        def record(self: Any, operation: str, params: Any) -> Any:
-            if self.meta.service_model.service_name != "kms":
-                return real(self, operation, params)
-            try:
-                response = real(self, operation, params)
-            except botocore.exceptions.ClientError as error:
-                answers.append((operation, error_code(error)))
-                raise
-            answers.append((operation, "OK"))
-            return response
-
-        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-        monkeypatch.setattr(KmsResponse, "_determine_resource", _key_arn_of_request, raising=False)
-        monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-        monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
-        yield Account(keys, consumer, reader, answers)
+        with enforce_iam(monkeypatch) as answers:
+            yield Account(keys, consumer, reader, answers)
 
 
 def stored_by_consumer(account: Account, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
