@@ -7,6 +7,9 @@ KMS, DynamoDB and SQS are moto (no IAM here: who may decrypt is test_field_encry
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,3 +302,25 @@ def test_field_encryption_settings_are_checked_at_the_cold_start(
 
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ConsumerSettings.from_env(name="signups", needs_table=True, environ=env)
+
+
+def test_a_consumer_without_sensitive_fields_does_not_load_the_encryption_sdk() -> None:
+    """GIVEN a fresh interpreter
+    WHEN the kit and the retail processor are imported (what a cold start does)
+    THEN neither the Encryption SDK nor cryptography is loaded: only a consumer that encrypts
+    pays for them, on its first encrypted value.
+    """
+    probe = (
+        "import sys, stream_pipeline.kit, stream_processor.app; "
+        "print(sorted(m for m in ('aws_encryption_sdk', 'cryptography') if m in sys.modules))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    ).stdout.strip()
+
+    assert loaded == "[]"

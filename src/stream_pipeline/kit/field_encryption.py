@@ -32,14 +32,13 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from aws_encryption_sdk.identifiers import Algorithm
-from aws_lambda_powertools.utilities.data_masking import DataMasking
-from aws_lambda_powertools.utilities.data_masking.exceptions import DataMaskingError
-from aws_lambda_powertools.utilities.data_masking.provider.kms.aws_encryption_sdk import (
-    AWSEncryptionSDKProvider,
-)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_masking import DataMasking
+
+# The Encryption SDK and cryptography are imported on first use (data_masker): a consumer
+# without sensitive fields does not pay for them at its cold start.
 
 SENSITIVE_FIELDS_VARIABLE: Final = "SENSITIVE_FIELDS"
 """Comma-separated names of the item attributes to encrypt (e.g. ``email,phone``)."""
@@ -48,7 +47,8 @@ FIELD_KEY_VARIABLE: Final = "FIELD_ENCRYPTION_KEY_ARN"
 refuses aliases and bare key ids)."""
 CONTEXT_TABLE: Final = "table"
 CONTEXT_FIELD: Final = "field"
-ALGORITHM: Final = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+ALGORITHM_NAME: Final = "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+"""The Encryption SDK's algorithm suite: key commitment, no signature (docs/security.md)."""
 MAX_CACHE_AGE_SECONDS: Final = 300.0
 """How long a data key is reused: an execution environment asks KMS for a new one at most
 every five minutes per field (and on its cold start)."""
@@ -103,6 +103,11 @@ def encryption_context(table: str, field_name: str) -> dict[str, str]:
 
 def data_masker(key_arn: str) -> DataMasking:
     """Powertools' data masking over the Encryption SDK with the module's cache bounds."""
+    from aws_lambda_powertools.utilities.data_masking import DataMasking
+    from aws_lambda_powertools.utilities.data_masking.provider.kms.aws_encryption_sdk import (
+        AWSEncryptionSDKProvider,
+    )
+
     provider = AWSEncryptionSDKProvider(
         keys=[key_arn],
         max_cache_age_seconds=MAX_CACHE_AGE_SECONDS,
@@ -124,6 +129,7 @@ class FieldEncryptor:
     masker: DataMasking | None = None
     """Tests inject one; by default built on first use from ``key_arn``."""
     _contexts: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _options: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.fields = parse_field_names(self.fields)
@@ -132,6 +138,10 @@ class FieldEncryptor:
     def _masker(self) -> DataMasking:
         if self.masker is None:
             self.masker = data_masker(self.key_arn)
+        if not self._options:
+            from aws_encryption_sdk.identifiers import Algorithm
+
+            self._options = {"algorithm": Algorithm[ALGORITHM_NAME]}
         return self.masker
 
     def encrypt_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,15 +149,16 @@ class FieldEncryptor:
 
         A KMS error propagates (the record is retried, never stored in clear); the error
         names the field only."""
+        from aws_lambda_powertools.utilities.data_masking.exceptions import DataMaskingError
+
         encrypted = dict(item)
         for name, context in self._contexts.items():
             value = encrypted.get(name)
             if value is None:
                 continue
+            masker = self._masker()
             try:
-                ciphertext = self._masker().encrypt(
-                    value, provider_options={"algorithm": ALGORITHM}, **context
-                )
+                ciphertext = masker.encrypt(value, provider_options=self._options, **context)
             except (DataMaskingError, TypeError, ValueError) as exc:
                 # The exception's text may quote the value: keep only its type.
                 msg = f"could not encrypt sensitive field {name!r}: {type(exc).__name__}"
@@ -176,6 +187,8 @@ class FieldDecryptor:
         """A copy of ``item`` (plain values, as boto3's resource or TypeDeserializer gives
         them) with each encrypted sensitive attribute decrypted; others are left as they
         are. Raises :class:`FieldEncryptionError` naming the field that does not decrypt."""
+        from aws_lambda_powertools.utilities.data_masking.exceptions import DataMaskingError
+
         if self.masker is None:
             self.masker = data_masker(self.key_arn)
         decrypted = dict(item)
