@@ -55,6 +55,11 @@ output "failure_bucket_name" {
   value       = module.pipeline.failure_bucket_name
 }
 
+output "field_encryption_key_arn" {
+  description = "KMS key of the results table's sensitive fields (stream_pipeline.kit.FieldDecryptor's key_arn)."
+  value       = module.pipeline.field_encryption_key_arn
+}
+
 output "hydrate_function_name" {
   description = "Name of the hydrate function."
   value       = module.pipeline.hydrate_function_name
@@ -71,7 +76,7 @@ output "producer_policy_json" {
 }
 
 output "results_reader_policy_json" {
-  description = "IAM policy to attach to applications that query the results table: read-only, decrypt through DynamoDB with its key."
+  description = "IAM policy to attach to applications that query the results table: read-only, decrypt through DynamoDB with its key, decrypt its sensitive fields."
   value       = module.pipeline.results_reader_policy_json
 }
 
@@ -83,6 +88,11 @@ output "results_table_key_scheme" {
 output "results_table_name" {
   description = "Name of the results table."
   value       = module.pipeline.results_table_name
+}
+
+output "sensitive_fields" {
+  description = "Attributes of the results table stored encrypted (FieldDecryptor's fields)."
+  value       = module.pipeline.sensitive_fields
 }
 
 output "stream_arn" {

@@ -19,7 +19,9 @@ consumer: StreamConsumer[RetailEvent] = StreamConsumer(
 @consumer.record_handler
 def record_handler(record: StreamRecord[RetailEvent]) -> dict[str, Any]:
     event = record.event
-    return enrich(event, event.eventId or record.derived_id, record.received_at)
+    return enrich(
+        event, event.eventId or record.derived_id, record.received_at, consumer.sensitive_fields
+    )
 
 
 lambda_handler = consumer.lambda_handler

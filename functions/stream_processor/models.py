@@ -18,6 +18,7 @@ Events without ``eventId`` get the kit's derived one (``StreamRecord.derived_id`
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
@@ -66,9 +67,16 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def enrich(event: RetailEvent, event_id: str, processed_at: datetime) -> dict[str, Any]:
+def enrich(
+    event: RetailEvent,
+    event_id: str,
+    processed_at: datetime,
+    sensitive_fields: Collection[str] = (),
+) -> dict[str, Any]:
     """The stored item: the event, its enrichment and its key. ``event_id``: the event's
-    ``eventId``, or the derived id when it has none."""
+    ``eventId``, or the derived id when it has none. ``sensitive_fields``: fields outside the
+    schema (e.g. ``email``) kept as attributes of their own instead of inside ``extra``, where
+    the kit's sink encrypts them."""
     action, score = enrichment_for(event.eventType)
     item: dict[str, Any] = {
         "userId": event.userId,
@@ -85,9 +93,12 @@ def enrich(event: RetailEvent, event_id: str, processed_at: datetime) -> dict[st
     }
     if event.sessionId is not None:
         item["sessionId"] = event.sessionId
-    if event.model_extra:
+    extra = dict(event.model_extra or {})
+    for name in sensitive_fields:
+        # Never an item key or an enrichment attribute: the schema does not declare them.
+        if name in extra and name not in item:
+            item[name] = extra.pop(name)
+    if extra:
         # Fields outside the schema, kept verbatim as canonical JSON (not interpreted).
-        item["extra"] = json.dumps(
-            event.model_extra, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        item["extra"] = json.dumps(extra, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return item

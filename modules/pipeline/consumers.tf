@@ -63,6 +63,29 @@ data "aws_iam_policy_document" "consumer" {
     }
   }
 
+  # Encrypt-only on the sensitive fields' key (results_table.tf): the consumer cannot read back
+  # what it stored.
+  dynamic "statement" {
+    for_each = local.field_encryption_enabled && try(local.consumers[each.key].write_results_table, false) ? [module.field_key[0].key_arn] : []
+
+    content {
+      sid       = "EncryptSensitiveFields"
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [statement.value]
+
+      dynamic "condition" {
+        for_each = local.field_encryption_conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
   dynamic "statement" {
     for_each = each.value
 
@@ -135,7 +158,7 @@ module "consumer" {
       DLQ_URL                      = module.dlq.dlq_url
       POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     },
-    each.value.write_results_table ? { TABLE_NAME = aws_dynamodb_table.this[0].name } : {},
+    each.value.write_results_table ? merge({ TABLE_NAME = aws_dynamodb_table.this[0].name }, local.field_encryption_environment) : {},
     # By name, known at plan time: whether TABLE_NAME is set must not wait for an ARN that
     # only apply knows (the function's service name, which the alarms key on, comes from this map).
     each.value.table_name == null ? {} : { TABLE_NAME = each.value.table_name },

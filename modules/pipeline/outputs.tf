@@ -78,6 +78,11 @@ output "failure_bucket_name" {
   value       = try(module.dlq.bucket_name, null)
 }
 
+output "field_encryption_key_arn" {
+  description = "ARN of the KMS key of the results table's sensitive fields (FieldDecryptor's key_arn); null without the table or without sensitive_fields."
+  value       = local.field_encryption_enabled ? module.field_key[0].key_arn : null
+}
+
 output "hydrate_function_name" {
   description = "Name of the hydrate function."
   value       = try(module.dlq.hydrate_function_name, null)
@@ -99,7 +104,7 @@ output "producer_policy_json" {
 }
 
 output "results_reader_policy_json" {
-  description = "Least-privilege IAM policy for applications that read the results table: GetItem, BatchGetItem, Query and DescribeTable on it, kms:Decrypt on its key via DynamoDB only; null without the table."
+  description = "Least-privilege IAM policy for applications that read the results table: GetItem, BatchGetItem, Query and DescribeTable on it, kms:Decrypt on its key via DynamoDB only, and kms:Decrypt on the sensitive fields' key for this table's encryption context (table, field) only; null without the table."
   value       = local.results_reader_policy_json
 }
 
@@ -111,6 +116,11 @@ output "results_table_key_scheme" {
 output "results_table_name" {
   description = "Name of the results table; null when no consumer writes to it (write_results_table)."
   value       = try(aws_dynamodb_table.this[0].name, null)
+}
+
+output "sensitive_fields" {
+  description = "The results table's attributes stored encrypted (FieldDecryptor's fields); [] without the table or without sensitive_fields."
+  value       = local.field_encryption_enabled ? local.sensitive_fields : []
 }
 
 output "stream_arn" {

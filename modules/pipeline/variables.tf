@@ -58,7 +58,7 @@ variable "consumers" {
     window_aware                   = optional(bool, false)
     write_results_table            = optional(bool, false)
   }))
-  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET, its own PAYLOAD_KEY_PREFIX claim-check/<name>-<key>/), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none; above 0 only with window_aware = true: a function that returns the window's state, such as the consumer kit's TumblingWindowConsumer); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
+  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET, its own PAYLOAD_KEY_PREFIX claim-check/<name>-<key>/), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none; above 0 only with window_aware = true: a function that returns the window's state, such as the consumer kit's TumblingWindowConsumer); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, FIELD_ENCRYPTION_KEY_ARN, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, SENSITIVE_FIELDS, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
   nullable    = false
 
   validation {
@@ -132,8 +132,8 @@ variable "consumers" {
   }
 
   validation {
-    condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "PAYLOAD_BUCKET", "PAYLOAD_KEY_PREFIX", "POWERTOOLS_METRICS_NAMESPACE", "TABLE_NAME"])) == 0])
-    error_message = "A consumer's environment_variables must not set DLQ_URL, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, POWERTOOLS_METRICS_NAMESPACE or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_name)."
+    condition     = alltrue([for consumer in values(var.consumers) : length(setintersection(keys(consumer.environment_variables), ["DLQ_URL", "FIELD_ENCRYPTION_KEY_ARN", "PAYLOAD_BUCKET", "PAYLOAD_KEY_PREFIX", "POWERTOOLS_METRICS_NAMESPACE", "SENSITIVE_FIELDS", "TABLE_NAME"])) == 0])
+    error_message = "A consumer's environment_variables must not set DLQ_URL, FIELD_ENCRYPTION_KEY_ARN, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, POWERTOOLS_METRICS_NAMESPACE, SENSITIVE_FIELDS or TABLE_NAME: the pipeline sets them (TABLE_NAME from write_results_table or table_name, the field encryption pair from sensitive_fields)."
   }
 
   validation {
@@ -434,6 +434,23 @@ variable "retention_period" {
   validation {
     condition     = local.on_failure_deadline.needed_seconds < var.retention_period * 3600
     error_message = "Pipeline ${var.name}: the stream drops records before a failed one can be hydrated: retention_period = ${var.retention_period} hours (${var.retention_period * 3600} s) must exceed the longest maximum_record_age_in_seconds (${local.on_failure_deadline.longest_label}) + hydrate.maximum_event_age_in_seconds (${var.hydrate.maximum_event_age_in_seconds} s) + a ${local.on_failure_deadline.margin_seconds} s margin. Lower the record age or raise retention_period."
+  }
+}
+
+variable "sensitive_fields" {
+  description = "Attributes of the results table's items stored encrypted field by field (AWS Encryption SDK, a KMS key of their own, encryption context {table, field}): the consumers writing the table encrypt them and cannot decrypt them; results_reader_policy_json decrypts them. Names of 1-255 characters of [A-Za-z0-9_.-], at most 20, not the table's keys (userId, eventKey). Default: the retail event's e-mail address. [] stores every field in clear."
+  type        = list(string)
+  default     = ["email"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.sensitive_fields) <= 20 && alltrue([for field in var.sensitive_fields : can(regex("^[A-Za-z0-9_.-]{1,255}$", field))])
+    error_message = "sensitive_fields holds at most 20 attribute names, each 1-255 characters of [A-Za-z0-9_.-]."
+  }
+
+  validation {
+    condition     = length(setintersection(var.sensitive_fields, ["userId", "eventKey"])) == 0
+    error_message = "sensitive_fields must not name the results table's keys (userId, eventKey): keys are stored in clear to be queried."
   }
 }
 

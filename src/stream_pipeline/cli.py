@@ -12,7 +12,8 @@ EXIT_STATUS: Final = """exit status (every subcommand):
   0  ok
   1  records not accounted for or failed (produce: records refused; replay: messages or
      objects left in the queue or bucket; demo: a record lost or duplicated; verify: a canary
-     lost or ended elsewhere; local: the stack could not be brought up, or is down)
+     lost or ended elsewhere; local: the stack could not be brought up, or is down; results: a
+     sensitive field did not decrypt)
   2  usage or configuration error (bad option, no stream/queue/bucket, AWS unreachable, not a
      checkout of the repository)"""
 
@@ -23,6 +24,7 @@ COMMANDS: Final = {
     "demo": "the local pipeline end to end, every record accounted for",
     "verify": "post-deploy canary: put tagged records, report where each ended, clean up",
     "rewind": "reprocess a time range still in the stream through one consumer",
+    "results": "print a user's stored items with their sensitive fields decrypted (a reader)",
 }
 
 
@@ -62,6 +64,12 @@ def _rewind(argv: list[str]) -> int:
     return rewind.main(argv)
 
 
+def _results(argv: list[str]) -> int:
+    from stream_pipeline import results
+
+    return results.main(argv)
+
+
 RUNNERS: Final[dict[str, Callable[[list[str]], int]]] = {
     "produce": _produce,
     "replay": _replay,
@@ -69,6 +77,7 @@ RUNNERS: Final[dict[str, Callable[[list[str]], int]]] = {
     "demo": _demo,
     "verify": _verify,
     "rewind": _rewind,
+    "results": _results,
 }
 
 

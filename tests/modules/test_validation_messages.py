@@ -223,6 +223,28 @@ CASES = [
         _notifier(_SENDER + "configuration_set = { complaint_rate_alarm_threshold = 0.001 }"),
         ["complaint_rate_alarm_threshold", "below 0.001"],
     ),
+    # The results table's sensitive fields (field-level encryption).
+    (
+        "pipeline",
+        _consumers(f"p = {{ {_PROCESSOR} }}") + '\nsensitive_fields = ["e mail"]',
+        ["at most 20", "[A-Za-z0-9_.-]"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"p = {{ {_PROCESSOR} }}") + '\nsensitive_fields = ["userId"]',
+        ["must not name the results table's keys"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"p = {{ {_PROCESSOR} }}")
+        + f"\nsensitive_fields = {[f'f{n}' for n in range(21)]!r}".replace("'", '"'),
+        ["at most 20"],
+    ),
+    (
+        "pipeline",
+        _consumers(f'p = {{ {_ZIP}, environment_variables = {{ SENSITIVE_FIELDS = "x" }} }}'),
+        ["SENSITIVE_FIELDS"],
+    ),
     # A consumer of the pipeline's consumers map: one rule per attribute.
     ("pipeline", _consumers(f"Audit = {{ {_ZIP} }}"), ["1-20 characters of [a-z0-9-]"]),
     ("pipeline", _consumers(f"notifier = {{ {_ZIP} }}"), ["neither hydrate nor notifier"]),

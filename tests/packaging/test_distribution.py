@@ -34,6 +34,7 @@ SUBCOMMANDS = (
     ("local", "status"),
     ("local", "outputs"),
     ("demo",),
+    ("results",),
 )
 LAMBDA_IMPORTS = frozenset(
     {"boto3", "botocore", "pydantic", "aws_lambda_powertools", "aws_xray_sdk", "stream_pipeline"}

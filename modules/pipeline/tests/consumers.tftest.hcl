@@ -113,9 +113,9 @@ run "every_consumer_is_wired_to_the_pipeline" {
 
   assert {
     condition = alltrue([
-      for key in ["audit", "processor"] : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(["PutPayloadObjects", "UseHydratingDlqKey"])
+      for key, sids in { audit = [], processor = ["EncryptSensitiveFields"] } : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(sort(concat(["PutPayloadObjects", "UseHydratingDlqKey"], sids)))
     ])
-    error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), and nothing else of the pipeline's."
+    error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), the results table's writers the sensitive fields' key, and nothing else of the pipeline's."
   }
 
   assert {

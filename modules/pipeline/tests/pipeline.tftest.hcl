@@ -21,6 +21,15 @@ mock_provider "aws" {
   }
 }
 
+# The sensitive fields' key, named by policies of several runs.
+override_resource {
+  target          = module.field_key[0].aws_kms_key.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:kms:eu-west-1:111122223333:key/5555eeee-55ee-55ee-55ee-5555eeee5555"
+  }
+}
+
 variables {
   name = "orders"
   consumers = {
@@ -232,5 +241,105 @@ run "deletion_protection_off" {
   assert {
     condition     = length(terraform_data.deletion_protection) == 0
     error_message = "deletion_protection = false plans no guard."
+  }
+}
+
+run "sensitive_fields_encrypt_only_for_writers_decrypt_only_for_readers" {
+  command = plan
+
+  variables {
+    sensitive_fields = ["email", "phone"]
+  }
+
+  # Every ARN the policies name, known at plan time.
+  override_resource {
+    target          = aws_dynamodb_table.this
+    override_during = plan
+    values = {
+      arn  = "arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"
+      name = "orders-results"
+    }
+  }
+
+  override_resource {
+    target          = module.results_key[0].aws_kms_key.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    }
+  }
+
+  override_resource {
+    target          = module.dlq.aws_s3_bucket.this[0]
+    override_during = plan
+    values = {
+      id  = "orders-failures-20250131"
+      arn = "arn:aws:s3:::orders-failures-20250131"
+    }
+  }
+
+  override_module {
+    target          = module.dlq.module.kms_key[0]
+    override_during = plan
+    outputs = {
+      key_arn = "arn:aws:kms:eu-west-1:111122223333:key/2222bbbb-22bb-22bb-22bb-2222bbbb2222"
+    }
+  }
+
+  assert {
+    condition = one([for s in jsondecode(output.results_reader_policy_json).Statement : s if s.Sid == "DecryptSensitiveFields"]) == {
+      Sid      = "DecryptSensitiveFields"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = ["arn:aws:kms:eu-west-1:111122223333:key/5555eeee-55ee-55ee-55ee-5555eeee5555"]
+      Condition = {
+        StringEquals = {
+          "kms:EncryptionContext:table" = "orders-results"
+          "kms:EncryptionContext:field" = ["email", "phone"]
+        }
+      }
+    }
+    error_message = "Readers decrypt with the field key only values encrypted for this table's declared fields."
+  }
+
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.consumer["processor"].statement : s if s.sid == "EncryptSensitiveFields"]).actions == toset(["kms:GenerateDataKey"]) && (
+      one([for s in data.aws_iam_policy_document.consumer["processor"].statement : s if s.sid == "EncryptSensitiveFields"]).resources == toset(["arn:aws:kms:eu-west-1:111122223333:key/5555eeee-55ee-55ee-55ee-5555eeee5555"])
+      ) && (
+      jsonencode({ for c in one([for s in data.aws_iam_policy_document.consumer["processor"].statement : s if s.sid == "EncryptSensitiveFields"]).condition : c.variable => [c.test, c.values] }) == jsonencode({
+        "kms:EncryptionContext:field" = ["StringEquals", ["email", "phone"]]
+        "kms:EncryptionContext:table" = ["StringEquals", ["orders-results"]]
+      })
+    )
+    error_message = "The results table's writer may only generate data keys with the field key (never decrypt), for this table's declared fields."
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in [for s in data.aws_iam_policy_document.consumer["processor"].statement : s if anytrue([for action in s.actions : startswith(action, "kms:")])] :
+      statement.sid if contains(statement.resources, "arn:aws:kms:eu-west-1:111122223333:key/5555eeee-55ee-55ee-55ee-5555eeee5555")
+    ]) == jsonencode(["EncryptSensitiveFields"])
+    error_message = "No other statement of the writer's role may name the field key."
+  }
+
+  assert {
+    condition = jsonencode(local.field_encryption_environment) == jsonencode({
+      FIELD_ENCRYPTION_KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/5555eeee-55ee-55ee-55ee-5555eeee5555"
+      SENSITIVE_FIELDS         = "email,phone"
+    }) && jsonencode(output.sensitive_fields) == jsonencode(["email", "phone"])
+    error_message = "The writer gets the sensitive fields and the field key in its environment (the consumer kit's contract)."
+  }
+}
+
+run "no_sensitive_fields_no_field_key" {
+  command = plan
+
+  variables {
+    sensitive_fields = []
+  }
+
+  assert {
+    condition     = length(module.field_key) == 0 && output.field_encryption_key_arn == null && length(output.sensitive_fields) == 0
+    error_message = "Without sensitive fields there is no field key and nothing to decrypt."
   }
 }

@@ -24,6 +24,11 @@ from __future__ import annotations
 
 from stream_pipeline.kit.consumer import SKIP, Dependencies, StreamConsumer, UnsupportedEventError
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
+from stream_pipeline.kit.field_encryption import (
+    FieldDecryptor,
+    FieldEncryptionError,
+    FieldEncryptor,
+)
 from stream_pipeline.kit.records import StreamRecord
 from stream_pipeline.kit.settings import ConfigurationError, ConsumerSettings
 from stream_pipeline.kit.window import TumblingWindowConsumer, Window
@@ -37,6 +42,9 @@ __all__ = [
     "Dependencies",
     "DynamoDBSink",
     "ErrorCategory",
+    "FieldDecryptor",
+    "FieldEncryptionError",
+    "FieldEncryptor",
     "Reject",
     "StreamConsumer",
     "StreamRecord",

@@ -39,6 +39,7 @@ from botocore.config import Config
 from pydantic import BaseModel
 
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
+from stream_pipeline.kit.field_encryption import FieldEncryptor
 from stream_pipeline.kit.records import (
     Handled,
     Outcome,
@@ -120,6 +121,9 @@ class Dependencies:
     extras: Any = None
     """The consumer's own dependencies (settings, clients), built by its ``extras`` hook at the
     cold start; the record handler reads them as ``consumer.extras``. None without the hook."""
+    field_encryptor: FieldEncryptor | None = None
+    """With a sink and sensitive fields (settings.sensitive_fields): encrypts them before the
+    write. Its data key cache lives as long as the execution environment."""
 
     @classmethod
     def from_env(
@@ -136,7 +140,15 @@ class Dependencies:
             needs_table=sink is not None,
             required=required_env,
         )
+        encryptor = None
+        if sink is not None and settings.sensitive_fields and settings.field_key_arn:
+            encryptor = FieldEncryptor(
+                key_arn=settings.field_key_arn,
+                fields=settings.sensitive_fields,
+                table=table_name_of(settings.table_name or ""),
+            )
         return cls(
+            field_encryptor=encryptor,
             settings=settings,
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
@@ -262,6 +274,14 @@ class StreamConsumer[EventT]:
         dependencies = scope.dependencies if scope is not None else self.get_dependencies()
         return dependencies.extras
 
+    @property
+    def sensitive_fields(self) -> tuple[str, ...]:
+        """The pipeline's sensitive fields (``SENSITIVE_FIELDS``): a handler keeps each as a
+        top-level attribute of its item, where the sink encrypts it."""
+        scope = self._scope.get()
+        dependencies = scope.dependencies if scope is not None else self.get_dependencies()
+        return dependencies.settings.sensitive_fields
+
     def _current_scope(self) -> _BatchScope:
         scope = self._scope.get()
         if scope is None:
@@ -292,7 +312,11 @@ class StreamConsumer[EventT]:
     def _decorated_lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], Any]:
         logger, tracer, metrics = self.logger, self.tracer, self.metrics
 
-        @logger.inject_lambda_context(correlation_id_path="Records[0].eventID", clear_state=True)
+        # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: records carry personal data
+        # (docs/security.md).
+        @logger.inject_lambda_context(
+            correlation_id_path="Records[0].eventID", clear_state=True, log_event=False
+        )
         @tracer.capture_lambda_handler(capture_response=False)
         @metrics.log_metrics(capture_cold_start_metric=True)
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
@@ -337,7 +361,11 @@ class StreamConsumer[EventT]:
             reports.append(report)
             return results
 
-        per_record = self._per_record(event_type, settings, dependencies.clock())
+        if self.sink is not None and settings.sensitive_fields:
+            self._check_field_encryption(settings, dependencies.field_encryptor)
+        per_record = self._per_record(
+            event_type, settings, dependencies.clock(), dependencies.field_encryptor
+        )
         processor = DeferredBatchProcessor(
             event_type, settle, on_handler_error=self._log_handler_error
         )
@@ -365,7 +393,11 @@ class StreamConsumer[EventT]:
         return response
 
     def _per_record(
-        self, event_type: EventType, settings: ConsumerSettings, received_at: datetime
+        self,
+        event_type: EventType,
+        settings: ConsumerSettings,
+        received_at: datetime,
+        encryptor: FieldEncryptor | None = None,
     ) -> Callable[[Any], Outcome]:
         decoder: RecordDecoder[EventT] = RecordDecoder(self.model, settings.max_record_bytes)
         handler = self._handler
@@ -398,7 +430,7 @@ class StreamConsumer[EventT]:
                 if sink is None:
                     msg = f"{self.name}: the record handler returned an item but there is no sink"
                     raise ConfigurationError(msg)
-                item, key = sink.item(result)
+                item, key = sink.item(result, encryptor)
                 return Store(decoded.origin, item, key)
             except RecordRejectedError as exc:
                 return Rejected(origin_of(raw, kinesis=kinesis), exc.code, exc.reason)
@@ -440,6 +472,23 @@ class StreamConsumer[EventT]:
             clock=dependencies.clock,
             log=self.logger,
         )
+
+    def _check_field_encryption(
+        self, settings: ConsumerSettings, encryptor: FieldEncryptor | None
+    ) -> None:
+        """Sensitive fields are stored encrypted or not at all: never in clear, never as keys
+        (an encrypted key would not be found again)."""
+        assert self.sink is not None
+        as_keys = sorted(set(settings.sensitive_fields) & set(self.sink.key))
+        if as_keys:
+            msg = f"{self.name}: sensitive fields {as_keys} are the table's key attributes"
+            raise ConfigurationError(msg)
+        if encryptor is None:
+            msg = (
+                f"{self.name}: sensitive fields {list(settings.sensitive_fields)} are declared "
+                "but there is no field encryptor: refusing to store them in clear"
+            )
+            raise ConfigurationError(msg)
 
     def _refuse_self_loop(
         self, records: Sequence[dict[str, Any]], settings: ConsumerSettings

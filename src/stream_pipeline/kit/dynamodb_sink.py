@@ -18,6 +18,7 @@ from typing import Any, Final
 from boto3.dynamodb.types import TypeSerializer
 from pydantic import BaseModel
 
+from stream_pipeline.kit.field_encryption import FieldEncryptor
 from stream_pipeline.runtime.decoding import RecordRejectedError
 from stream_pipeline.runtime.dynamodb_writer import AttributeValue, Item, ItemKey, item_key
 from stream_pipeline.runtime.reason_codes import ErrorCategory
@@ -127,9 +128,11 @@ class DynamoDBSink:
         env = os.environ if environ is None else environ
         return self.table_name or env.get(TABLE_NAME_VARIABLE, "").strip() or None
 
-    def item(self, value: Any) -> tuple[Item, ItemKey]:
+    def item(self, value: Any, encryptor: FieldEncryptor | None = None) -> tuple[Item, ItemKey]:
         """The handler's result as a DynamoDB item and its key; a result DynamoDB can never
-        store raises :class:`RecordRejectedError` (the record is dead-lettered)."""
+        store raises :class:`RecordRejectedError` (the record is dead-lettered).
+        ``encryptor``: the pipeline's sensitive fields are encrypted first (a KMS failure
+        propagates: the record is retried, never stored in clear)."""
         if type(value) is not dict:
             if isinstance(value, BaseModel):
                 value = value.model_dump(mode="python")
@@ -139,6 +142,8 @@ class DynamoDBSink:
                     f"or None, not {type(value).__name__}"
                 )
                 raise TypeError(msg)
+        if encryptor is not None:
+            value = encryptor.encrypt_item(value)
         try:
             item, size = to_item(value)
         except (TypeError, ValueError) as exc:

@@ -7,6 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from stream_pipeline.kit.field_encryption import (
+    FIELD_KEY_VARIABLE,
+    SENSITIVE_FIELDS_VARIABLE,
+    parse_field_names,
+)
 from stream_pipeline.runtime.claim_check import (
     payload_bucket_from_env,
     payload_key_prefix_from_env,
@@ -33,6 +38,11 @@ class ConsumerSettings:
     payload_key_prefix: str = ""
     """Where in the payload bucket the consumer's claim-checks go (``PAYLOAD_KEY_PREFIX``, e.g.
     ``claim-check/orders-processor/``; modules/pipeline grants s3:PutObject there only)."""
+    sensitive_fields: tuple[str, ...] = ()
+    """Item attributes the sink stores encrypted (``SENSITIVE_FIELDS``, comma-separated;
+    :mod:`stream_pipeline.kit.field_encryption`)."""
+    field_key_arn: str | None = None
+    """The KMS key of those fields (``FIELD_ENCRYPTION_KEY_ARN``): set when there are any."""
 
     @classmethod
     def from_env(
@@ -53,6 +63,15 @@ class ConsumerSettings:
         missing = [] if env.get("DLQ_URL", "").strip() else ["DLQ_URL"]
         if needs_table and table is None:
             missing.append("TABLE_NAME")
+        try:
+            sensitive_fields = parse_field_names(env.get(SENSITIVE_FIELDS_VARIABLE, ""))
+        except ValueError as exc:
+            msg = f"{name}: environment variable {SENSITIVE_FIELDS_VARIABLE}: {exc}"
+            raise ConfigurationError(msg) from exc
+        field_key_arn = env.get(FIELD_KEY_VARIABLE, "").strip() or None
+        if sensitive_fields and field_key_arn is None:
+            # Storing them in clear instead would defeat the declaration: refuse to start.
+            missing.append(FIELD_KEY_VARIABLE)
         missing.extend(
             variable
             for variable in dict.fromkeys(required)
@@ -91,4 +110,6 @@ class ConsumerSettings:
             max_record_bytes=max_record_bytes,
             payload_bucket=payload_bucket,
             payload_key_prefix=payload_key_prefix,
+            sensitive_fields=sensitive_fields,
+            field_key_arn=field_key_arn,
         )
