@@ -33,6 +33,7 @@ module "pipeline" {
       # The service dimension its metrics, dashboards and alarms have always used.
       environment_variables = { POWERTOOLS_SERVICE_NAME = "stream_processor" }
     }
+    fraud = module.fraud.consumer # fraud.tf
   }
 
   deletion_protection               = var.deletion_protection
