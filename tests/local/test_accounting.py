@@ -12,14 +12,14 @@ SHARD = "shardId-000000000000"
 PAYLOAD = b'{"eventId": "e-1"}'
 
 
-def _dead_lettered(sequence_number: str) -> DlqMessage:
+def _dead_lettered(sequence_number: str, consumer: str = "orders-processor") -> DlqMessage:
     envelope = DlqEnvelope.create(
         event_source="aws:kinesis",
         sequence_number=sequence_number,
         shard_id=SHARD,
         error_category="SCHEMA_VIOLATION",
         error_reason="eventType is missing",
-        consumer="orders-processor",
+        consumer=consumer,
         payload=PAYLOAD,
     )
     return DlqMessage(f"m-{sequence_number}", f"r-{sequence_number}", envelope.to_json())
@@ -43,3 +43,24 @@ def test_a_sequence_number_int_refuses_is_skipped_and_the_good_message_still_cou
     # THEN the record is accounted for in the DLQ, and the damaged envelope is not its
     assert result.lost == []
     assert [m.message_id for m in result.messages] == [messages[1].message_id]
+
+
+def test_the_fraud_detectors_dead_letters_do_not_count_as_a_second_envelope() -> None:
+    # GIVEN a poison purchase dead-lettered by the processor and by the fraud detector, which
+    # reads purchases too (the shared DLQ)
+    entry = ManifestEntry(
+        record_id="e-1",
+        expected="SCHEMA_VIOLATION",
+        sha256=hashlib.sha256(PAYLOAD).hexdigest(),
+        shard_id=SHARD,
+        sequence_number="7",
+    )
+    messages = [_dead_lettered("7"), _dead_lettered("7", consumer="orders-fraud")]
+
+    # WHEN reconciled for the stored records (every consumer but the side ones)
+    result = reconcile([entry], items=[], messages=messages)
+
+    # THEN in the DLQ once: the processor's envelope
+    assert result.ok, result.problems()
+    assert result.dlq_duplicates == 0
+    assert [m.message_id for m in result.messages] == [messages[0].message_id]

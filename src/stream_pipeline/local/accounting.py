@@ -23,6 +23,9 @@ from stream_pipeline.runtime.hydration.models import (
 
 HYDRATE_FAILED: Final = "HYDRATE_FAILED"
 NOTIFIER_SUFFIX: Final = "-notifier"
+FRAUD_SUFFIX: Final = "-fraud"
+"""The fraud detector (consumers key ``fraud``): it dead-letters the poison records of its event
+types too, which account for flags, not for stored records."""
 """modules/pipeline names the e-mail notifier ``<name>-notifier``."""
 NOTIFIED_EVENT_TYPES: Final = frozenset({"purchase"})
 """What the local environment's notifier e-mails (its NOTIFY_EVENT_TYPES default)."""
@@ -227,10 +230,13 @@ def function_name(consumer: str) -> str:
 
 def counts_for(consumer: str, wanted: str | None) -> bool:
     """Whether dead letters of ``consumer`` belong to the reconciliation of ``wanted`` (a
-    function name or ARN; None: every consumer but an e-mail notifier)."""
+    function name or ARN; None: every consumer but an e-mail notifier and a fraud detector)."""
     name = function_name(consumer)
     if wanted is None:
-        return not (name.endswith(NOTIFIER_SUFFIX) or name == "email_notifier")
+        return not (
+            name.endswith((NOTIFIER_SUFFIX, FRAUD_SUFFIX))
+            or name in ("email_notifier", "fraud_detector")
+        )
     return name == function_name(wanted)
 
 
@@ -273,7 +279,8 @@ def reconcile(
     function); only the dead letters of ``consumer`` (a function name or ARN) count. By default
     those of every consumer but the e-mail notifier (``<name>-notifier``), which dead-letters
     the purchases it cannot mail, poison records of that type included: those account for
-    e-mails, not for stored records (:func:`account_emails`)."""
+    e-mails, not for stored records (:func:`account_emails`); the same for the fraud detector
+    (``<name>-fraud``) and its poison purchases and add-to-carts."""
     result = Reconciliation(produced=len(manifest))
     by_id: dict[str, list[ManifestEntry]] = defaultdict(list)
     by_coordinates: dict[tuple[str, int], ManifestEntry] = {}
