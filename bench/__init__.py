@@ -13,6 +13,8 @@ Sections (each one a module of this package; ``docs/performance.md`` explains ev
 ``end_to_end``        put -> stored through the local runtime (``stream_pipeline.local.runtime``).
 ``consumer_size``     the lines of Python and HCL a team writes for a consumer of its own
                       (``examples/orders``).
+``fraud_detector``    the fraud detector's DynamoDB/SNS requests per 1,000 records (moto) and
+                      CPU per record (HTTP layer stubbed), on the producer's planted fraud.
 
 Results go to ``build/bench.json`` (machine facts included) and a Markdown table on stdout.
 Nothing is hard-coded and nothing fails on a timing: targets are printed next to the

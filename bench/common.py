@@ -25,6 +25,7 @@ SECTIONS: Final = (
     "producer",
     "end_to_end",
     "consumer_size",
+    "fraud_detector",
 )
 
 Status = Literal["met", "not met", "n/a", "reference"]

@@ -28,6 +28,7 @@ from fraud_detector.rules import (
 )
 from fraud_detector.store import FlagBook, FlagOutcome, History
 from stream_pipeline.kit import SKIP, ConsumerSettings, StreamConsumer, StreamRecord
+from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
 from stream_pipeline.runtime.dlq_envelope import KINESIS_SOURCE
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 
@@ -62,7 +63,7 @@ class Detector:
     def from_env(cls, _: ConsumerSettings | None = None) -> Detector:
         return cls.create(
             Settings.from_env(),
-            dynamodb=boto3.client("dynamodb", config=SDK_CONFIG),
+            dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG),
             sns=boto3.client("sns", config=SDK_CONFIG),
         )
 
@@ -77,8 +78,10 @@ class Detector:
             trips = purchase_rules(
                 event, event_id, self.history.window(event.userId, start, end), limits
             )
-            if event.country is not None:
-                self.history.note_purchase_country(event.userId, event.country, end)
+            # Only the first purchase from a country can be new: the others need no query.
+            if event.country is not None and end == self.history.note_purchase_country(
+                event.userId, event.country, end
+            ):
                 firsts = self.history.first_purchases(event.userId)
                 trips += new_country_rule(event, event_id, firsts)
             return trips

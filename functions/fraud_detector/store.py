@@ -112,8 +112,9 @@ class History:
             for item in items
         ]
 
-    def note_purchase_country(self, user_id: str, country: str, timestamp_ms: int) -> None:
-        """Lower the country's first-purchase time to ``timestamp_ms`` (no-op if earlier)."""
+    def note_purchase_country(self, user_id: str, country: str, timestamp_ms: int) -> int:
+        """Lower the country's first-purchase time to ``timestamp_ms`` (no-op if earlier);
+        the first-purchase time it holds now."""
         try:
             self.dynamodb.update_item(
                 TableName=self.table_name,
@@ -124,10 +125,14 @@ class History:
                     ":t": {"N": str(timestamp_ms)},
                     ":e": {"N": str(self._expires_at(timestamp_ms))},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as exc:
             if not _is_condition_failure(exc):
                 raise
+            old = getattr(exc, "response", {}).get("Item", {})
+            return int(old.get("firstPurchaseAt", {}).get("N", timestamp_ms))
+        return timestamp_ms
 
     def first_purchases(self, user_id: str) -> dict[str, int]:
         """Country -> event time of the user's first purchase from it."""
