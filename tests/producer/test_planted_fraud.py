@@ -9,16 +9,19 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from fraud_factories import FraudAws, batch
 from moto import mock_aws
+from rich.console import Console
 
 from fraud_detector import app
 from fraud_detector.config import Thresholds
 from fraud_detector.rules import Rule
+from stream_pipeline.producer import cli as producer
 from stream_pipeline.producer.generator import (
     CLEAN_LIMITS,
     COUNTRIES,
@@ -156,3 +159,28 @@ def test_the_detector_flags_exactly_the_planted_users_with_its_default_threshold
     planted = sorted({(r.partition_key, str(r.planted)) for r in records if r.planted})
     assert len(planted) == len(FraudRule)
     assert fraud.flagged() == planted
+
+
+@pytest.mark.parametrize(("flag", "planted_lines"), [([], 21), (["--no-plant-fraud"], 0)])
+def test_the_cli_plants_fraud_unless_told_not_to(
+    moto_env: None, tmp_path: Path, flag: list[str], planted_lines: int
+) -> None:
+    # GIVEN a stream and the producer's command line, with or without --no-plant-fraud
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    kinesis.create_stream(StreamName="cli", ShardCount=1)
+    manifest = tmp_path / "manifest.jsonl"
+    argv = ["--stream-name", "cli", "--count", "300", "--seed", "2", "--manifest", str(manifest)]
+
+    # WHEN it runs
+    code = producer.main(
+        [*argv, "--no-progress", *flag],
+        client=kinesis,
+        console=Console(file=io.StringIO()),
+        error_console=Console(file=io.StringIO()),
+        stdin=io.StringIO(""),
+    )
+
+    # THEN the planted users' events (8 + 2 + 2 + 9) are marked, or none is
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert code == 0
+    assert sum(1 for line in lines if "planted" in line) == planted_lines
