@@ -95,15 +95,20 @@ def account_fraud(
     return FraudAccounting(planted=planted, flags=mine, counts=counts)
 
 
-def _when(epoch_ms: Any) -> str:
-    moment = datetime.fromtimestamp(int(epoch_ms) / 1000, tz=UTC)
-    return moment.strftime("%H:%M:%S.%f")[:-3]
+def _window(start_ms: Any, end_ms: Any) -> str:
+    """``HH:MM:SS.mmm +N.NN s``: where the window starts and how long it lasted."""
+    start = datetime.fromtimestamp(int(start_ms) / 1000, tz=UTC)
+    seconds = (int(end_ms) - int(start_ms)) / 1000
+    return f"{start.strftime('%H:%M:%S.%f')[:-3]} +{seconds:.2f} s"
 
 
 def render_fraud(result: FraudAccounting, console: Console) -> None:
     table = Table(title="fraud detector: flags raised for this run's users")
-    for column in ("user", "rule", "observed / threshold", "window (event time, UTC)", "planted"):
-        table.add_column(column)
+    table.add_column("user")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("seen / limit", no_wrap=True)
+    table.add_column("window (event time, UTC)", no_wrap=True)
+    table.add_column("planted")
     for flag in sorted(result.flags, key=lambda f: (str(f["rule"]), str(f["userId"]))):
         pair = (str(flag["userId"]), str(flag["rule"]))
         planted = "[green]yes[/green]" if pair in result.planted else "[bold red]NO[/bold red]"
@@ -111,7 +116,7 @@ def render_fraud(result: FraudAccounting, console: Console) -> None:
             pair[0],
             pair[1],
             f"{flag.get('observed')} / {flag.get('threshold')}",
-            f"{_when(flag['windowStart'])} - {_when(flag['windowEnd'])}",
+            _window(flag["windowStart"], flag["windowEnd"]),
             planted,
         )
     console.print(table)
