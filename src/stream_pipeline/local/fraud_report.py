@@ -95,6 +95,15 @@ def account_fraud(
     return FraudAccounting(planted=planted, flags=mine, counts=counts)
 
 
+def _seen(flag: Mapping[str, Any]) -> str:
+    """What the rule saw against its limit; amounts (stored in cents) in major units."""
+    seen, limit = str(flag.get("observed")), str(flag.get("threshold"))
+    if flag.get("rule") == "purchase-amount" and seen.isdigit() and limit.isdigit():
+        currency = f" {flag['currency']}" if flag.get("currency") else ""
+        return f"{int(seen) / 100:.2f}{currency} / {int(limit) / 100:.2f}"
+    return f"{seen} / {limit}"
+
+
 def _window(start_ms: Any, end_ms: Any) -> str:
     """``HH:MM:SS.mmm +N.NN s``: where the window starts and how long it lasted."""
     start = datetime.fromtimestamp(int(start_ms) / 1000, tz=UTC)
@@ -104,18 +113,18 @@ def _window(start_ms: Any, end_ms: Any) -> str:
 
 def render_fraud(result: FraudAccounting, console: Console) -> None:
     table = Table(title="fraud detector: flags raised for this run's users")
-    table.add_column("user")
+    table.add_column("user", no_wrap=True)
     table.add_column("rule", no_wrap=True)
-    table.add_column("seen / limit", no_wrap=True)
-    table.add_column("window (event time, UTC)", no_wrap=True)
-    table.add_column("planted")
+    table.add_column("seen / limit")
+    table.add_column("window (event time, UTC)")
+    table.add_column("planted", no_wrap=True)
     for flag in sorted(result.flags, key=lambda f: (str(f["rule"]), str(f["userId"]))):
         pair = (str(flag["userId"]), str(flag["rule"]))
         planted = "[green]yes[/green]" if pair in result.planted else "[bold red]NO[/bold red]"
         table.add_row(
-            pair[0],
+            pair[0][:13] + ("…" if len(pair[0]) > 13 else ""),  # user-<8 hex>: enough to tell
             pair[1],
-            f"{flag.get('observed')} / {flag.get('threshold')}",
+            _seen(flag),
             _window(flag["windowStart"], flag["windowEnd"]),
             planted,
         )
