@@ -71,9 +71,6 @@ class Fraud:
     def flags(self) -> list[dict[str, Any]]:
         return read_flags(self.pipeline.client("dynamodb"), self.flags_table)
 
-    def invocations(self) -> int:
-        return self.pipeline.function_counters(self.name).get("invocations", 0)
-
 
 class AlertReader:
     """An SQS queue subscribed to the alert topic (raw delivery): the alerts published."""
