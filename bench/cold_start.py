@@ -112,6 +112,10 @@ def _environment(root: Path, function: str, variant: str) -> dict[str, str]:
         # email_notifier's required settings (the other functions ignore them).
         "SENDER_ADDRESS": "shop@example.com",
         "IDEMPOTENCY_TABLE_NAME": "email-notifier-idempotency",
+        # fraud_detector's.
+        "HISTORY_TABLE_NAME": "fraud-history",
+        "FLAGS_TABLE_NAME": "fraud-flags",
+        "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:fraud-alerts",
     }
     environment.update({name: value.format(root=root) for name, value in VARIANTS[variant].items()})
     return environment
