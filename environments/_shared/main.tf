@@ -1,6 +1,6 @@
 # The one composition every environment deploys. Each environment folder links this file,
-# variables.tf, outputs.tf and versions.tf from environments/_shared (so the four cannot drift)
-# and adds its own provider, backend and terraform.tfvars.
+# fraud.tf, variables.tf, outputs.tf and versions.tf from environments/_shared (so they cannot
+# drift) and adds its own provider, backend and terraform.tfvars.
 
 module "pipeline" {
   source = "../../modules/pipeline"
