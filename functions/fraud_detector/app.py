@@ -78,12 +78,13 @@ class Detector:
             trips = purchase_rules(
                 event, event_id, self.history.window(event.userId, start, end), limits
             )
-            # Only the first purchase from a country can be new: the others need no query.
+            # Only a purchase that is (now) the first from its country changes which countries
+            # are new: the others need no query.
             if event.country is not None and end == self.history.note_purchase_country(
-                event.userId, event.country, end
+                event.userId, event.country, end, event_id
             ):
                 firsts = self.history.first_purchases(event.userId)
-                trips += new_country_rule(event, event_id, firsts)
+                trips += new_country_rule(event.userId, firsts)
             return trips
         start = end - limits.cart_burst_window_seconds * 1000
         return cart_burst_rule(

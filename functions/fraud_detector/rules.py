@@ -117,29 +117,40 @@ def purchase_rules(
     return trips
 
 
-def new_country_rule(
-    event: FraudEvent, event_id: str, first_purchases: Mapping[str, int]
-) -> list[Trip]:
-    """``new-country`` for a purchase; ``first_purchases``: country -> event time of the
-    user's first purchase from it (this purchase already noted)."""
-    country = event.country
-    if country is None or first_purchases.get(country) != event.timestamp:
-        return []  # not the first purchase from this country
-    earlier = sorted(c for c, first in first_purchases.items() if first < event.timestamp)
-    if not earlier:
-        return []  # the user's very first purchase: nothing to compare with
-    return [
-        Trip(
-            Rule.NEW_COUNTRY,
-            event.userId,
-            event.timestamp,
-            event.timestamp,
-            country,
-            ",".join(earlier),
-            event_id,
-            {"country": country, "knownCountries": ",".join(earlier)},
+@dataclass(frozen=True, slots=True)
+class FirstPurchase:
+    """The user's first purchase from a country."""
+
+    timestamp: int
+    event_id: str
+
+
+def new_country_rule(user_id: str, first_purchases: Mapping[str, FirstPurchase]) -> list[Trip]:
+    """``new-country``: every country the user first purchased from *after* first purchasing
+    from another one -- all but the earliest. A function of the first purchases alone, not of
+    the order the records came in: a home purchase replayed after a purchase abroad still
+    flags the country abroad (the flag is the same one either way)."""
+    if len(first_purchases) < 2:
+        return []
+    home = min(first.timestamp for first in first_purchases.values())
+    trips = []
+    for country, first in sorted(first_purchases.items()):
+        earlier = sorted(c for c, f in first_purchases.items() if f.timestamp < first.timestamp)
+        if first.timestamp == home or not earlier:
+            continue
+        trips.append(
+            Trip(
+                Rule.NEW_COUNTRY,
+                user_id,
+                first.timestamp,
+                first.timestamp,
+                country,
+                ",".join(earlier),
+                first.event_id,
+                {"country": country, "knownCountries": ",".join(earlier)},
+            )
         )
-    ]
+    return trips
 
 
 def cart_burst_rule(

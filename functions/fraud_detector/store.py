@@ -6,8 +6,8 @@ History table (hash ``userId``, range ``eventKey``, TTL ``expiresAt``):
   redelivered or replayed record finds its own item and is not counted twice, and the windows
   are ``Query``s on the key's time prefix (consistent reads: this invocation's own puts count);
 - one item per country the user purchased from, ``eventKey = country#<CC>``, holding the event
-  time of the first purchase from it, lowered atomically (a conditional update) so that the
-  first purchase wins whatever order the records arrive in.
+  time and id of the first purchase from it, lowered atomically (a conditional update) so that
+  the first purchase wins whatever order the records arrive in.
 
 Flags table (hash ``userId``, range ``flagKey = <rule>#<window start>``): a flag is put only
 if absent; a burst that goes on past the flag's window is the same burst (its window overlaps
@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from fraud_detector.models import FraudEvent
-from fraud_detector.rules import Entry, Trip
+from fraud_detector.rules import Entry, FirstPurchase, Trip
 
 COUNTRY_PREFIX: Final = "country#"
 ALERT_PENDING: Final = "pending"
@@ -112,17 +112,20 @@ class History:
             for item in items
         ]
 
-    def note_purchase_country(self, user_id: str, country: str, timestamp_ms: int) -> int:
-        """Lower the country's first-purchase time to ``timestamp_ms`` (no-op if earlier);
-        the first-purchase time it holds now."""
+    def note_purchase_country(
+        self, user_id: str, country: str, timestamp_ms: int, event_id: str
+    ) -> int:
+        """Lower the country's first purchase to this one (no-op if earlier); the
+        first-purchase time it holds now."""
         try:
             self.dynamodb.update_item(
                 TableName=self.table_name,
                 Key={"userId": {"S": user_id}, "eventKey": {"S": COUNTRY_PREFIX + country}},
-                UpdateExpression="SET firstPurchaseAt = :t, expiresAt = :e",
+                UpdateExpression="SET firstPurchaseAt = :t, firstEventId = :id, expiresAt = :e",
                 ConditionExpression="attribute_not_exists(firstPurchaseAt) OR firstPurchaseAt > :t",
                 ExpressionAttributeValues={
                     ":t": {"N": str(timestamp_ms)},
+                    ":id": {"S": event_id},
                     ":e": {"N": str(self._expires_at(timestamp_ms))},
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -134,14 +137,16 @@ class History:
             return int(old.get("firstPurchaseAt", {}).get("N", timestamp_ms))
         return timestamp_ms
 
-    def first_purchases(self, user_id: str) -> dict[str, int]:
-        """Country -> event time of the user's first purchase from it."""
+    def first_purchases(self, user_id: str) -> dict[str, FirstPurchase]:
+        """Country -> the user's first purchase from it."""
         items = self._query(
             KeyConditionExpression="userId = :u AND begins_with(eventKey, :p)",
             ExpressionAttributeValues={":u": {"S": user_id}, ":p": {"S": COUNTRY_PREFIX}},
         )
         return {
-            item["eventKey"]["S"].removeprefix(COUNTRY_PREFIX): int(item["firstPurchaseAt"]["N"])
+            item["eventKey"]["S"].removeprefix(COUNTRY_PREFIX): FirstPurchase(
+                int(item["firstPurchaseAt"]["N"]), item.get("firstEventId", {}).get("S", "")
+            )
             for item in items
             if "firstPurchaseAt" in item
         }

@@ -117,6 +117,31 @@ def test_a_first_purchase_from_a_new_country_is_flagged_once(fraud: FraudAws) ->
     assert flag["windowStart"] == T0 + MINUTE
 
 
+def test_a_new_country_is_flagged_whatever_order_the_purchases_arrive_in(
+    fraud: FraudAws,
+) -> None:
+    # GIVEN a purchase abroad (BR) that arrives before the earlier one at home (DE): a
+    # producer's retry, or the home purchase replayed from the DLQ later
+    abroad = purchase("user-1", at=T0 + MINUTE, country="BR", currency="BRL")
+    home = purchase("user-1", at=T0, country="DE")
+
+    # WHEN the abroad purchase is processed, then the home one
+    fraud.invoke(batch([abroad]))
+    before_home = fraud.flagged()
+    fraud.invoke(batch([home]))
+
+    # THEN nothing could be told at first; once the home purchase is known, BR is flagged,
+    # naming the purchase abroad -- the flag in-order processing raises
+    assert before_home == []
+    (flag,) = fraud.flags()
+    assert (flag["rule"], flag["country"], flag["eventId"]) == (
+        NEW_COUNTRY,
+        "BR",
+        abroad["eventId"],
+    )
+    assert flag["windowStart"] == T0 + MINUTE
+
+
 def test_a_cart_burst_counts_carts_of_one_session_only(fraud: FraudAws) -> None:
     # GIVEN 7 add-to-carts in one session within 5 minutes (threshold 6), and 7 split over
     # two sessions by another user
