@@ -15,6 +15,8 @@ Sections (each one a module of this package; ``docs/performance.md`` explains ev
                       (``examples/orders``).
 ``trending``          the trending aggregator (tumbling windows): CPU per record and requests per
                       1,000 records of one window, AWS stubbed as in ``stream_processor``.
+``fraud_detector``    the fraud detector's DynamoDB/SNS requests per 1,000 records (moto) and
+                      CPU per record (HTTP layer stubbed), on the producer's planted fraud.
 
 Results go to ``build/bench.json`` (machine facts included) and a Markdown table on stdout.
 Nothing is hard-coded and nothing fails on a timing: targets are printed next to the

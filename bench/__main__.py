@@ -24,6 +24,7 @@ from bench import (
     consumer_bench,
     consumer_size,
     end_to_end,
+    fraud_bench,
     hydrate_bench,
     machine,
     producer_bench,
@@ -46,6 +47,7 @@ RUNNERS: Final[dict[str, Runner]] = {
     "end_to_end": end_to_end.run,
     "consumer_size": consumer_size.run,
     "trending": trending_bench.run,
+    "fraud_detector": fraud_bench.run,
 }
 """In this order: the stubbed CPU measurements run before moto is imported at all."""
 

@@ -115,6 +115,10 @@ def _environment(root: Path, function: str, variant: str) -> dict[str, str]:
         "RATE_LIMIT_TABLE_NAME": "email-notifier-rate-limit",
         "CONFIGURATION_SET_NAME": "email-notifier",
         "ALLOWED_RECIPIENT_DOMAINS": "example.com",
+        # fraud_detector's.
+        "HISTORY_TABLE_NAME": "fraud-history",
+        "FLAGS_TABLE_NAME": "fraud-flags",
+        "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:fraud-alerts",
     }
     environment.update({name: value.format(root=root) for name, value in VARIANTS[variant].items()})
     return environment

@@ -26,6 +26,7 @@ SECTIONS: Final = (
     "end_to_end",
     "consumer_size",
     "trending",
+    "fraud_detector",
 )
 
 Status = Literal["met", "not met", "n/a", "reference"]

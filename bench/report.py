@@ -99,6 +99,7 @@ def render(document: Mapping[str, Any]) -> str:
         ("Producer, against moto's server", _producer, "producer"),
         ("End to end through the local runtime", _end_to_end, "end_to_end"),
         ("trending: one tumbling window of 1,000 records, AWS stubbed", _trending, "trending"),
+        ("fraud_detector: cost per 1,000 records", _fraud_detector, "fraud_detector"),
     ):
         lines += ["", f"### {title}", ""]
         section = sections.get(key)
@@ -379,3 +380,36 @@ def _trending(section: Mapping[str, Any]) -> list[str]:
         rows,
         "lrrll",
     )
+
+
+def _fraud_detector(section: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"{section['records_delivered']} of {section['records_put']} records delivered to the "
+        f"detector (its filter: purchases and add-to-carts), batches of {section['batch_size']}; "
+        f"{section['flags_raised']} flags raised for {section['planted_fraud']} planted "
+        "fraudulent users.",
+        "",
+    ]
+    lines += _table(
+        ("Measure", "Value"),
+        (
+            (
+                "CPU per record (HTTP layer stubbed)",
+                f"{_number(section['cpu_us_per_record'], 1)} us",
+            ),
+            (
+                "DynamoDB requests per 1,000 delivered records",
+                _number(section["dynamodb_requests_per_1000_delivered"], 1),
+            ),
+            (
+                "requests per 1,000 delivered records",
+                _requests(section["requests_per_1000_delivered"]),
+            ),
+            ("requests per 1,000 records put", _requests(section["requests_per_1000_put"])),
+            (
+                "DynamoDB on-demand, $ per million delivered records (us-east-1 list prices)",
+                f"{section['dynamodb_dollars_per_million_delivered']:.3f}",
+            ),
+        ),
+    )
+    return lines

@@ -1,6 +1,6 @@
 # The one composition every environment deploys. Each environment folder links this file,
-# variables.tf, outputs.tf and versions.tf from environments/_shared (so the four cannot drift)
-# and adds its own provider, backend and terraform.tfvars.
+# fraud.tf, variables.tf, outputs.tf and versions.tf from environments/_shared (so they cannot
+# drift) and adds its own provider, backend and terraform.tfvars.
 
 module "pipeline" {
   source = "../../modules/pipeline"
@@ -33,6 +33,7 @@ module "pipeline" {
       # The service dimension its metrics, dashboards and alarms have always used.
       environment_variables = { POWERTOOLS_SERVICE_NAME = "stream_processor" }
     }
+    fraud    = module.fraud.consumer    # fraud.tf
     trending = module.trending.consumer # windowed analytics (trending.tf)
   }
 

@@ -60,6 +60,16 @@ output "field_encryption_key_arn" {
   value       = module.pipeline.field_encryption_key_arn
 }
 
+output "fraud_alert_topic_arn" {
+  description = "SNS topic the fraud detector publishes one message per flag to."
+  value       = module.fraud.alert_topic_arn
+}
+
+output "fraud_flags_table_name" {
+  description = "Table of the fraud detector's flags, one per (userId, rule, window) (make demo reads it)."
+  value       = module.fraud.flags_table_name
+}
+
 output "hydrate_function_name" {
   description = "Name of the hydrate function."
   value       = module.pipeline.hydrate_function_name

@@ -249,9 +249,27 @@ def _check_markdown_has_the_targets_and_every_section(
         "### hydrate",
         "### Producer",
         "### End to end",
+        "### fraud_detector",
     ):
         assert heading in markdown
     assert NOT_POSSIBLE in markdown
+
+
+def _check_fraud_detector_flags_the_planted_users_with_its_requests(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
+    document, markdown = quick_run
+    section = document["sections"]["fraud_detector"]
+    # One flag per planted user; per delivered record one history put and one window query
+    # at least; one alert per flag.
+    assert section["flags_raised"] == section["planted_fraud"] == 4
+    assert 0 < section["records_delivered"] < section["records_put"]
+    requests = section["requests"]
+    assert requests["dynamodb.PutItem"] >= section["records_delivered"]
+    assert requests["dynamodb.Query"] >= section["records_delivered"]
+    assert requests["sns.Publish"] == section["flags_raised"]
+    assert _is_number(section["cpu_us_per_record"])
+    assert "DynamoDB requests per 1,000 delivered records" in markdown
 
 
 def test_quick_run_writes_the_document_tables_and_deterministic_request_counts(
@@ -267,6 +285,7 @@ def test_quick_run_writes_the_document_tables_and_deterministic_request_counts(
     _check_cold_start_hydrate_and_producer_counts(quick_run)
     _check_end_to_end_stores_every_record(quick_run)
     _check_markdown_has_the_targets_and_every_section(quick_run)
+    _check_fraud_detector_flags_the_planted_users_with_its_requests(quick_run)
 
 
 def test_cells_are_possible_exactly_when_the_event_fits_the_invocation_payload() -> None:

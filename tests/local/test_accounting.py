@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from stream_pipeline.local.accounting import DlqMessage, ManifestEntry, reconcile
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
 
@@ -45,9 +47,10 @@ def test_a_sequence_number_int_refuses_is_skipped_and_the_good_message_still_cou
     assert [m.message_id for m in result.messages] == [messages[1].message_id]
 
 
-def test_the_trending_aggregators_dead_letter_of_a_record_is_not_a_second_one() -> None:
-    # GIVEN a poison record both the processor and the trending aggregator dead-lettered (each
-    # consumer of the stream rejects it on its own)
+@pytest.mark.parametrize("side_consumer", ["orders-trending", "orders-fraud"])
+def test_a_side_consumers_dead_letter_of_a_record_is_not_a_second_one(side_consumer: str) -> None:
+    # GIVEN a poison record both the processor and a side consumer (the trending aggregator, the
+    # fraud detector) dead-lettered: each consumer of the stream rejects it on its own
     sequence_number = "7"
     entry = ManifestEntry(
         record_id="e-1",
@@ -58,16 +61,16 @@ def test_the_trending_aggregators_dead_letter_of_a_record_is_not_a_second_one() 
     )
     messages = [
         _dead_lettered(sequence_number),
-        _dead_lettered(sequence_number, consumer="orders-trending"),
+        _dead_lettered(sequence_number, consumer=side_consumer),
     ]
 
     # WHEN the default accounting (the results-table consumers) reconciles the manifest
     default = reconcile([entry], items=[], messages=messages)
-    # AND the trending aggregator's own accounting does
-    trending = reconcile([entry], items=[], messages=messages, consumer="orders-trending")
+    # AND the side consumer's own accounting does
+    own = reconcile([entry], items=[], messages=messages, consumer=side_consumer)
 
     # THEN each counts the record once in the DLQ, from its own consumer's message
     assert (default.lost, default.dlq_duplicates, default.in_dlq) == ([], 0, 1)
     assert [m.message_id for m in default.messages] == [messages[0].message_id]
-    assert (trending.lost, trending.dlq_duplicates, trending.in_dlq) == ([], 0, 1)
-    assert [m.message_id for m in trending.messages] == [messages[1].message_id]
+    assert (own.lost, own.dlq_duplicates, own.in_dlq) == ([], 0, 1)
+    assert [m.message_id for m in own.messages] == [messages[1].message_id]

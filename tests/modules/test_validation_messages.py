@@ -62,6 +62,7 @@ def _stream_consumer(package: str) -> str:
 
 
 _FIXTURES = "../../modules/stream-consumer/tests/fixtures"
+_FRAUD = 'name = "shop"\npackage = { filename = "../../build/fraud_detector.zip" }\n'
 _HASH = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 
@@ -438,6 +439,22 @@ CASES = [
         "timeout = 901",
         ["timeout", "1 and 900"],
     ),
+    (
+        "fraud-detector",
+        _FRAUD + "thresholds = { purchase_count = 1001 }",
+        ["thresholds.purchase_count", "1 and 1,000"],
+    ),
+    (
+        "fraud-detector",
+        _FRAUD + "thresholds = { purchase_amount = 12.345 }",
+        ["thresholds.purchase_amount", "0.01 and 10,000,000", "2 decimals"],
+    ),
+    (
+        "fraud-detector",
+        _FRAUD + "thresholds = { velocity_window_seconds = 30 }",
+        ["thresholds.velocity_window_seconds", "60 and 86,400"],
+    ),
+    ("fraud-detector", _FRAUD + "history_ttl_days = 400", ["history_ttl_days", "1 and 365"]),
 ]
 
 

@@ -24,9 +24,10 @@ from stream_pipeline.runtime.hydration.models import (
 HYDRATE_FAILED: Final = "HYDRATE_FAILED"
 NOTIFIER_SUFFIX: Final = "-notifier"
 """modules/pipeline names the e-mail notifier ``<name>-notifier``."""
-SIDE_CONSUMER_SUFFIXES: Final = (NOTIFIER_SUFFIX, "-trending")
-"""Consumers that store nothing in the results table (the e-mail notifier, the trending
-aggregator): their dead letters account for their own outputs, not for stored records."""
+SIDE_CONSUMER_SUFFIXES: Final = (NOTIFIER_SUFFIX, "-fraud", "-trending")
+"""Consumers that store nothing in the results table (the e-mail notifier, the fraud detector,
+the trending aggregator): they dead-letter the poison records of their event types too, which
+account for their own outputs (e-mails, flags, windows), not for stored records."""
 NOTIFIED_EVENT_TYPES: Final = frozenset({"purchase"})
 """What the local environment's notifier e-mails (its NOTIFY_EVENT_TYPES default)."""
 SDK_CONFIG: Final = Config(retries={"max_attempts": 5, "mode": "standard"})
@@ -230,10 +231,13 @@ def function_name(consumer: str) -> str:
 
 def counts_for(consumer: str, wanted: str | None) -> bool:
     """Whether dead letters of ``consumer`` belong to the reconciliation of ``wanted`` (a
-    function name or ARN; None: every consumer but an e-mail notifier)."""
+    function name or ARN; None: every consumer but an e-mail notifier and a fraud detector)."""
     name = function_name(consumer)
     if wanted is None:
-        return not (name.endswith(SIDE_CONSUMER_SUFFIXES) or name == "email_notifier")
+        return not (
+            name.endswith(SIDE_CONSUMER_SUFFIXES)
+            or name in ("email_notifier", "fraud_detector", "trending_aggregator")
+        )
     return name == function_name(wanted)
 
 
@@ -276,8 +280,9 @@ def reconcile(
     function); only the dead letters of ``consumer`` (a function name or ARN) count. By default
     those of every consumer but the e-mail notifier (``<name>-notifier``), which dead-letters
     the purchases it cannot mail, poison records of that type included: those account for
-    e-mails, not for stored records (:func:`account_emails`); nor the trending aggregator's
-    (``<name>-trending``), which dead-letters the same poison records as the processor."""
+    e-mails, not for stored records (:func:`account_emails`); nor the fraud detector's
+    (``<name>-fraud``) and the trending aggregator's (``<name>-trending``), which dead-letter
+    the same poison records as the processor."""
     result = Reconciliation(produced=len(manifest))
     by_id: dict[str, list[ManifestEntry]] = defaultdict(list)
     by_coordinates: dict[tuple[str, int], ManifestEntry] = {}

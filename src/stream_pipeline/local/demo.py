@@ -25,6 +25,7 @@ from stream_pipeline.local.accounting import (
     reconcile,
     scan_items,
 )
+from stream_pipeline.local.fraud_report import report_fraud
 from stream_pipeline.local.runtime.client import NotDrainedError, wait_drained
 from stream_pipeline.local.stack import LocalStack, StackError, client_kwargs, local_region
 from stream_pipeline.local.stack_cli import add_arguments, relative, stack_from
@@ -164,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     manifest_buffer = io.StringIO()
-    records = list(generate_records(args.count, seed=seed, poison_rate=args.poison_rate))
+    records = list(
+        generate_records(args.count, seed=seed, poison_rate=args.poison_rate, plant_fraud=True)
+    )
     report = produce(kinesis, outputs["stream_name"], records, manifest=manifest_buffer)
     manifest_path.write_text(manifest_buffer.getvalue(), encoding="utf-8")
     console.print(
@@ -195,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             manifest, notified_events(records), total - sent_before, messages, notifier
         )
         render_emails(emails, console, total=total)
+    fraud = report_fraud(dynamodb, outputs, manifest_buffer.getvalue(), console)
     render_sample(result.items, console)
     trending_report(dynamodb, outputs, console)
     console.print(hints(stack, outputs), soft_wrap=True, highlight=False)
@@ -215,12 +219,16 @@ def run(args: argparse.Namespace) -> int:
                 f"[bold red]e-mails are NOT one per purchase[/bold red]\n{emails.problems()}"
             )
             status = 1
+    if fraud is not None and not fraud.ok:
+        status = 1
     return status
 
 
 EXIT_STATUS: Final = """exit status:
-  0  zero loss: every record stored once or in the DLQ; one e-mail per purchase
-  1  a record lost or duplicated, or a purchase e-mailed twice or not at all
+  0  zero loss: every record stored once or in the DLQ; one e-mail per purchase; each planted
+     fraudulent user flagged once, no clean user flagged
+  1  a record lost or duplicated, a purchase e-mailed twice or not at all, or fraud flags
+     other than the planted ones
   2  the local stack is not running (stream-pipeline local up), or a usage error"""
 
 

@@ -28,6 +28,7 @@ from stream_pipeline.producer.generator import (
     DEFAULT_MEAN_GAP_MS,
     DEFAULT_PRODUCTS,
     DEFAULT_USERS,
+    PLANT_MIN_COUNT,
     RecordKind,
     generate_records,
 )
@@ -153,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     what.add_argument("--seed", type=int, help="random seed (default: drawn and printed)")
     what.add_argument(
+        "--plant-fraud",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"plant one fraudulent user per fraud detector rule, marked `planted` in the "
+        f"manifest (default on; only with --count {PLANT_MIN_COUNT} or more)",
+    )
+    what.add_argument(
         "--users",
         type=_positive,
         default=DEFAULT_USERS,
@@ -215,6 +223,7 @@ def main(
         products=args.products,
         start_ms=start_ms,
         mean_gap_ms=1000 / args.rate if args.rate else DEFAULT_MEAN_GAP_MS,
+        plant_fraud=args.plant_fraud,
     )
     policy = RetryPolicy(
         max_attempts=args.max_attempts,

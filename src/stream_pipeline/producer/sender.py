@@ -183,6 +183,8 @@ class _Producer:
             "partitionKey": record.partition_key,
             "sha256": hashlib.sha256(record.data).hexdigest(),
             "length": len(record.data),
+            # Only on a planted fraudulent user's events: the rule it is meant to trip.
+            **({"planted": record.planted.value} if record.planted is not None else {}),
             **status,
         }
         self._manifest.write(json.dumps(line, separators=(",", ":")) + "\n")
