@@ -19,6 +19,7 @@ counted in ``RecordsSkipped``), and a ``lambda_context`` parameter of the record
 from __future__ import annotations
 
 import inspect
+import os
 import random
 import time
 from collections import Counter
@@ -39,7 +40,11 @@ from botocore.config import Config
 from pydantic import BaseModel
 
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
-from stream_pipeline.kit.field_encryption import FieldEncryptor
+from stream_pipeline.kit.field_encryption import (
+    SENSITIVE_FIELDS_VARIABLE,
+    FieldEncryptor,
+    parse_field_names,
+)
 from stream_pipeline.kit.records import (
     Handled,
     Outcome,
@@ -277,10 +282,13 @@ class StreamConsumer[EventT]:
     @property
     def sensitive_fields(self) -> tuple[str, ...]:
         """The pipeline's sensitive fields (``SENSITIVE_FIELDS``): a handler keeps each as a
-        top-level attribute of its item, where the sink encrypts it."""
+        top-level attribute of its item, where the sink encrypts it. Outside a batch (a handler
+        called on its own, in a test) only ``SENSITIVE_FIELDS`` is read: the other settings and
+        the clients are not needed to know which fields are sensitive."""
         scope = self._scope.get()
-        dependencies = scope.dependencies if scope is not None else self.get_dependencies()
-        return dependencies.settings.sensitive_fields
+        if scope is not None:
+            return scope.dependencies.settings.sensitive_fields
+        return parse_field_names(os.environ.get(SENSITIVE_FIELDS_VARIABLE, ""))
 
     def _current_scope(self) -> _BatchScope:
         scope = self._scope.get()
