@@ -118,6 +118,19 @@ run "every_consumer_is_wired_to_the_pipeline" {
   }
 
   assert {
+    condition = alltrue([
+      for key in ["audit", "processor"] : one([
+        for s in data.aws_iam_policy_document.consumer[key].statement : one(s.condition) if s.sid == "UseHydratingDlqKey"
+        ]) == {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"])
+      }
+    ])
+    error_message = "The hydrating DLQ's key must be usable by a consumer only through SNS (on-failure topic), SQS (DLQ) and S3 (claim-checks)."
+  }
+
+  assert {
     condition     = local.claim_check_prefixes["audit"] == "claim-check/orders-audit/" && local.claim_check_environment["audit"]["PAYLOAD_KEY_PREFIX"] == "claim-check/orders-audit/"
     error_message = "A team's consumer claim-checks under a prefix of its own, claim-check/<function name>/."
   }

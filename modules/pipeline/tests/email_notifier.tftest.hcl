@@ -117,6 +117,13 @@ run "notifier_defaults" {
   }
 
   assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.consumer["notifier"].statement : one(s.condition) if s.sid == "UseIdempotencyTableKey"
+    ]) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["dynamodb.eu-west-1.amazonaws.com"]) }
+    error_message = "The idempotency table's key must be usable by the notifier through DynamoDB only."
+  }
+
+  assert {
     condition     = alltrue(flatten([for s in local.notifier_policy_statements : [for v in concat(s.actions, s.resources) : !strcontains(v, "*")]]))
     error_message = "No notifier action or resource may contain a wildcard."
   }
