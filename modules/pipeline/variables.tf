@@ -270,6 +270,17 @@ variable "enable_s3_failure_bucket" {
   nullable    = false
 }
 
+variable "failure_bucket_access_logging" {
+  type = object({
+    enabled         = optional(bool, false)
+    expiration_days = optional(number, 365)
+    target_bucket   = optional(string)
+  })
+  description = "S3 server access logging of the failure bucket (hydrating-dlq's access_logging, which validates it): enabled (default false); target_bucket, an existing log bucket of the organisation, or null for one the pipeline creates (<name>-access-logs-<suffix>, SSE-S3, TLS-only), whose logs expire after expiration_days, 1-3650 (default 365). Used only with enable_s3_failure_bucket."
+  default     = {}
+  nullable    = false
+}
+
 variable "hydrate" {
   type = object({
     maximum_event_age_in_seconds = optional(number, 21600)
