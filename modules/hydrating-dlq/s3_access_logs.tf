@@ -13,7 +13,6 @@ locals {
 resource "aws_s3_bucket" "access_logs" {
   count = local.create_access_log_bucket ? 1 : 0
 
-  #checkov:skip=CKV_AWS_18:This is the access log bucket: logging its own accesses into itself would log every delivery again, without end.
   #checkov:skip=CKV_AWS_144:Access logs of a transient failure bucket; replicating them would need a second bucket, Region and role per pipeline. Callers who need it pass access_logging.target_bucket, the organisation's replicated log bucket.
   #checkov:skip=CKV_AWS_145:S3 server access logging delivers only to buckets whose default encryption is SSE-S3: SSE-KMS is not supported for the target bucket.
   #checkov:skip=CKV2_AWS_62:No process consumes the log objects as they arrive; they are read on demand, for an audit.
