@@ -152,7 +152,8 @@ resource "aws_sns_topic_subscription" "this" {
 
 # An alarm e-mail nobody confirmed reaches nobody, and CloudWatch has no metric for it: every
 # plan and apply after the subscription exists warns, naming the addresses, until each recipient
-# confirms (a check block warns, it does not fail the run).
+# confirms (a check block warns, it does not fail the run). `stream-pipeline verify` fails on the
+# same, on a deployed stack.
 check "alarm_subscriptions_confirmed" {
   assert {
     condition     = length(local.pending_subscriptions) == 0
