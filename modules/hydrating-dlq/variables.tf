@@ -224,7 +224,7 @@ variable "source_code_hash" {
 
 variable "source_kms_key_arns" {
   type        = list(string)
-  description = "ARNs of the customer managed keys encrypting the source streams, granted kms:Decrypt to the hydrate function (the module's own key is granted separately)."
+  description = "ARNs of the customer managed keys encrypting the source streams, granted kms:Decrypt to the hydrate function through Kinesis (and DynamoDB for DynamoDB streams) only (kms:ViaService; the module's own key is granted separately)."
   default     = []
   nullable    = false
 
