@@ -40,6 +40,7 @@ module "pipeline" {
   deletion_protection               = var.deletion_protection
   results_table_deletion_protection = var.results_table_deletion_protection
   enable_s3_failure_bucket          = var.enable_s3_failure_bucket
+  failure_bucket_access_logging     = var.failure_bucket_access_logging
 
   alarm_emails    = var.alarm_emails
   alarm_overrides = var.alarm_overrides

@@ -108,6 +108,17 @@ variable "environment" {
   }
 }
 
+variable "failure_bucket_access_logging" {
+  type = object({
+    enabled         = optional(bool)
+    expiration_days = optional(number)
+    target_bucket   = optional(string)
+  })
+  description = "S3 server access logging of the failure bucket (modules/pipeline failure_bucket_access_logging, which fills unset attributes with its defaults): { enabled = true } logs into a bucket the pipeline creates, target_bucket names the organisation's log bucket instead. The default, {}, logs nothing."
+  default     = {}
+  nullable    = false
+}
+
 variable "log_retention_in_days" {
   type        = number
   description = "Retention of the functions' log groups (a CloudWatch Logs value)."

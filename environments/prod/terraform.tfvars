@@ -17,6 +17,10 @@ results_table_deletion_protection = true
 enable_s3_failure_bucket          = true
 min_incoming_records_per_period   = 100
 
+# Who read or wrote which failure record (they hold payloads): server access logs, kept a year,
+# in a log bucket the pipeline creates (target_bucket would name the organisation's instead).
+failure_bucket_access_logging = { enabled = true, expiration_days = 365 }
+
 # The e-mail notifier sends from the domain identity the account already verified (DKIM and
 # production access are managed with the domain, not here).
 # Recipients: the shop's customers' domain (a shop mailing the public sets ["*"] and relies on

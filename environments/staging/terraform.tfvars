@@ -12,6 +12,9 @@ log_retention_in_days             = 90
 deletion_protection               = true
 results_table_deletion_protection = true
 
+# As in prod: access logs of the failure bucket, kept as long as the functions' logs.
+failure_bucket_access_logging = { enabled = true, expiration_days = 90 }
+
 # The e-mail notifier sends from the domain identity the account already verified, to the SES
 # mailbox simulator only (production's traffic shape, no customer mailed from staging).
 email_notifier = {

@@ -117,6 +117,26 @@ data "aws_iam_policy_document" "topic" {
       values   = [local.alarm_arn_pattern]
     }
   }
+
+  # Alarm notifications name the pipeline's resources and their state: never over plain HTTP,
+  # whoever publishes or subscribes.
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish", "sns:Subscribe"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 # E-mail subscriptions stay "pending confirmation" until the recipient
@@ -128,4 +148,19 @@ resource "aws_sns_topic_subscription" "this" {
   topic_arn = aws_sns_topic.this.arn
   protocol  = each.value.protocol
   endpoint  = each.value.endpoint
+}
+
+# An alarm e-mail nobody confirmed reaches nobody, and CloudWatch has no metric for it: every
+# plan and apply after the subscription exists warns, naming the addresses, until each recipient
+# confirms (a check block warns, it does not fail the run). `stream-pipeline verify` fails on the
+# same, on a deployed stack.
+check "alarm_subscriptions_confirmed" {
+  assert {
+    condition     = length(local.pending_subscriptions) == 0
+    error_message = "Alarm subscriptions still pending confirmation, which receive no alarm: ${join(", ", local.pending_subscriptions)}. Each recipient must follow the link in the \"AWS Notification - Subscription Confirmation\" e-mail (AWS deletes an unconfirmed subscription after 3 days: then taint or re-create it)."
+  }
+}
+
+locals {
+  pending_subscriptions = sort([for key, subscription in aws_sns_topic_subscription.this : key if subscription.pending_confirmation])
 }

@@ -56,7 +56,7 @@ data "aws_iam_policy_document" "hydrate" {
   }
 
   # Encrypted streams are read through Kinesis/DynamoDB, which decrypt with
-  # the reader's permission on the stream's key.
+  # the reader's permission on the stream's key: through those services only.
   dynamic "statement" {
     for_each = length(var.source_kms_key_arns) > 0 ? [1] : []
 
@@ -65,23 +65,51 @@ data "aws_iam_policy_document" "hydrate" {
       effect    = "Allow"
       actions   = ["kms:Decrypt"]
       resources = sort(distinct(var.source_kms_key_arns))
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = local.source_via_services
+      }
     }
   }
 
   # The DLQ and the bucket are encrypted with the module's key: sending to
-  # them needs a data key (and Decrypt, which SQS and multipart uploads call).
+  # them needs a data key (and Decrypt, which SQS and multipart uploads call),
+  # through SQS and S3 only (Lambda's on-failure destination sends with this role too).
   statement {
     sid       = "UseOwnKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [for service in concat(["sqs"], var.enable_s3_failure_bucket ? ["s3"] : []) : local.via_service[service]]
+    }
   }
 }
 
+locals {
+  via_service = { for service in ["dynamodb", "kinesis", "s3", "sns", "sqs"] : service => "${service}.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}" }
+  # The services a source key is read through: Kinesis, and DynamoDB for DynamoDB streams.
+  source_via_services = [
+    for service in concat(
+      length(local.kinesis_stream_arns) > 0 ? ["kinesis"] : [],
+      length(local.dynamodb_stream_arns) > 0 ? ["dynamodb"] : [],
+    ) : local.via_service[service]
+  ]
+}
+
 data "aws_iam_policy_document" "consumer" {
-  # The sids of the destination statements are stream-consumer's own: passed
-  # to it as additional_policy_json, a statement it also generates from
+  # The sid of the destination statement is stream-consumer's own: passed to it
+  # as additional_policy_json, the statement it also generates from
   # on_failure_destination_arn replaces this one instead of duplicating it.
+  # Nothing on the bucket: a consumer publishing to the topic writes no object
+  # (an S3 destination's PutObject under aws/lambda/ and ListBucket come from
+  # stream-consumer's on_failure_destination_arn; claim-checks from the caller,
+  # under the consumer's own prefix).
   statement {
     sid       = "PublishOnFailure"
     effect    = "Allow"
@@ -89,36 +117,19 @@ data "aws_iam_policy_document" "consumer" {
     resources = [aws_sns_topic.this.arn]
   }
 
-  dynamic "statement" {
-    for_each = var.enable_s3_failure_bucket ? [1] : []
-
-    content {
-      sid       = "PutOnFailureObjects"
-      effect    = "Allow"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this[0].arn}/*"]
-    }
-  }
-
-  # Listed by AWS among the permissions an S3 on-failure destination of an
-  # event source mapping requires.
-  dynamic "statement" {
-    for_each = var.enable_s3_failure_bucket ? [1] : []
-
-    content {
-      sid       = "ListOnFailureBucket"
-      effect    = "Allow"
-      actions   = ["s3:ListBucket"]
-      resources = [aws_s3_bucket.this[0].arn]
-    }
-  }
-
   # A sid of its own (not stream-consumer's UseKeys), so that the consumer's
-  # kms_key_arns never replace it.
+  # kms_key_arns never replace it. Through the services that store with it
+  # only: SNS (the topic), SQS (the DLQ, for poison records) and S3 (the bucket).
   statement {
     sid       = "UseHydratingDlqKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [for service in concat(["sns", "sqs"], var.enable_s3_failure_bucket ? ["s3"] : []) : local.via_service[service]]
+    }
   }
 }

@@ -120,36 +120,62 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   depends_on = [module.hydrate]
 }
 
-# With consumer_role_arns, the topic policy is the list of who may put
-# on-failure records on the topic: those roles, and nobody else (a deny
-# overrides any IAM allow in the account). Without it the topic keeps its
-# default policy and the account's IAM decides, as for any topic.
+# The topic policy, always: no request over plain HTTP, and no subscription but the hydrate
+# function's (the notifications name the failed batches' streams, shards and consumers; another
+# subscriber could learn them, or a Lambda of another account be invoked with them). With
+# consumer_role_arns it is also the list of who may put on-failure records on the topic: those
+# roles, and nobody else (a deny overrides any IAM allow in the account). Without it the
+# account's IAM decides who may publish, as for any topic.
 resource "aws_sns_topic_policy" "this" {
-  count = length(var.consumer_role_arns) > 0 ? 1 : 0
-
   arn    = aws_sns_topic.this.arn
-  policy = data.aws_iam_policy_document.topic[0].json
+  policy = data.aws_iam_policy_document.topic.json
 }
 
 data "aws_iam_policy_document" "topic" {
-  count = length(var.consumer_role_arns) > 0 ? 1 : 0
+  dynamic "statement" {
+    for_each = length(var.consumer_role_arns) > 0 ? [1] : []
 
-  statement {
-    sid       = "ConsumersPublish"
-    effect    = "Allow"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    content {
+      sid       = "ConsumersPublish"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.this.arn]
 
-    principals {
-      type        = "AWS"
-      identifiers = sort(distinct(var.consumer_role_arns))
+      principals {
+        type        = "AWS"
+        identifiers = sort(distinct(var.consumer_role_arns))
+      }
     }
   }
 
+  dynamic "statement" {
+    for_each = length(var.consumer_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DenyPublishByOthers"
+      effect    = "Deny"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.this.arn]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = sort(distinct(var.consumer_role_arns))
+      }
+    }
+  }
+
+  # Subscribe is authorised with the subscriber's endpoint (sns:Endpoint, sns:Protocol): only
+  # the hydrate function, by the Lambda protocol, whoever asks.
   statement {
-    sid       = "DenyPublishByOthers"
+    sid       = "DenySubscribeExceptHydrate"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = ["sns:Subscribe"]
     resources = [aws_sns_topic.this.arn]
 
     principals {
@@ -158,9 +184,53 @@ data "aws_iam_policy_document" "topic" {
     }
 
     condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = sort(distinct(var.consumer_role_arns))
+      test     = "StringNotEquals"
+      variable = "sns:Endpoint"
+      values   = [module.hydrate.function_arn]
     }
   }
+
+  statement {
+    sid       = "DenySubscribeByOtherProtocols"
+    effect    = "Deny"
+    actions   = ["sns:Subscribe"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "sns:Protocol"
+      values   = ["lambda"]
+    }
+  }
+
+  # The notifications name the pipeline's streams and consumers: never over plain HTTP.
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish", "sns:Subscribe"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+# Before the policy was created with every topic (TLS-only, subscriptions), it existed only with
+# consumer_role_arns.
+moved {
+  from = aws_sns_topic_policy.this[0]
+  to   = aws_sns_topic_policy.this
 }

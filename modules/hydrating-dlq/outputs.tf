@@ -4,7 +4,7 @@ output "bucket_name" {
 }
 
 output "consumer_policy_json" {
-  description = "IAM policy JSON a consumer's role needs to use this module as its on-failure destination: sns:Publish on the topic, s3:PutObject and s3:ListBucket on the bucket (when enabled), kms:GenerateDataKey and kms:Decrypt on the module's key. Pass it to stream-consumer as additional_policy_json: its destination statements share stream-consumer's sids, so the ones stream-consumer generates from on_failure_destination_arn replace them rather than duplicate them."
+  description = "IAM policy JSON a consumer's role needs to use this module as its on-failure destination: sns:Publish on the topic, kms:GenerateDataKey and kms:Decrypt on the module's key through SNS, SQS and (with the bucket) S3 only (kms:ViaService); nothing on the bucket (an S3 destination's s3:PutObject under aws/lambda/ and s3:ListBucket come from stream-consumer's on_failure_destination_arn). Pass it to stream-consumer as additional_policy_json: its destination statement shares stream-consumer's sid, so the one stream-consumer generates from on_failure_destination_arn replaces it rather than duplicates it."
   value       = try(data.aws_iam_policy_document.consumer.json, null)
 }
 

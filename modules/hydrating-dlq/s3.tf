@@ -7,7 +7,6 @@ resource "aws_s3_bucket" "this" {
 
   #checkov:skip=CKV2_AWS_62:Objects are failure records read on demand by the replay CLI (through the DLQ envelope's pointer or by listing); no process consumes object-created events, and the DLQ depth alarm already signals new failures.
   #checkov:skip=CKV_AWS_144:Failure records are transient (they expire after s3_expiration_days) and their coordinates are also in the DLQ; replicating them would need a second bucket, Region and role per pipeline. Callers who need it add replication to bucket_name.
-  #checkov:skip=CKV_AWS_18:Server access logging is the optional input access_log_bucket: the target must be a bucket the organisation already runs for access logs, which this module does not create. Data events in CloudTrail are the alternative.
   bucket_prefix = var.s3_bucket_name == null ? local.bucket_prefix : null
   bucket        = var.s3_bucket_name
 
@@ -105,12 +104,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
+# Who read or wrote which failure record (it holds the pipeline's data): S3 server access logs,
+# into the organisation's log bucket (access_logging.target_bucket) or one the module creates
+# (s3_access_logs.tf), under the failure bucket's name.
 resource "aws_s3_bucket_logging" "this" {
-  count = var.enable_s3_failure_bucket && var.access_log_bucket != null ? 1 : 0
+  count = local.access_logging_enabled ? 1 : 0
 
   bucket        = aws_s3_bucket.this[0].id
-  target_bucket = var.access_log_bucket
+  target_bucket = local.create_access_log_bucket ? aws_s3_bucket.access_logs[0].id : var.access_logging.target_bucket
   target_prefix = "${aws_s3_bucket.this[0].id}/"
+
+  # S3 checks that the log delivery may write to the target (its bucket policy) when logging is
+  # turned on.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_s3_bucket_policy" "this" {

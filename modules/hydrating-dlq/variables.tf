@@ -1,13 +1,23 @@
 # Inputs passed through to modules/lambda-function are validated there: Terraform reports its error message, which names what is allowed.
 
-variable "access_log_bucket" {
-  type        = string
-  description = "Name of an existing bucket that receives the server access logs of the failure bucket (objects prefixed with the failure bucket's name). Null (the default) enables no access logging. Only used when enable_s3_failure_bucket is true."
-  default     = null
+variable "access_logging" {
+  type = object({
+    enabled         = optional(bool, false)
+    expiration_days = optional(number, 365)
+    target_bucket   = optional(string)
+  })
+  description = "S3 server access logging of the failure bucket (who read or wrote which failure record): enabled (default false); target_bucket, the name of an existing log bucket of the organisation (its policy must let logging.s3.amazonaws.com write under <failure bucket name>/), or null (the default) for a bucket the module creates, <name>-access-logs-<suffix> (private, versioned, TLS-only, SSE-S3: the only default encryption log delivery supports), whose logs expire after expiration_days, 1 to 3650 (default 365). Only used when enable_s3_failure_bucket is true."
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = var.access_log_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.access_log_bucket, "-")))
-    error_message = "access_log_bucket must be null or an S3 bucket name (3-63 characters from [a-z0-9.-]), not an ARN or URI."
+    condition     = var.access_logging.target_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.access_logging.target_bucket, "-")))
+    error_message = "access_logging.target_bucket must be null or an S3 bucket name (3-63 characters from [a-z0-9.-]), not an ARN or URI."
+  }
+
+  validation {
+    condition     = var.access_logging.expiration_days >= 1 && var.access_logging.expiration_days <= 3650 && floor(var.access_logging.expiration_days) == var.access_logging.expiration_days
+    error_message = "access_logging.expiration_days must be a whole number of days between 1 and 3650."
   }
 }
 
@@ -196,13 +206,13 @@ variable "s3_bucket_name" {
 
 variable "s3_expiration_days" {
   type        = number
-  description = "Days after which failure records (current objects) and their overwritten versions (noncurrent) expire from the bucket, 1 to 3650. Keep it at least 14, the DLQ's retention, so a claim-check outlives the message pointing to it; the default, 30, leaves two more weeks to replay."
+  description = "Days after which failure records (current objects) and their overwritten versions (noncurrent) expire from the bucket, 14 to 3650: at least the DLQ's 14-day retention, so a claim-check outlives the message pointing to it; the default, 30, leaves two more weeks to replay."
   default     = 30
   nullable    = false
 
   validation {
-    condition     = var.s3_expiration_days >= 1 && var.s3_expiration_days <= 3650 && floor(var.s3_expiration_days) == var.s3_expiration_days
-    error_message = "s3_expiration_days must be a whole number between 1 and 3650."
+    condition     = var.s3_expiration_days >= 14 && var.s3_expiration_days <= 3650 && floor(var.s3_expiration_days) == var.s3_expiration_days
+    error_message = "s3_expiration_days must be a whole number between 14 (the DLQ's retention: a claim-check must outlive the message that points to it) and 3650."
   }
 }
 
@@ -214,7 +224,7 @@ variable "source_code_hash" {
 
 variable "source_kms_key_arns" {
   type        = list(string)
-  description = "ARNs of the customer managed keys encrypting the source streams, granted kms:Decrypt to the hydrate function (the module's own key is granted separately)."
+  description = "ARNs of the customer managed keys encrypting the source streams, granted kms:Decrypt to the hydrate function through Kinesis (and DynamoDB for DynamoDB streams) only (kms:ViaService; the module's own key is granted separately)."
   default     = []
   nullable    = false
 

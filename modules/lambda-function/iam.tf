@@ -2,7 +2,21 @@
 # policy document (policy_json); this module adds what every function of the
 # library needs: X-Ray, its log group and the key of its environment.
 
+locals {
+  # The function's account and Region, read from the ARN of the log group the module creates
+  # in them (no aws_caller_identity, which cannot be planned without AWS credentials).
+  log_group_arn_parts = split(":", aws_cloudwatch_log_group.this.arn)
+  account_id          = local.log_group_arn_parts[4]
+  lambda_via_service  = "lambda.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"
+}
+
+data "aws_region" "current" {}
+
 data "aws_iam_policy_document" "assume_role" {
+  # Lambda, acting for this account only (confused deputy): a function of another account
+  # cannot be given this role. No aws:SourceArn: Lambda documents no source ARN for assuming an
+  # execution role (the function's? its event source mapping's?), and a condition on a key that
+  # is absent denies, which would stop the function and its mapping.
   statement {
     sid     = "LambdaAssumeRole"
     effect  = "Allow"
@@ -11,6 +25,12 @@ data "aws_iam_policy_document" "assume_role" {
     principals {
       type        = "Service"
       identifiers = ["lambda.${data.aws_partition.current.dns_suffix}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 }
@@ -56,12 +76,18 @@ data "aws_iam_policy_document" "own_resources" {
   }
 
   # Lambda decrypts the environment variables with this key at cold start on
-  # the function's behalf.
+  # the function's behalf: through Lambda only, never a direct call by the code.
   statement {
     sid       = "DecryptEnvironment"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
     resources = [local.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.lambda_via_service]
+    }
   }
 }
 

@@ -28,7 +28,6 @@ data "aws_partition" "current" {}
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The functions of this library only call AWS APIs (Kinesis/DynamoDB streams, DynamoDB, SQS, SNS, S3, KMS, X-Ray) and reach no VPC resource; attaching them to a VPC would add NAT or endpoints without reducing exposure.
   #checkov:skip=CKV_AWS_116:A function-level dead-letter queue only applies to asynchronous invocations and records less than an on-failure destination. Stream consumers are invoked synchronously by their event source mapping (whose on-failure destination takes the failures); asynchronously invoked functions get aws_lambda_function_event_invoke_config with an on-failure destination from the calling module (hydrating-dlq does).
-  #checkov:skip=CKV_AWS_272:Code signing is an optional input, code_signing_config_arn; when it is unset the package integrity is still pinned by source_code_hash and its deployment is controlled by IAM on lambda:UpdateFunctionCode.
   function_name = var.name
   description   = var.description
   role          = aws_iam_role.this.arn

@@ -28,6 +28,12 @@ locals {
   }
 
   results_table_enabled = anytrue([for consumer in values(var.consumers) : consumer.write_results_table])
+
+  # The services that use the hydrating DLQ's key for a consumer (kms:ViaService).
+  dlq_key_via_services = [
+    for service in concat(["sns", "sqs"], var.enable_s3_failure_bucket ? ["s3"] : []) :
+    "${service}.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"
+  ]
 }
 
 # Each consumer's own statements (iam_statements; the e-mail notifier's, keyed "notifier", a
@@ -42,12 +48,39 @@ data "aws_iam_policy_document" "consumer" {
     local.email_notifier_enabled ? { notifier = local.notifier_policy_statements } : {},
   )
 
-  # The sid of module.dlq's: the consumers' kms_key_arns (UseKeys) never replace it.
+  # The sid of module.dlq's: the consumers' kms_key_arns (UseKeys) never replace it. The key of
+  # the topic (the mapping publishes there), the DLQ (poison records) and, with it, the bucket
+  # (claim-checks): usable through those services only.
   statement {
     sid       = "UseHydratingDlqKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [module.dlq.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.dlq_key_via_services
+    }
+  }
+
+  # The notifier's idempotency table is not one of stream-consumer's dynamodb_table_arns (it
+  # reads and deletes there too, UseIdempotencyTable): its key, through DynamoDB only.
+  dynamic "statement" {
+    for_each = each.key == "notifier" ? [module.notifier_key[0].key_arn] : []
+
+    content {
+      sid       = "UseIdempotencyTableKey"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"]
+      }
+    }
   }
 
   # The claim-check: the consumer's own prefix, written only (the kit never reads, lists or
@@ -144,8 +177,9 @@ module "consumer" {
     each.value.write_results_table ? [aws_dynamodb_table.this[0].arn] : [],
     each.value.table_name == null ? [] : ["${local.dynamodb_arn_prefix}:table/${each.value.table_name}"],
   )
+  # The stream's key is read only (kms:Decrypt via Kinesis); the others are written with.
+  source_kms_key_arn = module.stream.kms_key_arn
   kms_key_arns = concat(
-    [module.stream.kms_key_arn],
     each.value.write_results_table ? [module.results_key[0].key_arn] : [],
     each.value.kms_key_arns,
   )

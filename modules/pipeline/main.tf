@@ -73,6 +73,7 @@ module "dlq" {
   log_retention_in_days        = var.log_retention_in_days
   powertools_metrics_namespace = local.metrics_namespace
   enable_s3_failure_bucket     = var.enable_s3_failure_bucket
+  access_logging               = var.failure_bucket_access_logging
   maximum_event_age_in_seconds = var.hydrate.maximum_event_age_in_seconds
   maximum_retry_attempts       = var.hydrate.maximum_retry_attempts
 

@@ -58,7 +58,7 @@ variable "consumers" {
     window_aware                   = optional(bool, false)
     write_results_table            = optional(bool, false)
   }))
-  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET, its own PAYLOAD_KEY_PREFIX claim-check/<name>-<key>/), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none; above 0 only with window_aware = true: a function that returns the window's state, such as the consumer kit's TumblingWindowConsumer); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, FIELD_ENCRYPTION_KEY_ARN, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, SENSITIVE_FIELDS, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of what else it touches); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
+  description = "The stream's consumers, keyed by a short name (1-20 characters of [a-z0-9-], not hydrate or notifier): each is a function <name>-<key> with its event source mapping, wired to the pipeline's DLQ (DLQ_URL), on-failure topic, failure bucket (PAYLOAD_BUCKET, its own PAYLOAD_KEY_PREFIX claim-check/<name>-<key>/), metrics namespace and alarms. Per consumer: package, its code, exactly one of filename (a prebuilt zip) or source_dir (a folder of Python sources the module zips at apply with the runtime and consumer kit; see modules/stream-consumer); handler (e.g. app.lambda_handler); enhanced_fan_out (default true: an EFO consumer <name>-<key> of its own; at most 19 per pipeline, one is kept for the e-mail notifier); filter_criteria (Lambda event filter patterns, JSON objects, at most 10); batch_size 1-10,000 (default 100); maximum_batching_window_in_seconds 0-300, parallelization_factor 1-10 and maximum_record_age_in_seconds 60-604,800 (default: the pipeline's variables of those names); maximum_retry_attempts 0-10,000 (default 10, bounded); tumbling_window_in_seconds 0-900 (default 0, none; above 0 only with window_aware = true: a function that returns the window's state, such as the consumer kit's TumblingWindowConsumer); memory_size 128-10,240 MB (default 256); timeout 1-900 s (default 60); reserved_concurrent_executions -1 (none, the default) or at least 1; environment_variables (not DLQ_URL, FIELD_ENCRYPTION_KEY_ARN, PAYLOAD_BUCKET, PAYLOAD_KEY_PREFIX, SENSITIVE_FIELDS, TABLE_NAME or POWERTOOLS_METRICS_NAMESPACE, which the pipeline sets; POWERTOOLS_SERVICE_NAME defaults to <name>-<key>); write_results_table (TABLE_NAME and write access to the pipeline's results table) or table_name (a DynamoDB table of your own in the stream's account and Region, by name, known at plan time: TABLE_NAME, dynamodb:BatchWriteItem and PutItem), not both; kms_key_arns (keys of the tables it writes to; used through DynamoDB, SQS and SNS only, kms:ViaService: a key used through another service, or directly, needs an iam_statements entry of its own); iam_statements (extra Allow statements: sid of [A-Za-z0-9], unique, not one of the module's; actions service:Action without any *; at least one resource; optional conditions)."
   nullable    = false
 
   validation {
@@ -158,9 +158,9 @@ variable "consumers" {
 
   validation {
     condition = alltrue([for consumer in values(var.consumers) : alltrue([
-      for statement in consumer.iam_statements : can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["ListOnFailureBucket", "PublishOnFailure", "PutOnFailureObjects", "PutPayloadObjects", "ReadDynamoDBStream", "ReadKinesisStream", "SendOnFailure", "SendToDeadLetterQueue", "SubscribeToConsumer", "UseHydratingDlqKey", "UseKeys", "WriteTables", "WriteTraces"], statement.sid)
+      for statement in consumer.iam_statements : can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptSource", "ListOnFailureBucket", "PublishOnFailure", "PutOnFailureObjects", "PutPayloadObjects", "ReadDynamoDBStream", "ReadKinesisStream", "SendOnFailure", "SendToDeadLetterQueue", "SubscribeToConsumer", "UseHydratingDlqKey", "UseIdempotencyTableKey", "UseKeys", "WriteTables", "WriteTraces"], statement.sid)
     ]) && length(distinct([for statement in consumer.iam_statements : statement.sid])) == length(consumer.iam_statements)])
-    error_message = "Each sid of a consumer's iam_statements must be 1-100 characters of [A-Za-z0-9], unique within the consumer, and none of the module's own: ListOnFailureBucket, PublishOnFailure, PutOnFailureObjects, PutPayloadObjects, ReadDynamoDBStream, ReadKinesisStream, SendOnFailure, SendToDeadLetterQueue, SubscribeToConsumer, UseHydratingDlqKey, UseKeys, WriteTables, WriteTraces."
+    error_message = "Each sid of a consumer's iam_statements must be 1-100 characters of [A-Za-z0-9], unique within the consumer, and none of the module's own: DecryptSource, ListOnFailureBucket, PublishOnFailure, PutOnFailureObjects, PutPayloadObjects, ReadDynamoDBStream, ReadKinesisStream, SendOnFailure, SendToDeadLetterQueue, SubscribeToConsumer, UseHydratingDlqKey, UseIdempotencyTableKey, UseKeys, WriteTables, WriteTraces."
   }
 }
 
@@ -325,6 +325,17 @@ variable "enable_s3_failure_bucket" {
   type        = bool
   description = "Create the hydrating DLQ's failure bucket (the default): hydrate and every consumer store there the payloads too large for an SQS message (claim-check: PAYLOAD_BUCKET; each consumer under its own PAYLOAD_KEY_PREFIX claim-check/<function name>/, the only keys its role may put). false: such envelopes reach the DLQ pointer-only, and their bytes live only in the stream until its retention ends."
   default     = true
+  nullable    = false
+}
+
+variable "failure_bucket_access_logging" {
+  type = object({
+    enabled         = optional(bool, false)
+    expiration_days = optional(number, 365)
+    target_bucket   = optional(string)
+  })
+  description = "S3 server access logging of the failure bucket (hydrating-dlq's access_logging, which validates it): enabled (default false); target_bucket, an existing log bucket of the organisation, or null for one the pipeline creates (<name>-access-logs-<suffix>, SSE-S3, TLS-only), whose logs expire after expiration_days, 1-3650 (default 365). Used only with enable_s3_failure_bucket."
+  default     = {}
   nullable    = false
 }
 

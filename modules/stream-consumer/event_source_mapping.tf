@@ -66,6 +66,11 @@ resource "aws_lambda_event_source_mapping" "this" {
     # Cross-variable rules live here because variable validation may only
     # reference other variables from Terraform 1.9 on.
     precondition {
+      condition     = length(var.kms_key_arns) == 0 || length(local.write_services) > 0
+      error_message = "kms_key_arns are granted through the services the function writes with (dynamodb_table_arns, dlq_arn, on_failure_destination_arn), and it writes with none: pass the source's key as source_kms_key_arn, and a key used through another service in additional_policy_json with its own kms:ViaService."
+    }
+
+    precondition {
       condition     = var.on_failure_destination_arn != null || var.allow_no_on_failure_destination
       error_message = "on_failure_destination_arn is required: without it a batch that exhausts its retries or exceeds maximum_record_age_in_seconds is discarded without a trace. Pass an SNS topic, SQS queue or S3 bucket ARN, or set allow_no_on_failure_destination = true to accept that loss explicitly."
     }

@@ -29,6 +29,17 @@ locals {
     "dynamodb:GetShardIterator",
   ]
 
+  # Who calls KMS for the role, per key (kms:ViaService): the source's service reads the source
+  # key (local.source_service: kinesis or dynamodb); the services it writes through (tables,
+  # DLQ, on-failure destination) use the others.
+  # No statement allows a direct KMS call by the code.
+  write_services = sort(distinct(concat(
+    length(var.dynamodb_table_arns) > 0 ? ["dynamodb"] : [],
+    var.dlq_arn != null ? ["sqs"] : [],
+    local.destination_service != null ? [local.destination_service] : [],
+  )))
+  via_service = { for service in distinct(concat([local.source_service], local.write_services)) : service => "${service}.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}" }
+
   # Statements derived from the inputs only, so the policy is known at plan
   # time whenever the ARNs are (and tests can assert on it).
   policy_statements = concat(
@@ -71,11 +82,13 @@ locals {
       actions   = ["sqs:SendMessage"]
       resources = [var.on_failure_destination_arn]
     }] : [],
+    # Lambda writes the on-failure objects under aws/lambda/<mapping UUID>/<shard>/..., and
+    # nowhere else; ListBucket is among the permissions AWS lists for an S3 destination.
     local.destination_service == "s3" ? [
       {
         sid       = "PutOnFailureObjects"
         actions   = ["s3:PutObject"]
-        resources = ["${var.on_failure_destination_arn}/*"]
+        resources = ["${var.on_failure_destination_arn}/aws/lambda/*"]
       },
       {
         sid       = "ListOnFailureBucket"
@@ -83,15 +96,33 @@ locals {
         resources = [var.on_failure_destination_arn]
       },
     ] : [],
-    # Decrypt reads the encrypted source, DLQ and destination messages;
-    # GenerateDataKey writes to encrypted tables, queues, topics and buckets.
-    length(var.kms_key_arns) > 0 ? [{
+    # Reading an encrypted source needs Decrypt only, through its own service: a read-only
+    # consumer can make no data key with the stream's key.
+    var.source_kms_key_arn != null ? [{
+      sid       = "DecryptSource"
+      actions   = ["kms:Decrypt"]
+      resources = [var.source_kms_key_arn]
+    }] : [],
+    # Writing to encrypted tables, queues, topics and buckets: GenerateDataKey for the new data,
+    # Decrypt for what SQS, SNS and S3 multipart uploads read back; through those services only.
+    length(var.kms_key_arns) > 0 && length(local.write_services) > 0 ? [{
       sid       = "UseKeys"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = sort(distinct(var.kms_key_arns))
     }] : [],
   )
+
+  # The conditions of the statements above, by sid: every key statement is usable only
+  # through the services named.
+  policy_conditions = {
+    DecryptSource = [{ test = "StringEquals", variable = "kms:ViaService", values = [local.via_service[local.source_service]] }]
+    UseKeys       = [{ test = "StringEquals", variable = "kms:ViaService", values = [for service in local.write_services : local.via_service[service]] }]
+  }
 }
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
 
 data "aws_iam_policy_document" "this" {
   # Application-specific statements; the module's statements (and the child's
@@ -107,6 +138,16 @@ data "aws_iam_policy_document" "this" {
       effect    = "Allow"
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = lookup(local.policy_conditions, statement.value.sid, [])
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

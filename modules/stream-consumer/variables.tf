@@ -153,7 +153,7 @@ variable "kms_key_arn" {
 
 variable "kms_key_arns" {
   type        = list(string)
-  description = "ARNs of the customer managed keys protecting what the function and its event source mapping touch: the source stream, the tables, the dead-letter queue, the on-failure destination. Granted kms:Decrypt and kms:GenerateDataKey on exactly these keys."
+  description = "ARNs of the customer managed keys protecting what the function and its event source mapping write to: the tables, the dead-letter queue, the on-failure destination (the source's key goes in source_kms_key_arn). Granted kms:Decrypt and kms:GenerateDataKey on exactly these keys, only through the services it writes with (kms:ViaService: DynamoDB with dynamodb_table_arns, SQS with dlq_arn or an SQS destination, SNS or S3 with such a destination); a key used through another service needs a statement of its own in additional_policy_json."
   default     = []
   nullable    = false
 
@@ -337,6 +337,17 @@ variable "runtime" {
   description = "Python runtime of the function: python3.12 or python3.13 (the one its dependencies layer was built for)."
   default     = "python3.12"
   nullable    = false
+}
+
+variable "source_kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed key encrypting the event source (the Kinesis stream, or the table of a DynamoDB stream). Granted kms:Decrypt only, through that source's service (kms:ViaService kinesis or dynamodb): reading needs no data key. Null for an unencrypted source or one with an AWS owned key."
+  default     = null
+
+  validation {
+    condition     = var.source_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", coalesce(var.source_kms_key_arn, "-")))
+    error_message = "source_kms_key_arn must be null or a KMS key ARN of the form arn:<partition>:kms:<region>:<account>:key/<key-id> (IAM does not match aliases)."
+  }
 }
 
 variable "starting_position" {

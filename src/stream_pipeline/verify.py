@@ -5,7 +5,9 @@ poison record, and a purchase (e-mailed when the pipeline has the e-mail notifie
 each one has ended somewhere or the deadline passes, reports per record where it ended (stored
 in the results table, dead-lettered with a reason, e-mail sent or not), removes what the run
 wrote (its items, the notifier's idempotency records of its purchase, its DLQ messages) and
-exits 1 when any canary did not end where it should, naming it.
+exits 1 when any canary did not end where it should, naming it. With the alarm topic known
+(output alarm_topic_arn), it also fails while an alarm subscription is still pending
+confirmation: such an address receives no alarm, and CloudWatch has no metric for it.
 
 Only what the run can prove is its own is removed: an item under the run's own keys, a DLQ
 message whose envelope names exactly one of the run's records (shard and sequence number). A
@@ -63,7 +65,8 @@ DEFAULT_TIMEOUT: Final = 300.0
 EXIT_STATUS: Final = """exit status:
   0  every canary ended where it should (stored; poison in the DLQ; purchase e-mailed) and
      what the run wrote was removed
-  1  a canary is lost or ended elsewhere (named), or something of the run was left behind
+  1  a canary is lost or ended elsewhere (named), something of the run was left behind, or
+     an alarm subscription is still pending confirmation (named)
   2  usage or configuration error (no stream/table/queue, AWS unreachable)"""
 
 
@@ -233,6 +236,21 @@ class Targets:
     dlq_url: str
     notifier_table: str | None = None
     notifier_function: str | None = None
+    alarm_topic: str | None = None
+
+
+PENDING_CONFIRMATION: Final = "PendingConfirmation"
+"""The SubscriptionArn SNS lists for a subscription nobody confirmed yet."""
+
+
+def pending_subscriptions(sns: Any, topic_arn: str) -> list[str]:
+    """``protocol:endpoint`` of each subscription of the topic still pending confirmation."""
+    pending = []
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for subscription in page.get("Subscriptions", []):
+            if subscription.get("SubscriptionArn") == PENDING_CONFIRMATION:
+                pending.append(f"{subscription.get('Protocol')}:{subscription.get('Endpoint')}")
+    return sorted(pending)
 
 
 @dataclass
@@ -447,6 +465,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--notifier-function", help="the e-mail notifier's function name")
     parser.add_argument(
+        "--alarm-topic",
+        help="ARN of the alarm topic whose subscriptions must be confirmed (default: output "
+        "alarm_topic_arn; without one they are not checked)",
+    )
+    parser.add_argument(
         "--email-to",
         default=DEFAULT_RECIPIENT,
         help=f"recipient of the purchase's e-mail (default: {DEFAULT_RECIPIENT}, SES' mailbox "
@@ -500,6 +523,7 @@ def _targets(args: argparse.Namespace, outputs: Mapping[str, Any]) -> Targets:
         or first_output(outputs, ["email_notifier_idempotency_table_name"]),
         notifier_function=args.notifier_function
         or first_output(outputs, ["email_notifier_function_name"]),
+        alarm_topic=args.alarm_topic or first_output(outputs, ["alarm_topic_arn"]),
     )
 
 
@@ -551,7 +575,8 @@ def main(
             )
             options = client_options(args.endpoint_url)
             clients = {
-                name: session.client(name, **options) for name in ("kinesis", "dynamodb", "sqs")
+                name: session.client(name, **options)
+                for name in ("kinesis", "dynamodb", "sqs", "sns")
             }
         verifier = Verifier(clients, targets, canaries)
         verifier.keep = args.keep
@@ -569,6 +594,8 @@ def main(
                 on_round=lambda n: progress.update(task, completed=n),
             )
         cleanup = verifier.remove()
+        topic = targets.alarm_topic
+        pending = pending_subscriptions(clients["sns"], topic) if topic else []
     except (BotoCoreError, ClientError, ProduceError) as exc:
         err.print(f"error: {exc}")
         return 2
@@ -591,4 +618,10 @@ def main(
         )
     for left in cleanup.left:
         out.print(f"LEFT {left}", soft_wrap=True)
-    return 1 if failed or cleanup.left else 0
+    if pending:
+        out.print(
+            f"FAILED alarm subscriptions pending confirmation, which receive no alarm: "
+            f"{', '.join(pending)} (confirm the link AWS e-mailed; docs/verify.md)",
+            soft_wrap=True,
+        )
+    return 1 if failed or cleanup.left or pending else 0

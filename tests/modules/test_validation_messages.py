@@ -152,8 +152,8 @@ CASES = [
         'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
         'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
         'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
-        "s3_expiration_days = 0",
-        ["1 and 3650"],
+        "s3_expiration_days = 13",
+        ["between 14", "DLQ's retention", "3650"],
     ),
     # The e-mail notifier's settings: one object, one rule per attribute.
     ("pipeline", _notifier('sender_address = "notifications-at-example.com"'), ["name@example"]),

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 from rich.console import Console
 
@@ -422,3 +423,59 @@ def test_a_range_envelope_with_unreadable_sequence_numbers_does_not_stop_the_run
     # THEN the run passes and the stranger is left in the queue
     assert code == 0, output
     assert len(stack.dlq_bodies()) == 1
+
+
+ALARM_EMAILS = ("oncall@example.com", "team@example.com")
+
+
+def _alarm_topic(stack: Deployed) -> tuple[Any, str]:
+    """The alarm topic with an e-mail subscription per ALARM_EMAILS, as modules/alarms makes it,
+    wired into the run's clients and outputs (alarm_topic_arn)."""
+    sns = boto3.session.Session(region_name=REGION).client("sns")
+    topic_arn = sns.create_topic(Name="orders-alarms")["TopicArn"]
+    for address in ALARM_EMAILS:
+        sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+    stack.clients["sns"] = sns
+    stack.outputs["alarm_topic_arn"] = topic_arn
+    return sns, topic_arn
+
+
+def test_confirmed_alarm_subscriptions_pass(deployed: Callable[..., Deployed]) -> None:
+    # GIVEN a pipeline whose alarm e-mail subscriptions are all confirmed (moto confirms them)
+    stack = deployed()
+    _alarm_topic(stack)
+
+    # WHEN verify runs with the environment's outputs, alarm_topic_arn among them
+    code, output = stack.run("--run-id", "r9")
+
+    # THEN the run passes and reports no pending subscription
+    assert code == 0, output
+    assert "pending" not in output
+
+
+def test_a_pending_alarm_subscription_fails_the_run_and_is_named(
+    deployed: Callable[..., Deployed],
+) -> None:
+    # GIVEN an alarm topic where one recipient never confirmed the subscription (SNS lists it
+    # with the SubscriptionArn "PendingConfirmation"; moto confirms every subscription, so the
+    # listing is stubbed with what SNS returns)
+    stack = deployed()
+    sns, topic_arn = _alarm_topic(stack)
+    listing = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    listing[0] = {**listing[0], "SubscriptionArn": "PendingConfirmation"}
+    stubber = Stubber(sns)
+    stubber.add_response(
+        "list_subscriptions_by_topic", {"Subscriptions": listing}, {"TopicArn": topic_arn}
+    )
+
+    # WHEN verify runs
+    with stubber:
+        code, output = stack.run("--run-id", "r10")
+
+    # THEN the canaries pass, but the run fails naming the pending address, and only it
+    assert code == 1, output
+    failed = [line for line in output.splitlines() if line.startswith("FAILED")]
+    assert failed == [line for line in failed if "alarm subscriptions pending" in line]
+    assert "email:oncall@example.com" in failed[0]
+    assert "team@example.com" not in failed[0]
+    stubber.assert_no_pending_responses()

@@ -59,8 +59,18 @@ run "policies_admit_only_this_accounts_alarms" {
   command = apply
 
   assert {
-    condition     = [for s in jsondecode(aws_sns_topic_policy.this.policy).Statement : s.Sid] == ["CloudWatchAlarmsPublish"]
-    error_message = "The topic policy must hold exactly the CloudWatch publish statement."
+    condition     = [for s in jsondecode(aws_sns_topic_policy.this.policy).Statement : s.Sid] == ["CloudWatchAlarmsPublish", "DenyInsecureTransport"]
+    error_message = "The topic policy must hold exactly the CloudWatch publish statement and the TLS-only deny."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sns_topic_policy.this.policy).Statement[1].Effect == "Deny" &&
+      jsondecode(aws_sns_topic_policy.this.policy).Statement[1].Principal == "*" &&
+      sort(jsondecode(aws_sns_topic_policy.this.policy).Statement[1].Action) == tolist(["sns:Publish", "sns:Subscribe"]) &&
+      jsondecode(aws_sns_topic_policy.this.policy).Statement[1].Condition.Bool["aws:SecureTransport"] == "false"
+    )
+    error_message = "Publishing and subscribing over plain HTTP must be denied to everyone."
   }
 
   assert {
@@ -119,6 +129,11 @@ run "policies_admit_only_this_accounts_alarms" {
       jsondecode(module.kms_key[0].policy_json).Statement[1].Condition.ArnLike["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-*"
     )
     error_message = "CloudWatch's use of the key must be limited to this account's alarms named <name_prefix>-*."
+  }
+
+  assert {
+    condition     = length(local.pending_subscriptions) == 0
+    error_message = "A confirmed subscription must not be reported as pending (check alarm_subscriptions_confirmed)."
   }
 
   assert {

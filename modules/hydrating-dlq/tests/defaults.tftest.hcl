@@ -70,8 +70,30 @@ run "failure_paths_end_in_the_dlq" {
   }
 
   assert {
-    condition     = length(aws_sns_topic_policy.this) == 0
-    error_message = "Without consumer_role_arns the topic must keep its default policy."
+    condition = (
+      [for st in data.aws_iam_policy_document.topic.statement : st.sid] == ["DenySubscribeExceptHydrate", "DenySubscribeByOtherProtocols", "DenyInsecureTransport"] &&
+      alltrue([for st in data.aws_iam_policy_document.topic.statement : st.effect == "Deny" && st.principals == toset([{ type = "*", identifiers = toset(["*"]) }])])
+    )
+    error_message = "Without consumer_role_arns the topic policy must still deny plain HTTP and every subscriber but hydrate, and allow nothing (the account's IAM decides who publishes)."
+  }
+
+  assert {
+    condition = (
+      one(data.aws_iam_policy_document.topic.statement[0].condition) == { test = "StringNotEquals", variable = "sns:Endpoint", values = tolist(["arn:aws:lambda:eu-west-1:111122223333:function:orders-hydrate"]) } &&
+      one(data.aws_iam_policy_document.topic.statement[1].condition) == { test = "StringNotEquals", variable = "sns:Protocol", values = tolist(["lambda"]) } &&
+      data.aws_iam_policy_document.topic.statement[0].actions == toset(["sns:Subscribe"]) &&
+      data.aws_iam_policy_document.topic.statement[1].actions == toset(["sns:Subscribe"])
+    )
+    error_message = "Only the hydrate function, by the Lambda protocol, may subscribe to the on-failure topic."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.topic.statement[2].actions == toset(["sns:Publish", "sns:Subscribe"]) &&
+      one(data.aws_iam_policy_document.topic.statement[2].condition) == { test = "Bool", variable = "aws:SecureTransport", values = tolist(["false"]) } &&
+      aws_sns_topic_policy.this.arn == aws_sns_topic.this.arn
+    )
+    error_message = "The on-failure topic must refuse Publish and Subscribe over plain HTTP."
   }
 
   assert {
@@ -110,9 +132,10 @@ run "failure_paths_end_in_the_dlq" {
       data.aws_iam_policy_document.hydrate.statement[1].actions == toset(["sqs:SendMessage"]) &&
       data.aws_iam_policy_document.hydrate.statement[1].resources == toset([aws_sqs_queue.this.arn]) &&
       data.aws_iam_policy_document.hydrate.statement[2].actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
-      data.aws_iam_policy_document.hydrate.statement[2].resources == toset([module.kms_key[0].key_arn])
+      data.aws_iam_policy_document.hydrate.statement[2].resources == toset([module.kms_key[0].key_arn]) &&
+      one(data.aws_iam_policy_document.hydrate.statement[2].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "The hydrate role may read only the named stream, send only to this DLQ and use only the module key."
+    error_message = "The hydrate role may read only the named stream, send only to this DLQ and use only the module key, through SQS only (no bucket)."
   }
 
   assert {
@@ -128,9 +151,10 @@ run "failure_paths_end_in_the_dlq" {
       [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "UseHydratingDlqKey"] &&
       data.aws_iam_policy_document.consumer.statement[0].actions == toset(["sns:Publish"]) &&
       data.aws_iam_policy_document.consumer.statement[0].resources == toset([aws_sns_topic.this.arn]) &&
-      data.aws_iam_policy_document.consumer.statement[1].resources == toset([module.kms_key[0].key_arn])
+      data.aws_iam_policy_document.consumer.statement[1].resources == toset([module.kms_key[0].key_arn]) &&
+      one(data.aws_iam_policy_document.consumer.statement[1].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "Without a bucket, consumers need sns:Publish on the topic and the module key only."
+    error_message = "Without a bucket, consumers need sns:Publish on the topic and the module key, through SNS and SQS only."
   }
 
   assert {
@@ -237,7 +261,7 @@ run "s3_mode_and_consumer_roles" {
 
   assert {
     condition     = length(aws_s3_bucket_logging.this) == 0
-    error_message = "Without access_log_bucket no access logging may be configured."
+    error_message = "Without access_logging no access logging may be configured."
   }
 
   assert {
@@ -261,30 +285,32 @@ run "s3_mode_and_consumer_roles" {
       data.aws_iam_policy_document.hydrate.statement[3].actions == toset(["s3:PutObject"]) &&
       data.aws_iam_policy_document.hydrate.statement[3].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001/*"]) &&
       data.aws_iam_policy_document.hydrate.statement[4].actions == toset(["kms:Decrypt"]) &&
-      data.aws_iam_policy_document.hydrate.statement[4].resources == toset(["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"])
+      data.aws_iam_policy_document.hydrate.statement[4].resources == toset(["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"]) &&
+      one(data.aws_iam_policy_document.hydrate.statement[4].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["kinesis.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"]) } &&
+      one(data.aws_iam_policy_document.hydrate.statement[5].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "Each stream type must get its own read actions on its ARNs; the bucket PutObject only; source keys Decrypt only."
+    error_message = "Each stream type must get its own read actions on its ARNs; the bucket PutObject only; source keys Decrypt only, through Kinesis and DynamoDB; the module key through SQS and S3."
   }
 
   assert {
     condition = (
-      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "PutOnFailureObjects", "ListOnFailureBucket", "UseHydratingDlqKey"] &&
-      data.aws_iam_policy_document.consumer.statement[1].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001/*"]) &&
-      data.aws_iam_policy_document.consumer.statement[2].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001"])
+      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "UseHydratingDlqKey"] &&
+      one(data.aws_iam_policy_document.consumer.statement[1].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "With a bucket, consumers must also get s3:PutObject on its objects and s3:ListBucket on it, under stream-consumer's sids."
+    error_message = "With a bucket, consumers must get no object or listing permission on it (a consumer publishing to the topic writes none; an S3 destination's come from stream-consumer), and the key through S3 too."
   }
 
   assert {
     condition = (
-      length(aws_sns_topic_policy.this) == 1 &&
-      data.aws_iam_policy_document.topic[0].statement[0].effect == "Allow" &&
-      data.aws_iam_policy_document.topic[0].statement[0].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-processor"]) }]) &&
-      data.aws_iam_policy_document.topic[0].statement[1].effect == "Deny" &&
-      one(data.aws_iam_policy_document.topic[0].statement[1].condition).test == "ArnNotEquals" &&
-      one(data.aws_iam_policy_document.topic[0].statement[1].condition).variable == "aws:PrincipalArn" &&
-      one(data.aws_iam_policy_document.topic[0].statement[1].condition).values == tolist(["arn:aws:iam::111122223333:role/orders-processor"]) &&
-      alltrue([for s in data.aws_iam_policy_document.topic[0].statement : s.actions == toset(["sns:Publish"])])
+      [for st in data.aws_iam_policy_document.topic.statement : st.sid] == ["ConsumersPublish", "DenyPublishByOthers", "DenySubscribeExceptHydrate", "DenySubscribeByOtherProtocols", "DenyInsecureTransport"] &&
+      data.aws_iam_policy_document.topic.statement[0].effect == "Allow" &&
+      data.aws_iam_policy_document.topic.statement[0].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-processor"]) }]) &&
+      data.aws_iam_policy_document.topic.statement[1].effect == "Deny" &&
+      one(data.aws_iam_policy_document.topic.statement[1].condition).test == "ArnNotEquals" &&
+      one(data.aws_iam_policy_document.topic.statement[1].condition).variable == "aws:PrincipalArn" &&
+      one(data.aws_iam_policy_document.topic.statement[1].condition).values == tolist(["arn:aws:iam::111122223333:role/orders-processor"]) &&
+      data.aws_iam_policy_document.topic.statement[0].actions == toset(["sns:Publish"]) &&
+      data.aws_iam_policy_document.topic.statement[1].actions == toset(["sns:Publish"])
     )
     error_message = "With consumer_role_arns only those roles may publish to the topic."
   }
@@ -305,7 +331,7 @@ run "caller_key_named_bucket_and_access_logs" {
     kms_key_arn              = "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
     enable_s3_failure_bucket = true
     s3_bucket_name           = "orders-failures-eu-west-1"
-    access_log_bucket        = "org-s3-access-logs"
+    access_logging           = { enabled = true, target_bucket = "org-s3-access-logs" }
   }
 
   assert {
@@ -330,7 +356,12 @@ run "caller_key_named_bucket_and_access_logs" {
 
   assert {
     condition     = length(aws_s3_bucket_logging.this) == 1 && aws_s3_bucket_logging.this[0].target_bucket == "org-s3-access-logs"
-    error_message = "access_log_bucket must enable server access logging to that bucket."
+    error_message = "access_logging.target_bucket must enable server access logging to that bucket."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.access_logs) == 0
+    error_message = "With the organisation's log bucket the module must create none."
   }
 }
 
@@ -370,7 +401,7 @@ run "lower_limits_are_inclusive" {
     maximum_event_age_in_seconds   = 60
     dlq_visibility_timeout_seconds = 0
     enable_s3_failure_bucket       = true
-    s3_expiration_days             = 1
+    s3_expiration_days             = 14
     name                           = "o"
   }
 
@@ -379,8 +410,68 @@ run "lower_limits_are_inclusive" {
       aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 0 &&
       aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 60 &&
       aws_sqs_queue.this.visibility_timeout_seconds == 0 &&
-      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 1
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 14
     )
-    error_message = "0 retries, a 60-second event age, no visibility timeout, a 1-day expiry and a 1-character name must be accepted."
+    error_message = "0 retries, a 60-second event age, no visibility timeout, a 14-day expiry (the DLQ's retention) and a 1-character name must be accepted."
+  }
+}
+
+run "access_logs_to_a_bucket_of_its_own" {
+  command = apply
+
+  variables {
+    enable_s3_failure_bucket = true
+    access_logging           = { enabled = true, expiration_days = 400 }
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket.access_logs) == 1 &&
+      aws_s3_bucket.access_logs[0].bucket_prefix == "orders-access-logs-" &&
+      aws_s3_bucket_logging.this[0].bucket == aws_s3_bucket.this[0].id &&
+      aws_s3_bucket_logging.this[0].target_bucket == aws_s3_bucket.access_logs[0].id &&
+      aws_s3_bucket_logging.this[0].target_prefix == "${aws_s3_bucket.this[0].id}/"
+    )
+    error_message = "Without a target bucket the module must create the log bucket and log the failure bucket's accesses there, under its name."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_versioning.access_logs[0].versioning_configuration[0].status == "Enabled" &&
+      aws_s3_bucket_public_access_block.access_logs[0].restrict_public_buckets &&
+      aws_s3_bucket_public_access_block.access_logs[0].block_public_policy &&
+      one(aws_s3_bucket_ownership_controls.access_logs[0].rule).object_ownership == "BucketOwnerEnforced" &&
+      one(aws_s3_bucket_server_side_encryption_configuration.access_logs[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256" &&
+      aws_s3_bucket_lifecycle_configuration.access_logs[0].rule[0].expiration[0].days == 400
+    )
+    error_message = "The log bucket must be versioned, private, owner-enforced, SSE-S3 (what log delivery supports) and expire logs after access_logging.expiration_days."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.access_logs[0].statement[0].principals == toset([{ type = "Service", identifiers = toset(["logging.s3.amazonaws.com"]) }]) &&
+      data.aws_iam_policy_document.access_logs[0].statement[0].actions == toset(["s3:PutObject"]) &&
+      data.aws_iam_policy_document.access_logs[0].statement[0].resources == toset(["${aws_s3_bucket.access_logs[0].arn}/${aws_s3_bucket.this[0].id}/*"]) &&
+      data.aws_iam_policy_document.access_logs[0].statement[0].condition == toset([
+        { test = "ArnEquals", variable = "aws:SourceArn", values = tolist([aws_s3_bucket.this[0].arn]) },
+        { test = "StringEquals", variable = "aws:SourceAccount", values = tolist(["111122223333"]) },
+      ]) &&
+      data.aws_iam_policy_document.access_logs[0].statement[1].effect == "Deny" &&
+      one(data.aws_iam_policy_document.access_logs[0].statement[1].condition).variable == "aws:SecureTransport"
+    )
+    error_message = "Only the S3 log delivery of this account's failure bucket may write to the log bucket, under its prefix, and never over plain HTTP."
+  }
+}
+
+run "no_access_logs_without_the_failure_bucket" {
+  command = plan
+
+  variables {
+    access_logging = { enabled = true }
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0 && length(aws_s3_bucket.access_logs) == 0
+    error_message = "Without the failure bucket there is nothing to log."
   }
 }

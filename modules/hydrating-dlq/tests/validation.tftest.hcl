@@ -28,7 +28,7 @@ run "rejects_invalid_values_1" {
 
   variables {
     # rejects_access_log_bucket_arn
-    access_log_bucket = "arn:aws:s3:::org-s3-access-logs"
+    access_logging = { enabled = true, target_bucket = "arn:aws:s3:::org-s3-access-logs" }
 
     # rejects_user_arn_as_consumer_role
     consumer_role_arns = ["arn:aws:iam::111122223333:user/deployer"]
@@ -60,8 +60,8 @@ run "rejects_invalid_values_1" {
     # rejects_bucket_arn_as_bucket_name
     s3_bucket_name = "arn:aws:s3:::orders-failures"
 
-    # rejects_expiration_zero_days
-    s3_expiration_days = 0
+    # rejects_expiration_under_the_dlq_retention_of_14_days
+    s3_expiration_days = 13
 
     # rejects_key_alias_in_source_kms_key_arns
     source_kms_key_arns = ["alias/orders"]
@@ -71,7 +71,7 @@ run "rejects_invalid_values_1" {
   }
 
   expect_failures = [
-    var.access_log_bucket,
+    var.access_logging,
     var.consumer_role_arns,
     var.dlq_visibility_timeout_seconds,
     var.kms_key_arn,
@@ -110,11 +110,15 @@ run "rejects_invalid_values_2" {
     # rejects_expiration_above_3650_days
     s3_expiration_days = 3651
 
+    # rejects_access_log_expiration_of_zero_days
+    access_logging = { enabled = true, expiration_days = 0 }
+
     # rejects_efo_consumer_as_source_stream
     source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/processor:1700000000"]
   }
 
   expect_failures = [
+    var.access_logging,
     var.dlq_visibility_timeout_seconds,
     var.kms_key_deletion_window_in_days,
     var.maximum_event_age_in_seconds,

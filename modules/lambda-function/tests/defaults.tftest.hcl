@@ -94,6 +94,15 @@ run "defaults_are_safe" {
 
   assert {
     condition = (
+      one(data.aws_iam_policy_document.assume_role.statement[0].condition).test == "StringEquals" &&
+      one(data.aws_iam_policy_document.assume_role.statement[0].condition).variable == "aws:SourceAccount" &&
+      one(data.aws_iam_policy_document.assume_role.statement[0].condition).values == tolist(["111122223333"])
+    )
+    error_message = "Lambda may assume the role only for a function of the log group's account (aws:SourceAccount)."
+  }
+
+  assert {
+    condition = (
       length(data.aws_iam_policy_document.this.source_policy_documents) == 0 &&
       length(data.aws_iam_policy_document.this.statement) == 1 &&
       data.aws_iam_policy_document.this.statement[0].sid == "WriteTraces" &&
@@ -116,9 +125,11 @@ run "defaults_are_safe" {
       data.aws_iam_policy_document.own_resources.statement[0].actions == toset(["logs:CreateLogStream", "logs:PutLogEvents"]) &&
       data.aws_iam_policy_document.own_resources.statement[0].resources == toset(["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-processor:*"]) &&
       data.aws_iam_policy_document.own_resources.statement[1].actions == toset(["kms:Decrypt"]) &&
-      data.aws_iam_policy_document.own_resources.statement[1].resources == toset([module.kms_key[0].key_arn])
+      data.aws_iam_policy_document.own_resources.statement[1].resources == toset([module.kms_key[0].key_arn]) &&
+      one(data.aws_iam_policy_document.own_resources.statement[1].condition).variable == "kms:ViaService" &&
+      one(data.aws_iam_policy_document.own_resources.statement[1].condition).values == tolist(["lambda.eu-west-1.amazonaws.com"])
     )
-    error_message = "The role may only write to its own log group (no CreateLogGroup) and decrypt with its environment key."
+    error_message = "The role may only write to its own log group (no CreateLogGroup) and decrypt with its environment key, through Lambda only."
   }
 
   assert {

@@ -22,6 +22,14 @@ mock_provider "aws" {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
     }
   }
+
+  # Known at plan: the alarms' check block alarm_subscriptions_confirmed reads it.
+  mock_resource "aws_sns_topic_subscription" {
+    override_during = plan
+    defaults = {
+      pending_confirmation = false
+    }
+  }
 }
 
 variables {
@@ -116,6 +124,19 @@ run "every_consumer_is_wired_to_the_pipeline" {
       for key, sids in { audit = [], processor = ["EncryptSensitiveFields"] } : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(sort(concat(["PutPayloadObjects", "UseHydratingDlqKey"], sids)))
     ])
     error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), the results table's writers the sensitive fields' key, and nothing else of the pipeline's."
+  }
+
+  assert {
+    condition = alltrue([
+      for key in ["audit", "processor"] : one([
+        for s in data.aws_iam_policy_document.consumer[key].statement : one(s.condition) if s.sid == "UseHydratingDlqKey"
+        ]) == {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"])
+      }
+    ])
+    error_message = "The hydrating DLQ's key must be usable by a consumer only through SNS (on-failure topic), SQS (DLQ) and S3 (claim-checks)."
   }
 
   assert {

@@ -21,6 +21,14 @@ mock_provider "aws" {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
     }
   }
+
+  # Known at plan: the alarms' check block alarm_subscriptions_confirmed reads it.
+  mock_resource "aws_sns_topic_subscription" {
+    override_during = plan
+    defaults = {
+      pending_confirmation = false
+    }
+  }
 }
 
 override_resource {
@@ -126,6 +134,13 @@ run "notifier_defaults" {
   assert {
     condition     = jsonencode([for s in local.notifier_policy_statements : s.actions if s.sid == "UseIdempotencyTable"]) == jsonencode([["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]])
     error_message = "The idempotency table gets exactly the item actions Powertools idempotency uses."
+  }
+
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.consumer["notifier"].statement : one(s.condition) if s.sid == "UseIdempotencyTableKey"
+    ]) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["dynamodb.eu-west-1.amazonaws.com"]) }
+    error_message = "The idempotency table's key must be usable by the notifier through DynamoDB only."
   }
 
   assert {

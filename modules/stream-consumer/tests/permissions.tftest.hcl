@@ -29,6 +29,7 @@ run "efo_source_with_sqs_destination" {
     on_failure_destination_arn = "arn:aws:sqs:eu-west-1:111122223333:orders-on-failure"
     dlq_arn                    = "arn:aws:sqs:eu-west-1:111122223333:orders-dlq"
     dynamodb_table_arns        = ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"]
+    source_kms_key_arn         = "arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"
     kms_key_arns = [
       "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
       "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
@@ -43,9 +44,9 @@ run "efo_source_with_sqs_destination" {
   assert {
     condition = [for s in local.policy_statements : s.sid] == [
       "ReadKinesisStream", "SubscribeToConsumer", "WriteTables", "SendToDeadLetterQueue",
-      "SendOnFailure", "UseKeys",
+      "SendOnFailure", "DecryptSource", "UseKeys",
     ]
-    error_message = "EFO source, table, DLQ, SQS destination and keys must each get exactly one statement."
+    error_message = "EFO source, table, DLQ, SQS destination, source key and keys must each get exactly one statement."
   }
 
   assert {
@@ -86,15 +87,35 @@ run "efo_source_with_sqs_destination" {
   }
 
   assert {
-    condition = one([for s in local.policy_statements : s if s.sid == "UseKeys"]) == {
-      sid     = "UseKeys"
-      actions = tolist(["kms:Decrypt", "kms:GenerateDataKey"])
-      resources = tolist([
-        "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
-        "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
-      ])
-    }
-    error_message = "KMS use must be Decrypt and GenerateDataKey on exactly the given keys."
+    condition = (
+      one([for s in local.policy_statements : s if s.sid == "DecryptSource"]) == {
+        sid       = "DecryptSource"
+        actions   = tolist(["kms:Decrypt"])
+        resources = tolist(["arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"])
+      } &&
+      local.policy_conditions["DecryptSource"] == [{ test = "StringEquals", variable = "kms:ViaService", values = ["kinesis.eu-west-1.amazonaws.com"] }]
+    )
+    error_message = "The source key must be granted kms:Decrypt only (no GenerateDataKey: reading makes no data key), through Kinesis only."
+  }
+
+  assert {
+    condition = (
+      one([for s in local.policy_statements : s if s.sid == "UseKeys"]) == {
+        sid     = "UseKeys"
+        actions = tolist(["kms:Decrypt", "kms:GenerateDataKey"])
+        resources = tolist([
+          "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111",
+          "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222",
+        ])
+      } &&
+      local.policy_conditions["UseKeys"] == [{ test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] }]
+    )
+    error_message = "The write keys must get Decrypt and GenerateDataKey on exactly the given keys, through the services the function writes with only (DynamoDB tables, SQS DLQ and destination), never Kinesis."
+  }
+
+  assert {
+    condition     = !anytrue([for s in local.policy_statements : contains(s.actions, "kms:GenerateDataKey") && contains(s.resources, "arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333")])
+    error_message = "No statement may grant kms:GenerateDataKey on the source key."
   }
 }
 
@@ -104,6 +125,16 @@ run "dynamodb_source_with_s3_destination" {
   variables {
     event_source_arn           = "arn:aws:dynamodb:eu-west-1:111122223333:table/profiles/stream/2025-01-31T00:00:00.000"
     on_failure_destination_arn = "arn:aws:s3:::orders-failed-batches"
+    source_kms_key_arn         = "arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"
+    kms_key_arns               = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"]
+  }
+
+  assert {
+    condition = (
+      local.policy_conditions["DecryptSource"] == [{ test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.eu-west-1.amazonaws.com"] }] &&
+      local.policy_conditions["UseKeys"] == [{ test = "StringEquals", variable = "kms:ViaService", values = ["s3.eu-west-1.amazonaws.com"] }]
+    )
+    error_message = "A DynamoDB stream's key must be decrypted through DynamoDB, and an S3 destination's key used through S3 only."
   }
 
   assert {
@@ -113,9 +144,9 @@ run "dynamodb_source_with_s3_destination" {
 
   assert {
     condition = [for s in local.policy_statements : s.sid] == [
-      "ReadDynamoDBStream", "PutOnFailureObjects", "ListOnFailureBucket",
+      "ReadDynamoDBStream", "PutOnFailureObjects", "ListOnFailureBucket", "DecryptSource", "UseKeys",
     ]
-    error_message = "A DynamoDB source with an S3 destination must get stream read, s3:PutObject and s3:ListBucket only (X-Ray comes from module.function)."
+    error_message = "A DynamoDB source with an S3 destination must get stream read, s3:PutObject, s3:ListBucket and its keys only (X-Ray comes from module.function)."
   }
 
   assert {
@@ -129,10 +160,10 @@ run "dynamodb_source_with_s3_destination" {
 
   assert {
     condition = (
-      one([for s in local.policy_statements : s.resources if s.sid == "PutOnFailureObjects"]) == tolist(["arn:aws:s3:::orders-failed-batches/*"]) &&
+      one([for s in local.policy_statements : s.resources if s.sid == "PutOnFailureObjects"]) == tolist(["arn:aws:s3:::orders-failed-batches/aws/lambda/*"]) &&
       one([for s in local.policy_statements : s.resources if s.sid == "ListOnFailureBucket"]) == tolist(["arn:aws:s3:::orders-failed-batches"])
     )
-    error_message = "An S3 destination must get s3:PutObject on its objects and s3:ListBucket on the bucket."
+    error_message = "An S3 destination must get s3:PutObject under aws/lambda/ only (where Lambda writes its on-failure objects) and s3:ListBucket on the bucket."
   }
 }
 
@@ -243,4 +274,17 @@ run "lower_limits_are_inclusive" {
     )
     error_message = "The lower AWS limits, and an unbounded age with bounded retries, must be accepted."
   }
+}
+
+run "write_keys_need_a_service_that_writes" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn      = null
+    allow_no_on_failure_destination = true
+    # The stream's key passed as a write key, by a consumer that writes nowhere.
+    kms_key_arns = ["arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"]
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
 }

@@ -72,6 +72,9 @@ run "rejects_invalid_values_1" {
     # rejects_parallelization_factor_above_10
     parallelization_factor = 11
 
+    # rejects_key_alias_as_source_kms_key_arn
+    source_kms_key_arn = "alias/orders-stream"
+
     # rejects_unknown_starting_position
     starting_position = "EARLIEST"
 
@@ -92,6 +95,7 @@ run "rejects_invalid_values_1" {
     var.maximum_retry_attempts,
     var.on_failure_destination_arn,
     var.parallelization_factor,
+    var.source_kms_key_arn,
     var.starting_position,
     var.tumbling_window_in_seconds,
   ]

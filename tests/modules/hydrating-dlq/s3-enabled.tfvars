@@ -18,7 +18,7 @@ kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-ee
 enable_s3_failure_bucket = true
 s3_bucket_name           = "orders-failures-eu-west-1"
 s3_expiration_days       = 90
-access_log_bucket        = "org-s3-access-logs"
+access_logging           = { enabled = true, target_bucket = "org-s3-access-logs" }
 
 maximum_retry_attempts         = 1
 maximum_event_age_in_seconds   = 3600

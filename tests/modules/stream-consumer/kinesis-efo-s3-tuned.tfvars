@@ -42,7 +42,7 @@ JSON
 
 event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/orders-archiver:1700000000"
 on_failure_destination_arn = "arn:aws:s3:::orders-failed-batches"
-kms_key_arns               = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"]
+source_kms_key_arn         = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
 
 starting_position                  = "AT_TIMESTAMP"
 starting_position_timestamp        = "2025-01-31T00:00:00Z"

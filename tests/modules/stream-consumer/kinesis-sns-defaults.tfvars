@@ -15,10 +15,10 @@ event_source_arn           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orde
 on_failure_destination_arn = "arn:aws:sns:eu-west-1:111122223333:orders-on-failure"
 dlq_arn                    = "arn:aws:sqs:eu-west-1:111122223333:orders-dlq"
 dynamodb_table_arns        = ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders-results"]
-kms_key_arns = [
-  "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555",
-  "arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000",
-]
+# The stream's key is read only (kms:Decrypt via Kinesis); the other one encrypts the table,
+# the DLQ and the topic.
+source_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+kms_key_arns       = ["arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000"]
 
 environment_variables = {
   TABLE_NAME = "orders-results"

@@ -39,3 +39,12 @@ mock_resource "aws_kms_key" {
     key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 }
+
+# Known at plan (override_during): the check block alarm_subscriptions_confirmed reads it, and a
+# plan-mode test fails on a check it cannot evaluate.
+mock_resource "aws_sns_topic_subscription" {
+  override_during = plan
+  defaults = {
+    pending_confirmation = false
+  }
+}

@@ -53,7 +53,8 @@ module "stream_processor" {
   additional_policy_json = module.dlq.consumer_policy_json
   dlq_arn                = module.dlq.dlq_arn
   dynamodb_table_arns    = [aws_dynamodb_table.results.arn]
-  kms_key_arns           = [module.stream.kms_key_arn, module.results_key.key_arn]
+  source_kms_key_arn     = module.stream.kms_key_arn
+  kms_key_arns           = [module.results_key.key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name

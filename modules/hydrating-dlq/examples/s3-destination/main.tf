@@ -28,8 +28,8 @@ module "dlq" {
 
   enable_s3_failure_bucket = true
   s3_expiration_days       = 30
-  # An access-log bucket the organisation already runs.
-  access_log_bucket = var.access_log_bucket
+  # Server access logs into a log bucket the organisation already runs.
+  access_logging = { enabled = true, target_bucket = var.access_log_bucket }
 
   tags = local.tags
 }
@@ -43,13 +43,15 @@ module "clicks_processor" {
   layers  = [module.dependencies_layer.arn]
 
   event_source_arn = module.stream.stream_arn
-  # s3:PutObject and s3:ListBucket are granted from the bucket ARN;
-  # consumer_policy_json adds the use of the bucket's key.
+  # s3:PutObject (under aws/lambda/) and s3:ListBucket are granted from the
+  # bucket ARN; consumer_policy_json adds the use of the bucket's key.
   on_failure_destination_arn = module.dlq.s3_on_failure_destination_arn
   additional_policy_json     = module.dlq.consumer_policy_json
   dlq_arn                    = module.dlq.dlq_arn
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
-  kms_key_arns               = [module.stream.kms_key_arn]
+  source_kms_key_arn         = module.stream.kms_key_arn
+  # The results table shares the DLQ's key: used through DynamoDB (and SQS, S3) by this role.
+  kms_key_arns = [module.dlq.kms_key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name

@@ -61,13 +61,27 @@ data "aws_iam_policy_document" "function" {
     resources = [aws_sqs_queue.dlq.arn]
   }
 
+  # Through DynamoDB and SQS only: the code never calls KMS itself.
   statement {
     sid       = "UseKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [module.function.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values = [
+        "dynamodb.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}",
+        "sqs.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}",
+      ]
+    }
   }
 }
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
 
 resource "aws_dynamodb_table" "results" {
   name         = "example-basic-function-results"

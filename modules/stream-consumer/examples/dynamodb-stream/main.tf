@@ -19,7 +19,10 @@ module "stream_processor" {
   on_failure_destination_arn = aws_sqs_queue.on_failure.arn
   dlq_arn                    = aws_sqs_queue.dlq.arn
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
-  kms_key_arns               = [module.tables_key.key_arn]
+  # One key for both tables and the queues: read from the source table's stream (Decrypt via
+  # DynamoDB), written to the results table and the queues (via DynamoDB and SQS).
+  source_kms_key_arn = module.tables_key.key_arn
+  kms_key_arns       = [module.tables_key.key_arn]
 
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name

@@ -32,7 +32,10 @@ module "stream_processor" {
   on_failure_destination_arn = aws_sns_topic.on_failure.arn
   dlq_arn                    = aws_sqs_queue.dlq.arn
   dynamodb_table_arns        = [aws_dynamodb_table.results.arn]
-  kms_key_arns               = [module.stream.kms_key_arn, module.pipeline_key.key_arn]
+  # The stream's key is only read through Kinesis (kms:Decrypt); the pipeline's key encrypts
+  # what the function and its mapping write to (table, DLQ, topic).
+  source_kms_key_arn = module.stream.kms_key_arn
+  kms_key_arns       = [module.pipeline_key.key_arn]
 
   # The function's environment and logs use the pipeline's key too. Its ARN is
   # known only after apply, so create_kms_key = false tells the module at plan
