@@ -277,13 +277,23 @@ class HydrateHarness:
         s3: Any = None,
         payload_bucket: str | None = None,
         page_limit: int | None = None,
+        served_streams: frozenset[str] | None = None,
+        kms: Any = None,
+        mac_key_arn: str | None = None,
     ) -> hydrate_app.Dependencies:
         dependencies = hydrate_app.Dependencies(
             settings=HydrateSettings(
                 dlq_url=self.streams.aws.queue_url,
+                streams=(
+                    served_streams
+                    if served_streams is not None
+                    else frozenset({self.streams.stream_arn, self.streams.dynamodb_stream_arn})
+                ),
                 payload_bucket=payload_bucket,
                 function_name=HYDRATE_FUNCTION,
+                mac_key_arn=mac_key_arn,
             ),
+            kms=kms,
             kinesis=kinesis if kinesis is not None else self.streams.kinesis,
             dynamodbstreams=(
                 dynamodbstreams if dynamodbstreams is not None else self.streams.dynamodbstreams

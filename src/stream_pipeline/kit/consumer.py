@@ -53,6 +53,7 @@ from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.decoding import RecordRejectedError
 from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
 from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
+from stream_pipeline.runtime.dlq_mac import EnvelopeSigner
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
 from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
@@ -110,6 +111,8 @@ class Dependencies:
     """Only with a sink: the BatchWriteItem client."""
     s3: Any = None
     """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
+    mac_kms: Any = None
+    """Only with a MAC key (settings.mac_key_arn): signs the DLQ envelopes (GenerateMac)."""
     sleep: Callable[[float], None] = time.sleep
     rand: Callable[[], float] = random.random
     clock: Callable[[], datetime] = _utc_now
@@ -141,6 +144,7 @@ class Dependencies:
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
+            mac_kms=boto3.client("kms", config=SDK_CONFIG) if settings.mac_key_arn else None,
             extras=extras(settings) if extras is not None else None,
         )
 
@@ -432,6 +436,7 @@ class StreamConsumer[EventT]:
             payload_bucket=PayloadBucket.configured(
                 dependencies.s3, settings.payload_bucket, settings.payload_key_prefix
             ),
+            signer=EnvelopeSigner.configured(dependencies.mac_kms, settings.mac_key_arn),
         )
         return BatchSettler(
             writer,

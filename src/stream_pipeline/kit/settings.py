@@ -11,6 +11,7 @@ from stream_pipeline.runtime.claim_check import (
     payload_bucket_from_env,
     payload_key_prefix_from_env,
 )
+from stream_pipeline.runtime.dlq_mac import mac_key_from_env
 
 KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 """Kinesis' own record limit, the default for MAX_RECORD_BYTES."""
@@ -33,6 +34,9 @@ class ConsumerSettings:
     payload_key_prefix: str = ""
     """Where in the payload bucket the consumer's claim-checks go (``PAYLOAD_KEY_PREFIX``, e.g.
     ``claim-check/orders-processor/``; modules/pipeline grants s3:PutObject there only)."""
+    mac_key_arn: str | None = None
+    """KMS HMAC key the DLQ envelopes are signed with (``DLQ_MAC_KEY_ARN``); None: unsigned
+    (the replay refuses them unless told ``--accept-unsigned``)."""
 
     @classmethod
     def from_env(
@@ -79,6 +83,7 @@ class ConsumerSettings:
         try:
             payload_bucket = payload_bucket_from_env(env)
             payload_key_prefix = payload_key_prefix_from_env(env)
+            mac_key_arn = mac_key_from_env(env)
         except ValueError as exc:
             msg = f"{name}: {exc}"
             raise ConfigurationError(msg) from exc
@@ -91,4 +96,5 @@ class ConsumerSettings:
             max_record_bytes=max_record_bytes,
             payload_bucket=payload_bucket,
             payload_key_prefix=payload_key_prefix,
+            mac_key_arn=mac_key_arn,
         )

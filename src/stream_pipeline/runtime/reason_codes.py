@@ -67,6 +67,10 @@ class ErrorCategory(StrEnum):
     """The stream refused the position an on-failure record names (Kinesis: a sequence number of
     another shard or stream, not an expired one): the record is forged or mismatched. The
     payload is that record's original text (format ``on-failure-record``); nothing was read."""
+    UNSERVED_STREAM = "UNSERVED_STREAM"
+    """The hydrate function received an on-failure record naming a stream it is not configured
+    for (a forged or misrouted record): nothing was read. The payload is that record's original
+    text (format ``on-failure-record``)."""
     NOTIFICATION_REJECTED = "NOTIFICATION_REJECTED"
     """The e-mail notifier could not send the event's notification for a reason no retry fixes:
     the template failed to render, or SES refused the message (``MessageRejected``,
