@@ -309,3 +309,24 @@ class HydrateHarness:
 
     def invoke(self, event: Any) -> dict[str, int]:
         return hydrate_app.lambda_handler(event, self.context)  # type: ignore[arg-type]
+
+
+def trusted_options(streams: Streams) -> dict[str, Any]:
+    """RunOptions fields of a replay configured for the fixtures' streams and accepting unsigned
+    envelopes (the functions under test here sign nothing: no DLQ_MAC_KEY_ARN)."""
+    return {
+        "streams": frozenset({streams.stream_arn, streams.dynamodb_stream_arn}),
+        "buckets": frozenset({PAYLOAD_BUCKET}),
+        "accept_unsigned": True,
+    }
+
+
+def trusted_args(streams: Streams) -> list[str]:
+    """The command-line flags of :func:`trusted_options`."""
+    return [
+        "--stream",
+        f"{streams.stream_arn},{streams.dynamodb_stream_arn}",
+        "--payload-bucket",
+        PAYLOAD_BUCKET,
+        "--accept-unsigned",
+    ]

@@ -33,7 +33,15 @@ from factories import (
     sns_event,
 )
 from rich.console import Console
-from stream_harness import CONSUMER, Aws, Harness, Streams, harness_session
+from stream_harness import (
+    CONSUMER,
+    Aws,
+    Harness,
+    Streams,
+    harness_session,
+    trusted_args,
+    trusted_options,
+)
 
 from stream_pipeline.local.runtime import events
 from stream_pipeline.replay import cli as replay
@@ -112,19 +120,19 @@ def clients(streams: Streams, awslambda: Any) -> Clients:
 
 
 def redrive(
-    streams: Streams,
+    fixture: Streams,
     awslambda: Any,
     consumers: frozenset[str] = frozenset({CONSUMER, NOTIFIER}),
     **options: Any,
 ) -> Any:
     settings = RunOptions(
-        queue_url=streams.aws.queue_url,
+        queue_url=fixture.aws.queue_url,
         wait_seconds=0,
         mode=Mode.REDRIVE,
         consumers=consumers,
-        **options,
+        **{**trusted_options(fixture), **options},
     )
-    return Redriver(clients(streams, awslambda), settings).run()
+    return Redriver(clients(fixture, awslambda), settings).run()
 
 
 def dead_lettered(
@@ -288,7 +296,7 @@ def test_a_dynamodb_stream_record_is_redriven_with_the_dynamodb_event_shape(
     )
     send(streams, envelope.to_json())
 
-    report = redrive(streams, awslambda)
+    report = redrive(streams, awslambda, streams=frozenset({record["eventSourceARN"]}))
 
     assert report.total(Outcome.REPLAYED) == 1
     ((name, event),) = awslambda.invocations
@@ -483,7 +491,16 @@ def run_cli(streams: Streams, awslambda: Any, *args: str, stdin: str = "") -> tu
     out = io.StringIO()
     console = Console(file=out, width=250, no_color=True)
     code = replay.main(
-        ["run", "--mode", "redrive", "--wait-seconds", "0", "--no-progress", *args],
+        [
+            "run",
+            "--mode",
+            "redrive",
+            "--wait-seconds",
+            "0",
+            "--no-progress",
+            *trusted_args(streams),
+            *args,
+        ],
         clients=clients(streams, awslambda),
         console=console,
         error_console=console,

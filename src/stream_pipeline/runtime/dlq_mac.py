@@ -127,12 +127,9 @@ class EnvelopeVerifier:
             )
         except AWS_SDK_ERRORS as exc:
             if error_code(exc) == "KMSInvalidMacException":
-                return (
-                    f"forged or altered: its envelope_mac does not match its content for "
-                    f"{self.key_id}"
-                )
+                return self._mismatch()
             return f"its envelope_mac cannot be checked now: {describe_exception(exc)}"
-        if not response.get("MacValid"):
-            return f"forged or altered: its envelope_mac does not match its content for {self.key_id}"
-        return None
+        return None if response.get("MacValid") else self._mismatch()
 
+    def _mismatch(self) -> str:
+        return f"forged or altered: its envelope_mac does not match its content for {self.key_id}"

@@ -87,7 +87,13 @@ _CODE_RULE: Final = "1 to 64 of A-Z, 0-9 and '_', starting with a letter A-Z"
 MAX_REASON_CODE_CHARS: Final = 32 + 1 + 64
 """The longest reason code: a 32-character namespace, the dot, a 64-character code."""
 RESERVED_REASON_CODES: Final = frozenset(
-    {"INVALID_ENVELOPE", "INVALID_S3_OBJECT", "HYDRATE_FAILED", "S3_ON_FAILURE"}
+    {
+        "INVALID_ENVELOPE",
+        "INVALID_S3_OBJECT",
+        "HYDRATE_FAILED",
+        "S3_ON_FAILURE",
+        "UNTRUSTED_ENVELOPE",
+    }
 )
 """The replay CLI's labels for what is not an envelope (``stream_pipeline.replay.model``): no
 envelope may carry one, or its messages would be counted and filtered as something else."""
