@@ -79,6 +79,8 @@ class Harness:
         s3: Any = None,
         payload_bucket: str | None = None,
         payload_key_prefix: str = "",
+        kms: Any = None,
+        mac_key_arn: str | None = None,
     ) -> Dependencies:
         settings = ConsumerSettings(
             table_name=table_name or self.aws.table_name,
@@ -86,6 +88,7 @@ class Harness:
             consumer_name=CONSUMER,
             payload_bucket=payload_bucket,
             payload_key_prefix=payload_key_prefix,
+            mac_key_arn=mac_key_arn,
             **({"max_record_bytes": max_record_bytes} if max_record_bytes else {}),
         )
         dependencies = Dependencies(
@@ -97,6 +100,7 @@ class Harness:
             clock=lambda: FIXED_NOW,
             write_policy=write_policy or RetryPolicy(),
             s3=s3,
+            mac_kms=kms,
         )
         app.consumer.set_dependencies(dependencies)
         return dependencies
