@@ -168,6 +168,7 @@ module "email_notifier" {
       IDEMPOTENCY_EXPIRES_AFTER_SECONDS = tostring(var.email_notifier.idempotency_expires_after_seconds)
       NOTIFY_EVENT_TYPES                = join(",", var.email_notifier.event_types)
       DLQ_URL                           = module.dlq.dlq_url
+      DLQ_MAC_KEY_ARN                   = module.dlq.mac_key_arn
       POWERTOOLS_SERVICE_NAME           = "email_notifier"
       POWERTOOLS_METRICS_NAMESPACE      = local.metrics_namespace
     },
