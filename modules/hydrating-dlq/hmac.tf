@@ -3,13 +3,14 @@
 # kms:VerifyMac, so a message planted by anyone else with sqs:SendMessage is refused. The key
 # material never leaves KMS; one GenerateMac per dead-lettered record, never per good record.
 resource "aws_kms_key" "mac" {
-  #checkov:skip=CKV_AWS_7:KMS rotates symmetric encryption keys only; an HMAC key (HMAC_256) cannot have automatic rotation. Rotate by replacing the key: envelopes signed with the old key are then replayed with --accept-unsigned or with the old key's ARN (--mac-key).
   description              = "Authenticates the DLQ envelopes of ${var.name} (HMAC, sign: its functions, verify: its replay)"
   key_usage                = "GENERATE_VERIFY_MAC"
   customer_master_key_spec = "HMAC_256"
-  enable_key_rotation      = false
-  deletion_window_in_days  = var.kms_key_deletion_window_in_days
-  is_enabled               = true
+  # KMS rotates symmetric encryption keys only. Rotate an HMAC key by replacing it: envelopes
+  # signed with the old one are replayed with its ARN (--mac-key) before it is deleted.
+  enable_key_rotation     = false
+  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  is_enabled              = true
 
   tags = var.tags
 }
