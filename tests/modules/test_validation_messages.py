@@ -171,7 +171,8 @@ CASES = [
     ),
     (
         "pipeline",
-        _PIPELINE + 'replay_role_arns = ["arn:aws:sts::111122223333:assumed-role/ops/me"]',
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + '\nreplay_role_arns = ["arn:aws:sts::111122223333:assumed-role/ops/me"]',
         ["replay_role_arns", "not a user or a session ARN"],
     ),
     # The e-mail notifier's settings: one object, one rule per attribute.
