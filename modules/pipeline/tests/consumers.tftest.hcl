@@ -112,9 +112,9 @@ run "every_consumer_is_wired_to_the_pipeline" {
 
   assert {
     condition = alltrue([
-      for key in ["audit", "processor"] : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(["PutPayloadObjects", "UseHydratingDlqKey"])
+      for key in ["audit", "processor"] : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(["PutPayloadObjects", "SignDlqEnvelopes", "UseHydratingDlqKey"])
     ])
-    error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), and nothing else of the pipeline's."
+    error_message = "Every consumer's policy must hold the hydrating DLQ's key, the envelopes' MAC key (GenerateMac) and its own claim-check prefix (the failure bucket), and nothing else of the pipeline's."
   }
 
   assert {
