@@ -132,6 +132,31 @@ def test_malformed_reason_is_a_usage_error_naming_the_rule(reason: str, rule: st
     assert rule in output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ("--accept-unsigned",), "no stream configured: pass --stream STREAM", id="no-stream"
+        ),
+        pytest.param(
+            ("--stream", STREAM_ARN),
+            "no MAC key to authenticate the DLQ envelopes: pass --mac-key KEY_ARN",
+            id="no-mac-key",
+        ),
+    ],
+)
+def test_run_without_its_trust_configuration_is_a_usage_error(
+    args: tuple[str, ...], message: str
+) -> None:
+    """GIVEN a queue but no configured stream, or no MAC key (and no --accept-unsigned)
+    WHEN run THEN exit 2 before any AWS call, naming what to pass: the replay never takes a
+    stream or a key from a message."""
+    code, output = run("run", "--queue-url", "https://q", "--no-progress", *args)
+
+    assert code == 2
+    assert message in output
+
+
 def test_max_must_be_positive() -> None:
     code, output = run("run", "--queue-url", "https://q", "--max", "0")
 

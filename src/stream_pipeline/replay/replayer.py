@@ -165,7 +165,8 @@ class Replayer:
         return bool(name) and ":kinesis:" in stream and name in self._streams
 
     def check_stream(self, arn: str | None, what: str) -> None:
-        """NotReplayableError unless ``arn`` is a configured stream; ``what``: "read"/"put"."""
+        """NotReplayableError unless ``arn`` is a configured stream; ``what`` the run would do
+        with it ("read", "put records into", ...), for the reason."""
         if not self.allows_stream(arn):
             configured = ", ".join(sorted(self._streams)) or "none"
             msg = (
