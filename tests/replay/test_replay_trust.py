@@ -24,7 +24,15 @@ from factories import (
     retail_event,
     sns_event,
 )
-from stream_harness import FIXED_NOW, PAYLOAD_BUCKET, Aws, Harness, Streams, harness_session
+from stream_harness import (
+    FIXED_NOW,
+    PAYLOAD_BUCKET,
+    STREAM_NAME,
+    Aws,
+    Harness,
+    Streams,
+    harness_session,
+)
 
 from stream_pipeline.local.runtime import events
 from stream_pipeline.replay.bucket import BucketReplayer
@@ -98,20 +106,20 @@ def clients(streams: Streams, kms: Any) -> Clients:
     )
 
 
-def options(streams: Streams, **overrides: Any) -> RunOptions:
+def options(fixture: Streams, **overrides: Any) -> RunOptions:
     """The configuration an environment's outputs give: its stream, its buckets, its MAC key."""
     settings: dict[str, Any] = {
-        "queue_url": streams.aws.queue_url,
+        "queue_url": fixture.aws.queue_url,
         "wait_seconds": 0,
-        "streams": frozenset({streams.stream_arn}),
+        "streams": frozenset({fixture.stream_arn}),
         "buckets": frozenset({PAYLOAD_BUCKET}),
         **overrides,
     }
     return RunOptions(**settings)
 
 
-def replay(streams: Streams, kms: Any, **overrides: Any) -> ReplayReport:
-    return Replayer(clients(streams, kms), options(streams, **overrides)).run()
+def replay(fixture: Streams, kms: Any, **overrides: Any) -> ReplayReport:
+    return Replayer(clients(fixture, kms), options(fixture, **overrides)).run()
 
 
 def send(streams: Streams, body: str) -> None:
@@ -190,15 +198,18 @@ def dead_letter_genuinely(
 # --------------------------------------------------------------------------- genuine
 
 
+@pytest.mark.parametrize("configured_as", ["arn", "name"])
 def test_a_genuine_signed_envelope_is_replayed(
-    streams: Streams, harness: Harness, kms: Any, mac_key: str
+    streams: Streams, harness: Harness, kms: Any, mac_key: str, configured_as: str
 ) -> None:
     """GIVEN an envelope the stream processor signed with the pipeline's HMAC key
-    WHEN the DLQ is replayed with that key and the pipeline's stream configured
+    WHEN the DLQ is replayed with that key and the pipeline's stream configured (by ARN, or by
+    its name as `--stream retail-events` gives it)
     THEN the record is back in its stream with its original bytes; the DLQ is empty."""
     payload, number = dead_letter_genuinely(streams, harness, kms, mac_key)
+    stream = streams.stream_arn if configured_as == "arn" else STREAM_NAME
 
-    report = replay(streams, kms, mac_key=mac_key)
+    report = replay(streams, kms, mac_key=mac_key, streams=frozenset({stream}))
 
     assert report.counts == {"OVERSIZED": {Outcome.REPLAYED: 1}}
     assert report.kept == []
@@ -490,3 +501,17 @@ def test_a_genuine_bucket_object_of_the_configured_stream_is_replayed(
     assert report.counts == {S3_ON_FAILURE: {Outcome.REPLAYED: 1}}
     assert [record["Data"] for record in streams.records()] == [CHOSEN_BYTES]
     assert "Contents" not in streams.s3.list_objects_v2(Bucket=failure_bucket)
+
+
+def test_a_stream_configured_by_name_is_the_operators_own(streams: Streams, kms: Any) -> None:
+    """GIVEN the stream configured by its name and an envelope whose ARN names a stream of that
+    name in another account
+    WHEN replayed (unsigned envelopes accepted) THEN the record goes to the operator's stream of
+    that name, never to the ARN the message carries."""
+    foreign = f"arn:aws:kinesis:{REGION}:999999999999:stream/{STREAM_NAME}"
+    send(streams, forged_envelope(foreign).to_json())
+
+    report = replay(streams, kms, accept_unsigned=True, streams=frozenset({STREAM_NAME}))
+
+    assert report.counts == {"RETRIES_EXHAUSTED": {Outcome.REPLAYED: 1}}
+    assert [record["Data"] for record in streams.records()] == [CHOSEN_BYTES]

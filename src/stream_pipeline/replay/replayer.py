@@ -153,16 +153,20 @@ class Replayer:
 
     # ------------------------------------------------------------------ trust
 
-    def allows_stream(self, arn: str | None) -> bool:
-        """True when the configuration names the stream (its ARN, or -- for Kinesis -- its
-        name); an EFO consumer ARN counts as its stream. Nothing in a message widens this."""
+    def configured_stream(self, arn: str | None) -> str | None:
+        """The configuration's name for the stream ``arn`` (its ARN, or -- for Kinesis -- its
+        name), None when it is not configured; an EFO consumer ARN counts as its stream.
+        Nothing in a message widens this."""
         if not arn:
-            return False
+            return None
         stream = arn.split("/consumer/", 1)[0]
         if stream in self._streams:
-            return True
+            return stream
         _, _, name = stream.partition(":stream/") if stream.startswith("arn:") else ("", "", "")
-        return bool(name) and ":kinesis:" in stream and name in self._streams
+        return name if name and ":kinesis:" in stream and name in self._streams else None
+
+    def allows_stream(self, arn: str | None) -> bool:
+        return self.configured_stream(arn) is not None
 
     def check_stream(self, arn: str | None, what: str) -> None:
         """NotReplayableError unless ``arn`` is a configured stream; ``what`` the run would do
@@ -411,7 +415,9 @@ class Replayer:
             msg = "not replayable: the envelope names no stream (pass --target STREAM)"
             raise NotReplayableError(msg)
         self.check_stream(envelope.event_source_arn, "put records into")
-        return envelope.event_source_arn
+        # The configuration's own name: a stream configured by name is the operator's stream
+        # of that name, never another account's that the message's ARN may point at.
+        return self.configured_stream(envelope.event_source_arn) or envelope.event_source_arn
 
     def entries_for(self, envelope: DlqEnvelope) -> list[PutEntry]:
         entries: list[PutEntry] = []
