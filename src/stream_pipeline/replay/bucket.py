@@ -287,7 +287,7 @@ class BucketReplayer(Replayer):
             raise NotReplayableError(DYNAMODB_SKIPPED)
         # The object names its batch's stream: read only a configured one (each record's own
         # eventSourceARN is checked again where it is put, in stream_for).
-        self.check_stream(failure.record.batch.stream_arn, "read")
+        self.trust.check_stream(failure.record.batch.stream_arn, "read")
         envelopes, problem = payload_envelopes(failure)
         if problem is not None:
             envelopes = self._read_back(failure, problem)

@@ -361,7 +361,7 @@ class Redriver(Replayer):
             )
             raise NotReplayableError(msg)
         # The consumer would take the record for one of its stream's: only a configured one.
-        self.check_stream(envelope.event_source_arn, "hand to its consumer from")
+        self.trust.check_stream(envelope.event_source_arn, "hand to its consumer from")
         payloads = self.payloads(envelope)
         if envelope.event_source == KINESIS_SOURCE:
             records = [kinesis_event_record(envelope, p, consumer) for p in payloads]

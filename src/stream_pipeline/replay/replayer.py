@@ -39,8 +39,9 @@ from stream_pipeline.replay.model import (
     parse_envelope,
 )
 from stream_pipeline.replay.sqs import Queue
+from stream_pipeline.replay.trust import Trust
 from stream_pipeline.runtime.aws_errors import describe_exception
-from stream_pipeline.runtime.claim_check import fetch_payload, parse_s3_uri
+from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import (
     DYNAMODB_SOURCE,
     KINESIS_SOURCE,
@@ -51,7 +52,6 @@ from stream_pipeline.runtime.dlq_envelope import (
     PayloadUnavailableError,
     canonical_json,
 )
-from stream_pipeline.runtime.dlq_mac import UNSIGNED, EnvelopeVerifier
 from stream_pipeline.runtime.dynamodb_image import image_to_document
 from stream_pipeline.runtime.hydration.hydrator import HydrationReport, Hydrator
 from stream_pipeline.runtime.hydration.models import (
@@ -126,11 +126,7 @@ class Replayer:
                 wait_seconds=options.wait_seconds,
             )
         self.source: Source = source
-        self._verifier = (
-            EnvelopeVerifier(clients.kms, options.mac_key) if options.mac_key is not None else None
-        )
-        self._streams = frozenset(options.streams) | ({options.target} if options.target else set())
-        self._buckets = frozenset(options.buckets) | ({options.bucket} if options.bucket else set())
+        self.trust = Trust.configured(options, clients.kms)
         self.report = ReplayReport(dry_run=options.dry_run)
         self._release: list[Message] = []
         self._pending: dict[str, Planned] = {}
@@ -150,69 +146,6 @@ class Replayer:
             function_name="replay",
             log=NoLog(),
         )
-
-    # ------------------------------------------------------------------ trust
-
-    def configured_stream(self, arn: str | None) -> str | None:
-        """The configuration's name for the stream ``arn`` (its ARN, or -- for Kinesis -- its
-        name), None when it is not configured; an EFO consumer ARN counts as its stream.
-        Nothing in a message widens this."""
-        if not arn:
-            return None
-        stream = arn.split("/consumer/", 1)[0]
-        if stream in self._streams:
-            return stream
-        _, _, name = stream.partition(":stream/") if stream.startswith("arn:") else ("", "", "")
-        return name if name and ":kinesis:" in stream and name in self._streams else None
-
-    def allows_stream(self, arn: str | None) -> bool:
-        return self.configured_stream(arn) is not None
-
-    def check_stream(self, arn: str | None, what: str) -> None:
-        """NotReplayableError unless ``arn`` is a configured stream; ``what`` the run would do
-        with it ("read", "put records into", ...), for the reason."""
-        if not self.allows_stream(arn):
-            configured = ", ".join(sorted(self._streams)) or "none"
-            msg = (
-                f"refused: it names stream {arn!r:.300} to {what}, which is not one of the "
-                f"configured streams ({configured}); pass --stream to allow it"
-            )
-            raise NotReplayableError(msg)
-
-    def check_bucket(self, location: str) -> None:
-        """NotReplayableError unless the claim-check ``location`` is in a configured bucket."""
-        try:
-            bucket, _ = parse_s3_uri(location)
-        except ValueError as exc:
-            msg = f"refused: {exc}"
-            raise NotReplayableError(msg) from exc
-        if bucket not in self._buckets:
-            configured = ", ".join(sorted(self._buckets)) or "none"
-            msg = (
-                f"refused: its payload is in bucket {bucket!r:.100}, which is not one of the "
-                f"configured buckets ({configured}); pass --payload-bucket to allow it"
-            )
-            raise NotReplayableError(msg)
-
-    def untrusted(self, body: str) -> str | None:
-        """Why the message must not be trusted (None: its MAC is the configured key's, or it is
-        unsigned and ``accept_unsigned`` says so)."""
-        if self._verifier is None:
-            if self.options.accept_unsigned:
-                return None
-            return (
-                "refused: no MAC key configured to authenticate it (pass --mac-key, or "
-                "--accept-unsigned to replay envelopes without checking who wrote them)"
-            )
-        problem = self._verifier.problem(body)
-        if problem is None or (problem == UNSIGNED and self.options.accept_unsigned):
-            return None
-        if problem == UNSIGNED:
-            return (
-                f"refused: {UNSIGNED} (written before envelopes were signed, or by someone "
-                "else); pass --accept-unsigned to replay such messages"
-            )
-        return f"refused: {problem}"
 
     # ------------------------------------------------------------------ main loop
 
@@ -269,7 +202,7 @@ class Replayer:
             self._release.append(message)
             return
         # Before anything can act on it -- a duplicate of a replayed envelope is deleted.
-        distrust = self.untrusted(message.body)
+        distrust = self.trust.untrusted(message.body)
         if distrust is not None:
             self.keep(message, envelope, UNTRUSTED_ENVELOPE, distrust)
             return
@@ -355,7 +288,7 @@ class Replayer:
                 raise NotReplayableError(msg) from exc
 
         for batch_record in on_failure:
-            self.check_stream(batch_record.batch.stream_arn, "read")
+            self.trust.check_stream(batch_record.batch.stream_arn, "read")
         hydrator = self.hydrator()
         envelopes: list[DlqEnvelope] = []
         gone: list[str] = []
@@ -414,10 +347,7 @@ class Replayer:
         if not envelope.event_source_arn:
             msg = "not replayable: the envelope names no stream (pass --target STREAM)"
             raise NotReplayableError(msg)
-        self.check_stream(envelope.event_source_arn, "put records into")
-        # The configuration's own name: a stream configured by name is the operator's stream
-        # of that name, never another account's that the message's ARN may point at.
-        return self.configured_stream(envelope.event_source_arn) or envelope.event_source_arn
+        return self.trust.check_stream(envelope.event_source_arn, "put records into")
 
     def entries_for(self, envelope: DlqEnvelope) -> list[PutEntry]:
         entries: list[PutEntry] = []
@@ -452,7 +382,7 @@ class Replayer:
             ]
         problems: list[str] = []
         if envelope.payload_location is not None:
-            self.check_bucket(envelope.payload_location)
+            self.trust.check_bucket(envelope.payload_location)
             try:
                 data = fetch_payload(self._clients.s3, envelope)
             except (ClientError, BotoCoreError, PayloadUnavailableError, ValueError) as exc:
@@ -477,7 +407,7 @@ class Replayer:
         ):
             msg = "payload unavailable: the envelope carries no payload and no stream coordinates"
             raise NotReplayableError(msg)
-        self.check_stream(envelope.event_source_arn, "read")
+        self.trust.check_stream(envelope.event_source_arn, "read")
         reader = self._reader(StreamKind(envelope.event_source))
         try:
             read = reader.read(
