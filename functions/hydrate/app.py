@@ -47,7 +47,8 @@ class Dependencies:
     sqs: Any
     s3: Any = None
     kms: Any = None
-    """Only with a MAC key (settings.mac_key_arn): signs the envelopes (GenerateMac)."""
+    """The KMS client that signs the envelopes (GenerateMac, settings.mac_key_arn): made by
+    :meth:`mac_client` when the first envelope is sent, never at the cold start."""
     sleep: Callable[[float], None] = time.sleep
     rand: Callable[[], float] = random.random
     read_policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -66,8 +67,13 @@ class Dependencies:
             dynamodbstreams=boto3.client("dynamodbstreams", config=SDK_CONFIG),
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
-            kms=boto3.client("kms", config=SDK_CONFIG) if settings.mac_key_arn else None,
         )
+
+    def mac_client(self) -> Any:
+        """The KMS client that signs the envelopes, made once, on first use."""
+        if self.kms is None:
+            self.kms = boto3.client("kms", config=SDK_CONFIG)
+        return self.kms
 
     def reader(self, kind: StreamKind) -> ShardRangeReader:
         client = self.kinesis if kind is StreamKind.KINESIS else self.dynamodbstreams
@@ -119,7 +125,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         rand=dependencies.rand,
         pool=dependencies.pool,
         payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
-        signer=EnvelopeSigner.configured(dependencies.kms, settings.mac_key_arn),
+        signer=EnvelopeSigner.configured(settings.mac_key_arn, dependencies.mac_client),
     )
     published = publisher.publish(envelopes)
     _emit_metrics(report, published=published)

@@ -190,3 +190,28 @@ def test_an_envelope_that_cannot_be_signed_is_not_sent(key: str) -> None:
     assert "envelope not signed" in report.failures[0]
     assert "KMSInvalidStateException" in report.failures[0]
     assert sqs.bodies == []
+
+
+def test_the_kms_client_is_made_on_the_first_envelope_and_once(kms: Any, key: str) -> None:
+    """GIVEN a signer configured with a client factory (what the functions get: no KMS client
+    at the cold start) WHEN nothing is published, then 12 envelopes are THEN the factory is
+    not called before the first envelope, and once for all of them (before the pool's threads
+    sign: boto3 does not create clients thread-safely)."""
+    made: list[Any] = []
+
+    def factory() -> Any:
+        made.append(kms)
+        return kms
+
+    signer = EnvelopeSigner.configured(key, factory)
+    assert signer is not None
+    sqs = RecordingSqs()
+    sender = publisher(sqs, signer)
+    assert made == []
+
+    report = sender.publish([hydrated_envelope(f"p{n}".encode()) for n in range(12)])
+
+    assert report.failures == {}
+    assert len(made) == 1
+    assert len(sqs.bodies) == 12
+    assert EnvelopeSigner.configured(None, factory) is None

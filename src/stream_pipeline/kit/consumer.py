@@ -112,7 +112,8 @@ class Dependencies:
     s3: Any = None
     """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
     mac_kms: Any = None
-    """Only with a MAC key (settings.mac_key_arn): signs the DLQ envelopes (GenerateMac)."""
+    """The KMS client that signs the DLQ envelopes (GenerateMac, settings.mac_key_arn): made by
+    :meth:`mac_client` when the first record is dead-lettered, never at the cold start."""
     sleep: Callable[[float], None] = time.sleep
     rand: Callable[[], float] = random.random
     clock: Callable[[], datetime] = _utc_now
@@ -144,9 +145,14 @@ class Dependencies:
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
-            mac_kms=boto3.client("kms", config=SDK_CONFIG) if settings.mac_key_arn else None,
             extras=extras(settings) if extras is not None else None,
         )
+
+    def mac_client(self) -> Any:
+        """The KMS client that signs DLQ envelopes, made once, on first use."""
+        if self.mac_kms is None:
+            self.mac_kms = boto3.client("kms", config=SDK_CONFIG)
+        return self.mac_kms
 
 
 def detect_event_type(
@@ -436,7 +442,7 @@ class StreamConsumer[EventT]:
             payload_bucket=PayloadBucket.configured(
                 dependencies.s3, settings.payload_bucket, settings.payload_key_prefix
             ),
-            signer=EnvelopeSigner.configured(dependencies.mac_kms, settings.mac_key_arn),
+            signer=EnvelopeSigner.configured(settings.mac_key_arn, dependencies.mac_client),
         )
         return BatchSettler(
             writer,

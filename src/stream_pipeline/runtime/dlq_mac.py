@@ -23,7 +23,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from stream_pipeline.runtime.aws_errors import AWS_SDK_ERRORS, describe_exception, error_code
@@ -69,20 +69,37 @@ def mac_message(document: Mapping[str, Any]) -> bytes:
 class EnvelopeSigner:
     """Adds ``envelope_mac`` to envelopes with ``kms:GenerateMac`` on ``key_id``."""
 
-    def __init__(self, kms: Any, key_id: str) -> None:
+    def __init__(
+        self, kms: Any, key_id: str, *, kms_factory: Callable[[], Any] | None = None
+    ) -> None:
         self._kms = kms
+        self._factory = kms_factory
         self.key_id = key_id
 
     @classmethod
-    def configured(cls, kms: Any, key_id: str | None) -> EnvelopeSigner | None:
-        """The signer of a function configured with a key (``DLQ_MAC_KEY_ARN``); None without."""
-        return cls(kms, key_id) if key_id is not None and kms is not None else None
+    def configured(
+        cls, key_id: str | None, kms_factory: Callable[[], Any]
+    ) -> EnvelopeSigner | None:
+        """The signer of a function configured with a key (``DLQ_MAC_KEY_ARN``), None without.
+        Its KMS client comes from ``kms_factory`` when the first envelope is signed: a cold
+        start, and an invocation without poison records, pay nothing for it."""
+        return cls(None, key_id, kms_factory=kms_factory) if key_id is not None else None
+
+    def client(self) -> Any:
+        """The KMS client, made now if needed (call it on one thread before signing on many:
+        boto3 does not create clients thread-safely)."""
+        if self._kms is None:
+            if self._factory is None:
+                msg = f"envelope not signed with {self.key_id}: no KMS client"
+                raise EnvelopeMacError(msg)
+            self._kms = self._factory()
+        return self._kms
 
     def sign(self, envelope: DlqEnvelope) -> DlqEnvelope:
         document = json.loads(envelope.model_copy(update={MAC_FIELD: None}).to_json())
         document.pop(MAC_FIELD, None)
         try:
-            response = self._kms.generate_mac(
+            response = self.client().generate_mac(
                 KeyId=self.key_id, MacAlgorithm=MAC_ALGORITHM, Message=mac_message(document)
             )
         except AWS_SDK_ERRORS as exc:

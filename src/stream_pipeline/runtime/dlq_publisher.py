@@ -140,6 +140,12 @@ class DlqPublisher:
         if signer is None:
             return {index: envelope.to_json() for index, envelope in ready.items()}
 
+        try:
+            signer.client()  # made here, on this thread, before the pool's threads sign
+        except EnvelopeMacError as exc:
+            report.failures.update(dict.fromkeys(ready, str(exc)))
+            return {}
+
         def sign(envelope: DlqEnvelope) -> DlqEnvelope | str:
             try:
                 return signer.sign(envelope)
