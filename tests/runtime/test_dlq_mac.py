@@ -215,3 +215,17 @@ def test_the_kms_client_is_made_on_the_first_envelope_and_once(kms: Any, key: st
     assert len(made) == 1
     assert len(sqs.bodies) == 12
     assert EnvelopeSigner.configured(None, factory) is None
+
+
+def test_nothing_to_publish_makes_no_kms_client() -> None:
+    """GIVEN a signer configured with a client factory WHEN an invocation publishes nothing (no
+    poison record) THEN no KMS client is made (good records never pay for signing)."""
+    made: list[str] = []
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    signer = EnvelopeSigner.configured(key, lambda: made.append("client"))
+    assert signer is not None
+
+    report = publisher(RecordingSqs(), signer).publish([])
+
+    assert report.failures == {}
+    assert made == []

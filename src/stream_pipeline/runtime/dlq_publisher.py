@@ -137,7 +137,7 @@ class DlqPublisher:
         """The message bodies; with a signer, each signed (concurrently, on the pool: a batch of
         poison records is one KMS call each). One that cannot be signed is not sent."""
         signer = self._signer
-        if signer is None:
+        if signer is None or not ready:
             return {index: envelope.to_json() for index, envelope in ready.items()}
 
         try:
