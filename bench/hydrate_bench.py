@@ -171,7 +171,15 @@ def run(options: Options) -> tuple[Result, list[Target]]:
             queue_url = session.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]
             hydrate_app.set_dependencies(
                 hydrate_app.Dependencies(
-                    settings=Settings(dlq_url=queue_url, function_name=FUNCTION_NAME),
+                    settings=Settings(
+                        dlq_url=queue_url,
+                        # The streams _batch creates: the function serves only those.
+                        streams=frozenset(
+                            f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/bench-hydrate-{records}"
+                            for records in (*QUICK_BATCHES, *BATCHES)
+                        ),
+                        function_name=FUNCTION_NAME,
+                    ),
                     kinesis=session.client("kinesis", config=SDK_CONFIG),
                     dynamodbstreams=session.client(
                         "dynamodbstreams",

@@ -30,6 +30,11 @@ output "dlq_arn" {
   value       = module.pipeline.dlq_arn
 }
 
+output "dlq_mac_key_arn" {
+  description = "ARN of the KMS HMAC key the DLQ envelopes are signed with (make replay ENV=<env> verifies with it)."
+  value       = module.pipeline.dlq_mac_key_arn
+}
+
 output "dlq_url" {
   description = "URL of the dead-letter queue (make replay ENV=<env> reads it)."
   value       = module.pipeline.dlq_url

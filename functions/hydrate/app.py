@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hydrate.config import Settings
 from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope
+from stream_pipeline.runtime.dlq_mac import EnvelopeSigner
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket, PublishReport
 from stream_pipeline.runtime.hydration.hydrator import (
     HydrationReport,
@@ -45,6 +46,9 @@ class Dependencies:
     dynamodbstreams: Any
     sqs: Any
     s3: Any = None
+    kms: Any = None
+    """The KMS client that signs the envelopes (GenerateMac, settings.mac_key_arn): made by
+    :meth:`mac_client` when the first envelope is sent, never at the cold start."""
     sleep: Callable[[float], None] = time.sleep
     rand: Callable[[], float] = random.random
     read_policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -64,6 +68,12 @@ class Dependencies:
             sqs=boto3.client("sqs", config=SDK_CONFIG),
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
         )
+
+    def mac_client(self) -> Any:
+        """The KMS client that signs the envelopes, made once, on first use."""
+        if self.kms is None:
+            self.kms = boto3.client("kms", config=SDK_CONFIG)
+        return self.kms
 
     def reader(self, kind: StreamKind) -> ShardRangeReader:
         client = self.kinesis if kind is StreamKind.KINESIS else self.dynamodbstreams
@@ -86,6 +96,7 @@ def _emit_metrics(report: HydrationReport, *, published: PublishReport) -> None:
     count = MetricUnit.Count
     metrics.add_metric(name="OnFailureRecordsReceived", unit=count, value=report.on_failure_records)
     metrics.add_metric(name="MalformedOnFailureRecords", unit=count, value=report.malformed)
+    metrics.add_metric(name="UnservedStreamRecords", unit=count, value=report.unserved_streams)
     metrics.add_metric(name="RecordsHydrated", unit=count, value=report.records_hydrated)
     metrics.add_metric(name="PayloadUnavailable", unit=count, value=report.payload_unavailable)
     metrics.add_metric(name="PayloadsStoredInS3", unit=count, value=published.claim_checked)
@@ -99,6 +110,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         {kind: dependencies.reader(kind) for kind in StreamKind},
         function_name=settings.function_name,
         log=logger,
+        served_streams=settings.streams,
     )
     report = HydrationReport()
     envelopes: list[DlqEnvelope] = []
@@ -113,6 +125,7 @@ def process_event(event: Any, dependencies: Dependencies) -> dict[str, int]:
         rand=dependencies.rand,
         pool=dependencies.pool,
         payload_bucket=PayloadBucket.configured(dependencies.s3, settings.payload_bucket),
+        signer=EnvelopeSigner.configured(settings.mac_key_arn, dependencies.mac_client),
     )
     published = publisher.publish(envelopes)
     _emit_metrics(report, published=published)

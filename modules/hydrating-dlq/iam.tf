@@ -74,6 +74,14 @@ data "aws_iam_policy_document" "hydrate" {
     }
   }
 
+  # Every envelope is signed (DLQ_MAC_KEY_ARN): one call per dead-lettered record.
+  statement {
+    sid       = "SignEnvelopes"
+    effect    = "Allow"
+    actions   = ["kms:GenerateMac"]
+    resources = [aws_kms_key.mac.arn]
+  }
+
   # The DLQ and the bucket are encrypted with the module's key: sending to
   # them needs a data key (and Decrypt, which SQS and multipart uploads call),
   # through SQS and S3 only (Lambda's on-failure destination sends with this role too).
@@ -115,6 +123,15 @@ data "aws_iam_policy_document" "consumer" {
     effect    = "Allow"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.this.arn]
+  }
+
+  # Consumers sign the envelopes they send to the DLQ (DLQ_MAC_KEY_ARN); the
+  # key policy also requires them in consumer_role_arns.
+  statement {
+    sid       = "SignDlqEnvelopes"
+    effect    = "Allow"
+    actions   = ["kms:GenerateMac"]
+    resources = [aws_kms_key.mac.arn]
   }
 
   # A sid of its own (not stream-consumer's UseKeys), so that the consumer's

@@ -20,7 +20,10 @@ locals {
 
   hydrate_environment = merge(
     {
-      DLQ_URL                      = aws_sqs_queue.this.url
+      DLQ_URL         = aws_sqs_queue.this.url
+      DLQ_MAC_KEY_ARN = aws_kms_key.mac.arn
+      # Only these streams' on-failure records are read; any other is dead-lettered unread.
+      SOURCE_STREAM_ARNS           = join(",", sort(distinct(var.source_stream_arns)))
       POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
       POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     },

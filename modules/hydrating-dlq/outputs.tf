@@ -58,6 +58,11 @@ output "kms_key_arn" {
   value       = try(local.kms_key_arn, null)
 }
 
+output "mac_key_arn" {
+  description = "ARN of the KMS HMAC key (HMAC_256) the hydrate function and the consumers sign DLQ envelopes with (DLQ_MAC_KEY_ARN): the replay CLI verifies with it (--mac-key), and its role needs kms:VerifyMac on it. Only the hydrate function and consumer_role_arns may kms:GenerateMac."
+  value       = aws_kms_key.mac.arn
+}
+
 output "metrics_namespace" {
   description = "CloudWatch namespace of the hydrate function's Powertools metrics: what the alarms module's metrics_namespace takes."
   value       = local.metrics_namespace
@@ -71,6 +76,11 @@ output "on_failure_destination_arn" {
 output "s3_on_failure_destination_arn" {
   description = "ARN of the failure bucket, to pass as a consumer's on_failure_destination_arn instead of the topic (the object holds the failed records' data, no hydration needed); null unless enable_s3_failure_bucket is true."
   value       = try(aws_s3_bucket.this[0].arn, null)
+}
+
+output "source_stream_arns" {
+  description = "The streams the hydrate function serves (SOURCE_STREAM_ARNS): the only ones the replay CLI reads from and puts into when given these outputs."
+  value       = sort(distinct(var.source_stream_arns))
 }
 
 output "topic_name" {

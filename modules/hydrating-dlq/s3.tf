@@ -153,4 +153,29 @@ data "aws_iam_policy_document" "bucket" {
       values   = ["false"]
     }
   }
+
+  # aws/lambda/ is where Lambda's S3 on-failure destination writes, and what the replay CLI
+  # replays: only the roles Lambda writes with for the consumers that use it as destination
+  # (none by default) may put objects there, never another role of the account.
+  statement {
+    sid       = "DenyOnFailureObjectWritesByOthers"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this[0].arn}/aws/lambda/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    dynamic "condition" {
+      for_each = length(var.s3_on_failure_writer_role_arns) > 0 ? [1] : []
+
+      content {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = sort(distinct(var.s3_on_failure_writer_role_arns))
+      }
+    }
+  }
 }

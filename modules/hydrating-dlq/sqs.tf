@@ -45,20 +45,117 @@ data "aws_iam_policy_document" "queue" {
     }
   }
 
-  # The hydrate function sends envelopes, and Lambda its failed invocations,
-  # with the function's role. Its IAM policy grants the same; the queue names
-  # its module's writers too, for the reviewer. Other roles of the account
-  # (a consumer sending its poison records through stream-consumer's
-  # dlq_arn) write with their IAM permission alone.
+  # The writers: the hydrate function (its envelopes, and Lambda its failed invocations, with
+  # the function's role) and the consumers (their poison records). Their IAM policies grant the
+  # same; the queue names them for the reviewer, and the Deny below makes them the only ones.
   statement {
-    sid       = "HydrateFunctionSends"
+    sid       = "WritersSend"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.this.arn]
 
     principals {
       type        = "AWS"
-      identifiers = [module.hydrate.role_arn]
+      identifiers = local.envelope_writer_role_arns
     }
   }
+
+  # The readers: the replay roles the operator names (docs/replay.md).
+  dynamic "statement" {
+    for_each = length(var.replay_role_arns) > 0 ? [1] : []
+
+    content {
+      sid = "ReplayReads"
+      actions = [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+      ]
+      effect    = "Allow"
+      resources = [aws_sqs_queue.this.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = sort(distinct(var.replay_role_arns))
+      }
+    }
+  }
+
+  # Deny by default: no other principal of the account plants a message, whatever its IAM
+  # policy allows. AWS services writing on their own behalf (SNS subscription redrive, scoped
+  # by the statement above) are not principals of the account.
+  statement {
+    sid       = "DenySendByOthers"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.envelope_writer_role_arns
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
+  # Nobody but the replay roles reads, deletes or hides the records; the account root stays
+  # allowed (break-glass, see docs/replay.md). Queue administration (policy, attributes) is
+  # not denied: an administrator can always name a replay role.
+  statement {
+    sid = "DenyReadByOthers"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:PurgeQueue",
+      "sqs:ReceiveMessage",
+    ]
+    effect    = "Deny"
+    resources = [aws_sqs_queue.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = sort(distinct(concat(var.replay_role_arns, [local.account_root_arn])))
+    }
+  }
+
+  # The records travel only over TLS.
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.this.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+locals {
+  # The queue's own account and partition (no aws_caller_identity: plannable offline).
+  account_root_arn = "arn:${element(split(":", aws_sqs_queue.this.arn), 1)}:iam::${element(split(":", aws_sqs_queue.this.arn), 4)}:root"
 }

@@ -30,7 +30,7 @@ variable "architectures" {
 
 variable "consumer_role_arns" {
   type        = list(string)
-  description = "ARNs of the execution roles of the consumers whose event source mappings publish to the on-failure topic. When set, the topic policy allows exactly these roles to publish and denies sns:Publish to every other principal. When empty (the default) the topic keeps its default policy and the account's IAM policies decide who may publish."
+  description = "ARNs of the execution roles of the consumers whose event source mappings publish to the on-failure topic and that send their poison records to the DLQ. They and the hydrate function are the DLQ's only writers (the queue policy denies sqs:SendMessage to every other principal of the account) and the only signers of DLQ envelopes (kms:GenerateMac on the MAC key). When set, the topic policy also allows exactly these roles to publish and denies sns:Publish to every other principal; when empty (the default) the topic keeps its default policy."
   default     = []
   nullable    = false
 
@@ -173,6 +173,18 @@ variable "powertools_service_name" {
   }
 }
 
+variable "replay_role_arns" {
+  type        = list(string)
+  description = "ARNs of the IAM roles that run the replay CLI (docs/replay.md): the only principals, besides the account root (break-glass), that may receive, delete or change the visibility of DLQ messages (the queue policy denies it to everyone else), and that the MAC key lets verify envelopes (kms:VerifyMac). Empty (the default): nobody but the account root reads the DLQ until a role is named."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.replay_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$", arn))])
+    error_message = "Each replay_role_arns entry must be an IAM role ARN of the form arn:<partition>:iam::<account>:role/<name> (the role the replay runs with, not a user or a session ARN)."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   type        = number
   description = "Concurrency reserved for (and capping) the hydrate function: -1 for no reservation (the default), or >= 1. Notifications above the cap wait in Lambda's asynchronous queue (up to maximum_event_age_in_seconds), then go to the DLQ."
@@ -213,6 +225,18 @@ variable "s3_expiration_days" {
   validation {
     condition     = var.s3_expiration_days >= 14 && var.s3_expiration_days <= 3650 && floor(var.s3_expiration_days) == var.s3_expiration_days
     error_message = "s3_expiration_days must be a whole number between 14 (the DLQ's retention: a claim-check must outlive the message that points to it) and 3650."
+  }
+}
+
+variable "s3_on_failure_writer_role_arns" {
+  type        = list(string)
+  description = "ARNs of the execution roles of the consumers whose event source mappings use the failure bucket as their S3 on-failure destination (Lambda writes the aws/lambda/ objects with the function's role). The bucket policy denies s3:PutObject under aws/lambda/ to every other principal, since the replay CLI replays those objects. Empty (the default): no S3 on-failure destination writes there. Only used when enable_s3_failure_bucket is true."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.s3_on_failure_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$", arn))])
+    error_message = "Each s3_on_failure_writer_role_arns entry must be an IAM role ARN of the form arn:<partition>:iam::<account>:role/<name> (Lambda writes the on-failure objects with the function's role)."
   }
 }
 

@@ -11,7 +11,7 @@
 #   iterator age, throttles, records sent to the DLQ, EFO lag) from its module's outputs;
 # - TABLE_NAME and write access when it writes to the results table or a table of its own.
 #
-# The consumer kit's environment contract: DLQ_URL (always), PAYLOAD_BUCKET and
+# The consumer kit's environment contract: DLQ_URL and DLQ_MAC_KEY_ARN (always), PAYLOAD_BUCKET and
 # PAYLOAD_KEY_PREFIX (with the failure bucket), TABLE_NAME (with a table), MAX_RECORD_BYTES (optional, the consumer's own
 # environment_variables); POWERTOOLS_SERVICE_NAME defaults to the function's name.
 
@@ -81,6 +81,15 @@ data "aws_iam_policy_document" "consumer" {
         values   = ["dynamodb.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"]
       }
     }
+  }
+
+  # The kit signs each envelope it sends to the DLQ (DLQ_MAC_KEY_ARN); the key's policy admits
+  # exactly the consumer roles (module.dlq consumer_role_arns).
+  statement {
+    sid       = "SignDlqEnvelopes"
+    effect    = "Allow"
+    actions   = ["kms:GenerateMac"]
+    resources = [module.dlq.mac_key_arn]
   }
 
   # The claim-check: the consumer's own prefix, written only (the kit never reads, lists or
@@ -190,6 +199,7 @@ module "consumer" {
     each.value.environment_variables,
     {
       DLQ_URL                      = module.dlq.dlq_url
+      DLQ_MAC_KEY_ARN              = module.dlq.mac_key_arn
       POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     },
     each.value.write_results_table ? merge({ TABLE_NAME = aws_dynamodb_table.this[0].name }, local.field_encryption_environment) : {},

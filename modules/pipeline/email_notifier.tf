@@ -56,6 +56,7 @@ locals {
       RATE_LIMIT_MAX_EMAILS             = tostring(var.email_notifier.rate_limit.max_emails)
       RATE_LIMIT_WINDOW_SECONDS         = tostring(var.email_notifier.rate_limit.window_seconds)
       DLQ_URL                           = module.dlq.dlq_url
+      DLQ_MAC_KEY_ARN                   = module.dlq.mac_key_arn
       POWERTOOLS_SERVICE_NAME           = "email_notifier"
       POWERTOOLS_METRICS_NAMESPACE      = local.metrics_namespace
     },

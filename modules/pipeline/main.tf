@@ -79,6 +79,7 @@ module "dlq" {
 
   source_stream_arns  = [module.stream.stream_arn]
   source_kms_key_arns = [module.stream.kms_key_arn]
+  replay_role_arns    = var.replay_role_arns
   # Only the consumers' event source mappings may announce failed batches: one DLQ for the
   # pipeline, whose envelopes name the consumer that failed.
   consumer_role_arns = concat(

@@ -43,6 +43,11 @@ output "dlq_arn" {
   value       = try(module.dlq.dlq_arn, null)
 }
 
+output "dlq_mac_key_arn" {
+  description = "ARN of the KMS HMAC key the pipeline's functions sign DLQ envelopes with: the replay CLI verifies with it (make replay ENV=<env> reads it); the replay role needs kms:VerifyMac on it."
+  value       = try(module.dlq.mac_key_arn, null)
+}
+
 output "dlq_url" {
   description = "URL of the dead-letter queue (make replay reads it)."
   value       = try(module.dlq.dlq_url, null)

@@ -158,9 +158,9 @@ variable "consumers" {
 
   validation {
     condition = alltrue([for consumer in values(var.consumers) : alltrue([
-      for statement in consumer.iam_statements : can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptSource", "ListOnFailureBucket", "PublishOnFailure", "PutOnFailureObjects", "PutPayloadObjects", "ReadDynamoDBStream", "ReadKinesisStream", "SendOnFailure", "SendToDeadLetterQueue", "SubscribeToConsumer", "UseHydratingDlqKey", "UseIdempotencyTableKey", "UseKeys", "WriteTables", "WriteTraces"], statement.sid)
+      for statement in consumer.iam_statements : can(regex("^[A-Za-z0-9]{1,100}$", statement.sid)) && !contains(["DecryptSource", "EncryptSensitiveFields", "ListOnFailureBucket", "PublishOnFailure", "PutOnFailureObjects", "PutPayloadObjects", "ReadDynamoDBStream", "ReadKinesisStream", "SendOnFailure", "SendToDeadLetterQueue", "SignDlqEnvelopes", "SubscribeToConsumer", "UseHydratingDlqKey", "UseIdempotencyTableKey", "UseKeys", "WriteTables", "WriteTraces"], statement.sid)
     ]) && length(distinct([for statement in consumer.iam_statements : statement.sid])) == length(consumer.iam_statements)])
-    error_message = "Each sid of a consumer's iam_statements must be 1-100 characters of [A-Za-z0-9], unique within the consumer, and none of the module's own: DecryptSource, ListOnFailureBucket, PublishOnFailure, PutOnFailureObjects, PutPayloadObjects, ReadDynamoDBStream, ReadKinesisStream, SendOnFailure, SendToDeadLetterQueue, SubscribeToConsumer, UseHydratingDlqKey, UseIdempotencyTableKey, UseKeys, WriteTables, WriteTraces."
+    error_message = "Each sid of a consumer's iam_statements must be 1-100 characters of [A-Za-z0-9], unique within the consumer, and none of the module's own: DecryptSource, EncryptSensitiveFields, ListOnFailureBucket, PublishOnFailure, PutOnFailureObjects, PutPayloadObjects, ReadDynamoDBStream, ReadKinesisStream, SendOnFailure, SendToDeadLetterQueue, SignDlqEnvelopes, SubscribeToConsumer, UseHydratingDlqKey, UseIdempotencyTableKey, UseKeys, WriteTables, WriteTraces."
   }
 }
 
@@ -425,6 +425,18 @@ variable "parallelization_factor" {
   description = "Concurrent batches per shard (1–10; order is kept per partition key): the default of every consumer that does not set its own, and the e-mail notifier's."
   default     = 1
   nullable    = false
+}
+
+variable "replay_role_arns" {
+  type        = list(string)
+  description = "ARNs of the IAM roles that run the replay CLI (docs/replay.md): the only principals, besides the account root (break-glass), that may receive, delete or change the visibility of DLQ messages, and that the envelopes' MAC key lets verify (kms:VerifyMac). Empty (the default): nobody but the account root reads the DLQ until a role is named."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.replay_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$", arn))])
+    error_message = "Each replay_role_arns entry must be an IAM role ARN of the form arn:<partition>:iam::<account>:role/<name> (the role the replay runs with, not a user or a session ARN)."
+  }
 }
 
 variable "results_table_deletion_protection" {

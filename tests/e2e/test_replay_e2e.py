@@ -49,6 +49,11 @@ def _replay(pipeline: Pipeline, *args: str) -> tuple[int, str]:
             pipeline.stack.endpoint,
             "--region",
             pipeline.outputs["stream_arn"].split(":")[3],
+            # What the replay trusts: the environment's stream and envelope MAC key.
+            "--stream",
+            pipeline.outputs["stream_arn"],
+            "--mac-key",
+            pipeline.outputs["dlq_mac_key_arn"],
             "--no-progress",
             *args,
         ],

@@ -185,6 +185,11 @@ def _replay(pipeline: Pipeline) -> int:
             pipeline.stack.endpoint,
             "--region",
             pipeline.outputs["stream_arn"].split(":")[3],
+            # What the replay trusts: the environment's stream and envelope MAC key.
+            "--stream",
+            pipeline.outputs["stream_arn"],
+            "--mac-key",
+            pipeline.outputs["dlq_mac_key_arn"],
             "--reason",
             RETRIES_EXHAUSTED,
             "--no-progress",

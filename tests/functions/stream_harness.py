@@ -79,6 +79,8 @@ class Harness:
         s3: Any = None,
         payload_bucket: str | None = None,
         payload_key_prefix: str = "",
+        kms: Any = None,
+        mac_key_arn: str | None = None,
     ) -> Dependencies:
         settings = ConsumerSettings(
             table_name=table_name or self.aws.table_name,
@@ -86,6 +88,7 @@ class Harness:
             consumer_name=CONSUMER,
             payload_bucket=payload_bucket,
             payload_key_prefix=payload_key_prefix,
+            mac_key_arn=mac_key_arn,
             **({"max_record_bytes": max_record_bytes} if max_record_bytes else {}),
         )
         dependencies = Dependencies(
@@ -97,6 +100,7 @@ class Harness:
             clock=lambda: FIXED_NOW,
             write_policy=write_policy or RetryPolicy(),
             s3=s3,
+            mac_kms=kms,
         )
         app.consumer.set_dependencies(dependencies)
         return dependencies
@@ -277,13 +281,23 @@ class HydrateHarness:
         s3: Any = None,
         payload_bucket: str | None = None,
         page_limit: int | None = None,
+        served_streams: frozenset[str] | None = None,
+        kms: Any = None,
+        mac_key_arn: str | None = None,
     ) -> hydrate_app.Dependencies:
         dependencies = hydrate_app.Dependencies(
             settings=HydrateSettings(
                 dlq_url=self.streams.aws.queue_url,
+                streams=(
+                    served_streams
+                    if served_streams is not None
+                    else frozenset({self.streams.stream_arn, self.streams.dynamodb_stream_arn})
+                ),
                 payload_bucket=payload_bucket,
                 function_name=HYDRATE_FUNCTION,
+                mac_key_arn=mac_key_arn,
             ),
+            kms=kms,
             kinesis=kinesis if kinesis is not None else self.streams.kinesis,
             dynamodbstreams=(
                 dynamodbstreams if dynamodbstreams is not None else self.streams.dynamodbstreams
@@ -299,3 +313,24 @@ class HydrateHarness:
 
     def invoke(self, event: Any) -> dict[str, int]:
         return hydrate_app.lambda_handler(event, self.context)  # type: ignore[arg-type]
+
+
+def trusted_options(streams: Streams) -> dict[str, Any]:
+    """RunOptions fields of a replay configured for the fixtures' streams and accepting unsigned
+    envelopes (the functions under test here sign nothing: no DLQ_MAC_KEY_ARN)."""
+    return {
+        "streams": frozenset({streams.stream_arn, streams.dynamodb_stream_arn}),
+        "buckets": frozenset({PAYLOAD_BUCKET}),
+        "accept_unsigned": True,
+    }
+
+
+def trusted_args(streams: Streams) -> list[str]:
+    """The command-line flags of :func:`trusted_options`."""
+    return [
+        "--stream",
+        f"{streams.stream_arn},{streams.dynamodb_stream_arn}",
+        "--payload-bucket",
+        PAYLOAD_BUCKET,
+        "--accept-unsigned",
+    ]

@@ -668,6 +668,7 @@ def test_request_count_is_one_iterator_the_pages_needed_and_a_send_per_ten(
     _acknowledge_sends(session, sent)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
     monkeypatch.setenv("DLQ_URL", aws.queue_url)
+    monkeypatch.setenv("SOURCE_STREAM_ARNS", streams.stream_arn)
     monkeypatch.delenv("PAYLOAD_BUCKET", raising=False)
     hydrate_app.set_dependencies(None)
     try:
@@ -705,16 +706,55 @@ def test_missing_dlq_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("bucket", ["s3://bucket", "arn:aws:s3:::bucket", "Bad_Bucket"])
 def test_invalid_payload_bucket_is_named(bucket: str) -> None:
     with pytest.raises(ConfigurationError, match="PAYLOAD_BUCKET"):
-        Settings.from_env({"DLQ_URL": "https://sqs/q", "PAYLOAD_BUCKET": bucket})
+        Settings.from_env({**_REQUIRED, "PAYLOAD_BUCKET": bucket})
+
+
+_STREAM = "arn:aws:kinesis:eu-west-1:123456789012:stream/retail-events"
+_TABLE_STREAM = (
+    "arn:aws:dynamodb:eu-west-1:123456789012:table/outbox/stream/2025-01-31T12:00:00.123"
+)
+_KEY = "arn:aws:kms:eu-west-1:123456789012:key/7f1c0a52-3d1e-4a59-9b1c-2b8f0e6d4c11"
+_REQUIRED = {"DLQ_URL": "https://sqs/q", "SOURCE_STREAM_ARNS": _STREAM}
 
 
 def test_settings_from_environment() -> None:
     settings = Settings.from_env(
-        {"DLQ_URL": " https://sqs/q ", "PAYLOAD_BUCKET": "b-1", "AWS_LAMBDA_FUNCTION_NAME": "h"}
+        {
+            "DLQ_URL": " https://sqs/q ",
+            "SOURCE_STREAM_ARNS": f" {_STREAM} ,{_TABLE_STREAM}",
+            "PAYLOAD_BUCKET": "b-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "h",
+            "DLQ_MAC_KEY_ARN": _KEY,
+        }
     )
 
-    assert settings == Settings(dlq_url="https://sqs/q", payload_bucket="b-1", function_name="h")
-    assert Settings.from_env({"DLQ_URL": "u"}).payload_bucket is None
+    assert settings == Settings(
+        dlq_url="https://sqs/q",
+        streams=frozenset({_STREAM, _TABLE_STREAM}),
+        payload_bucket="b-1",
+        function_name="h",
+        mac_key_arn=_KEY,
+    )
+    assert Settings.from_env(_REQUIRED).payload_bucket is None
+    assert Settings.from_env(_REQUIRED).mac_key_arn is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"DLQ_URL": "u"}, "SOURCE_STREAM_ARNS"),
+        ({"DLQ_URL": "u", "SOURCE_STREAM_ARNS": " , "}, "SOURCE_STREAM_ARNS"),
+        ({"DLQ_URL": "u", "SOURCE_STREAM_ARNS": "retail-events"}, "SOURCE_STREAM_ARNS"),
+        ({**_REQUIRED, "DLQ_MAC_KEY_ARN": "alias-without-arn"}, "DLQ_MAC_KEY_ARN"),
+    ],
+)
+def test_missing_or_invalid_served_streams_and_mac_key_are_named(
+    environment: dict[str, str], named: str
+) -> None:
+    """GIVEN no served stream, a stream name instead of an ARN, or a MAC key that is not an ARN
+    WHEN the settings are read THEN the error names the variable."""
+    with pytest.raises(ConfigurationError, match=named):
+        Settings.from_env(environment)
 
 
 def test_metrics_are_emitted_as_emf(

@@ -91,11 +91,12 @@ def test_an_exhausted_batch_is_hydrated_from_the_stream_into_the_dlq(aws: Aws) -
     """
     dlq_url, _ = aws.queue("dlq")
     processor = _stream_processor(aws, unique("missing-table"), dlq_url)
+    stream = aws.stream()
     hydrate = aws.function(
         "hydrate",
         handler="hydrate.app.lambda_handler",
         timeout=30,
-        environment={"DLQ_URL": dlq_url},
+        environment={"DLQ_URL": dlq_url, "SOURCE_STREAM_ARNS": stream},
     )
     topic = aws.topic("on-failure")
     aws.sns.subscribe(
@@ -103,7 +104,6 @@ def test_an_exhausted_batch_is_hydrated_from_the_stream_into_the_dlq(aws: Aws) -
         Protocol="lambda",
         Endpoint=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{hydrate}",
     )
-    stream = aws.stream()
     payloads = [json.dumps(_retail_event(n)).encode() for n in range(3)]
     sequences = aws.put(stream, payloads)
 

@@ -155,6 +155,28 @@ CASES = [
         "s3_expiration_days = 13",
         ["between 14", "DLQ's retention", "3650"],
     ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        'replay_role_arns = ["arn:aws:iam::111122223333:user/operator"]',
+        ["replay_role_arns", "IAM role ARN"],
+    ),
+    (
+        "hydrating-dlq",
+        'name = "orders"\nfilename = "../../build/hydrate.zip"\n'
+        'layers = ["arn:aws:lambda:eu-west-1:111122223333:layer:orders-dependencies:3"]\n'
+        'source_stream_arns = ["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]\n'
+        's3_on_failure_writer_role_arns = ["orders-processor"]',
+        ["s3_on_failure_writer_role_arns", "IAM role ARN"],
+    ),
+    (
+        "pipeline",
+        _consumers(f"processor = {{ {_PROCESSOR} }}")
+        + '\nreplay_role_arns = ["arn:aws:sts::111122223333:assumed-role/ops/me"]',
+        ["replay_role_arns", "not a user or a session ARN"],
+    ),
     # The e-mail notifier's settings: one object, one rule per attribute.
     ("pipeline", _notifier('sender_address = "notifications-at-example.com"'), ["name@example"]),
     ("pipeline", _notifier('identity = "example.com"'), ["sender_address is required"]),

@@ -10,6 +10,9 @@ against botocore's model with a Stubber.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
 import io
 import json
 from collections import Counter
@@ -33,13 +36,22 @@ from factories import (
     sns_event,
 )
 from rich.console import Console
-from stream_harness import CONSUMER, Aws, Harness, Streams, harness_session
+from stream_harness import (
+    CONSUMER,
+    Aws,
+    Harness,
+    Streams,
+    harness_session,
+    trusted_args,
+    trusted_options,
+)
 
 from stream_pipeline.local.runtime import events
 from stream_pipeline.replay import cli as replay
 from stream_pipeline.replay.model import HYDRATE_FAILED, Clients, Mode, Outcome, RunOptions
 from stream_pipeline.replay.redrive import Redriver
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.dlq_mac import EnvelopeSigner
 
 NOTIFIER = "email-notifier-test"
 PROCESSOR_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{CONSUMER}"
@@ -112,19 +124,19 @@ def clients(streams: Streams, awslambda: Any) -> Clients:
 
 
 def redrive(
-    streams: Streams,
+    fixture: Streams,
     awslambda: Any,
     consumers: frozenset[str] = frozenset({CONSUMER, NOTIFIER}),
     **options: Any,
 ) -> Any:
     settings = RunOptions(
-        queue_url=streams.aws.queue_url,
+        queue_url=fixture.aws.queue_url,
         wait_seconds=0,
         mode=Mode.REDRIVE,
         consumers=consumers,
-        **options,
+        **{**trusted_options(fixture), **options},
     )
-    return Redriver(clients(streams, awslambda), settings).run()
+    return Redriver(clients(fixture, awslambda), settings).run()
 
 
 def dead_lettered(
@@ -288,7 +300,7 @@ def test_a_dynamodb_stream_record_is_redriven_with_the_dynamodb_event_shape(
     )
     send(streams, envelope.to_json())
 
-    report = redrive(streams, awslambda)
+    report = redrive(streams, awslambda, streams=frozenset({record["eventSourceARN"]}))
 
     assert report.total(Outcome.REPLAYED) == 1
     ((name, event),) = awslambda.invocations
@@ -483,7 +495,16 @@ def run_cli(streams: Streams, awslambda: Any, *args: str, stdin: str = "") -> tu
     out = io.StringIO()
     console = Console(file=out, width=250, no_color=True)
     code = replay.main(
-        ["run", "--mode", "redrive", "--wait-seconds", "0", "--no-progress", *args],
+        [
+            "run",
+            "--mode",
+            "redrive",
+            "--wait-seconds",
+            "0",
+            "--no-progress",
+            *trusted_args(streams),
+            *args,
+        ],
         clients=clients(streams, awslambda),
         console=console,
         error_console=console,
@@ -588,3 +609,46 @@ def test_a_consumer_named_by_its_arn_is_redriven(
     assert [name for name, _ in awslambda.invocations] == [CONSUMER]
     assert report.counts == {"RETRIES_EXHAUSTED": Counter({Outcome.REPLAYED: 1})}
     assert [item["userId"] for item in aws.items()] == ["by-arn"]
+
+
+def test_a_redrive_hands_over_only_envelopes_signed_with_the_configured_key(
+    streams: Streams, awslambda: FakeLambda
+) -> None:
+    """GIVEN three envelopes for the processor: one signed with the pipeline's HMAC key, one
+    unsigned (planted), and one signed and then given other bytes (hash and length matching)
+    WHEN redriven with the key THEN only the signed one reaches the processor; the two others
+    stay in the queue as UNTRUSTED_ENVELOPE (a redrive would otherwise run the consumer on
+    chosen bytes with its own permissions)."""
+    kms = harness_session().client("kms")
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+    signed, planted, altered = (
+        dead_lettered(streams, [retail_event(userId=f"s{n}")], consumer=CONSUMER)[0][0]
+        for n in range(3)
+    )
+    streams.aws.sqs.purge_queue(QueueUrl=streams.aws.queue_url)
+    signer = EnvelopeSigner(kms, key)
+    chosen = encode(retail_event(userId="chosen"))
+    tampered = json.loads(signer.sign(altered).to_json())
+    tampered.update(
+        payload_b64=base64.b64encode(chosen).decode(),
+        payload_sha256=hashlib.sha256(chosen).hexdigest(),
+        payload_length=len(chosen),
+    )
+    for body in (signer.sign(signed).to_json(), planted.to_json(), json.dumps(tampered)):
+        send(streams, body)
+    settings = RunOptions(
+        queue_url=streams.aws.queue_url,
+        wait_seconds=0,
+        mode=Mode.REDRIVE,
+        consumers=frozenset({CONSUMER}),
+        streams=frozenset({streams.stream_arn}),
+        mac_key=key,
+    )
+
+    report = Redriver(dataclasses.replace(clients(streams, awslambda), kms=kms), settings).run()
+
+    assert [
+        (name, e["Records"][0]["kinesis"]["partitionKey"]) for name, e in awslambda.invocations
+    ] == [(CONSUMER, "s0")]
+    assert report.counts["UNTRUSTED_ENVELOPE"] == Counter({Outcome.KEPT: 2})
+    assert dlq_count(streams) == 2

@@ -25,7 +25,15 @@ from factories import (
     sns_event,
 )
 from rich.console import Console
-from stream_harness import Aws, Harness, HydrateHarness, Streams, harness_session
+from stream_harness import (
+    Aws,
+    Harness,
+    HydrateHarness,
+    Streams,
+    harness_session,
+    trusted_args,
+    trusted_options,
+)
 
 from hydrate import app as hydrate_app
 from hydrate.app import DlqSendError
@@ -59,7 +67,9 @@ def clients(streams: Streams, *, kinesis: Any = None) -> Clients:
 
 
 def run_replay(streams: Streams, *, kinesis: Any = None, **options: Any) -> ReplayReport:
-    settings = RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0, **options)
+    settings = RunOptions(
+        queue_url=streams.aws.queue_url, wait_seconds=0, **{**trusted_options(streams), **options}
+    )
     return Replayer(clients(streams, kinesis=kinesis), settings).run()
 
 
@@ -67,7 +77,15 @@ def run_cli(streams: Streams, *args: str, kinesis: Any = None) -> tuple[int, str
     out = io.StringIO()
     console = Console(file=out, width=250, no_color=True)
     code = replay.main(
-        ["run", "--queue-url", streams.aws.queue_url, "--wait-seconds", "0", *args],
+        [
+            "run",
+            "--queue-url",
+            streams.aws.queue_url,
+            "--wait-seconds",
+            "0",
+            *trusted_args(streams),
+            *args,
+        ],
         clients=clients(streams, kinesis=kinesis),
         console=console,
         error_console=console,

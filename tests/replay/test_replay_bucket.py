@@ -27,7 +27,16 @@ from factories import (
     sns_event,
 )
 from rich.console import Console
-from stream_harness import FIXED_NOW, Aws, Harness, HydrateHarness, Streams, harness_session
+from stream_harness import (
+    FIXED_NOW,
+    Aws,
+    Harness,
+    HydrateHarness,
+    Streams,
+    harness_session,
+    trusted_args,
+    trusted_options,
+)
 
 from hydrate import app as hydrate_app
 from stream_pipeline.local.runtime import events
@@ -90,7 +99,7 @@ def clients(streams: Streams, *, kinesis: Any = None, s3: Any = None) -> Clients
 def run_bucket(
     streams: Streams, *, kinesis: Any = None, s3: Any = None, page_size: int = 1000, **options: Any
 ) -> ReplayReport:
-    settings = RunOptions(bucket=FAILURE_BUCKET, **options)
+    settings = RunOptions(bucket=FAILURE_BUCKET, **{**trusted_options(streams), **options})
     replayer = BucketReplayer(
         clients(streams, kinesis=kinesis, s3=s3), settings, page_size=page_size
     )
@@ -101,7 +110,13 @@ def run_cli(streams: Streams, *args: str, kinesis: Any = None, s3: Any = None) -
     out = io.StringIO()
     console = Console(file=out, width=250, no_color=True)
     code = replay.main(
-        [*args, "--bucket", FAILURE_BUCKET, "--no-progress"],
+        [
+            *args,
+            *(trusted_args(streams) if args[:1] == ("run",) else []),
+            "--bucket",
+            FAILURE_BUCKET,
+            "--no-progress",
+        ],
         clients=clients(streams, kinesis=kinesis, s3=s3),
         console=console,
         error_console=console,

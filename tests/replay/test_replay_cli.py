@@ -25,11 +25,17 @@ from stream_pipeline.replay.model import (
     INVALID_ENVELOPE,
     INVALID_S3_OBJECT,
     S3_ON_FAILURE,
+    UNTRUSTED_ENVELOPE,
 )
 from stream_pipeline.runtime.dlq_envelope import RESERVED_REASON_CODES
 from tools.terraform_stage import REPO_ROOT
 
 REGION = "eu-west-1"
+STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/retail-events"
+MAC_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/7f1c0a52-3d1e-4a59-9b1c-2b8f0e6d4c11"
+TRUST = ("--stream", STREAM_ARN, "--accept-unsigned")
+"""A run's configuration of what it trusts (the DLQs here are empty or hold no envelope)."""
+TRUSTED_OUTPUTS = {"stream_arn": {"value": STREAM_ARN}, "dlq_mac_key_arn": {"value": MAC_KEY_ARN}}
 
 
 @pytest.fixture
@@ -92,7 +98,13 @@ def test_any_well_formed_reason_is_accepted_in_any_case() -> None:
 def test_the_replay_labels_are_reserved_reason_codes() -> None:
     """GIVEN the replay's labels for items that are not envelopes WHEN compared with the reason
     codes no envelope may carry THEN they are the same: no envelope can pass for one of them."""
-    labels = {INVALID_ENVELOPE, INVALID_S3_OBJECT, HYDRATE_FAILED, S3_ON_FAILURE}
+    labels = {
+        INVALID_ENVELOPE,
+        INVALID_S3_OBJECT,
+        HYDRATE_FAILED,
+        S3_ON_FAILURE,
+        UNTRUSTED_ENVELOPE,
+    }
 
     assert labels == RESERVED_REASON_CODES
 
@@ -120,6 +132,31 @@ def test_malformed_reason_is_a_usage_error_naming_the_rule(reason: str, rule: st
     assert rule in output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ("--accept-unsigned",), "no stream configured: pass --stream STREAM", id="no-stream"
+        ),
+        pytest.param(
+            ("--stream", STREAM_ARN),
+            "no MAC key to authenticate the DLQ envelopes: pass --mac-key KEY_ARN",
+            id="no-mac-key",
+        ),
+    ],
+)
+def test_run_without_its_trust_configuration_is_a_usage_error(
+    args: tuple[str, ...], message: str
+) -> None:
+    """GIVEN a queue but no configured stream, or no MAC key (and no --accept-unsigned)
+    WHEN run THEN exit 2 before any AWS call, naming what to pass: the replay never takes a
+    stream or a key from a message."""
+    code, output = run("run", "--queue-url", "https://q", "--no-progress", *args)
+
+    assert code == 2
+    assert message in output
+
+
 def test_max_must_be_positive() -> None:
     code, output = run("run", "--queue-url", "https://q", "--max", "0")
 
@@ -131,7 +168,10 @@ def test_queue_url_comes_from_terraform_outputs_on_stdin(fake_aws: str) -> None:
     """GIVEN `terraform output -json` with dlq_url on stdin (what `make replay ENV=...` pipes)
     WHEN replaying an empty DLQ THEN that queue is used and the run ends cleanly (exit 0).
     """
-    outputs = {"dlq_url": {"value": fake_aws, "type": "string", "sensitive": False}}
+    outputs = {
+        "dlq_url": {"value": fake_aws, "type": "string", "sensitive": False},
+        **TRUSTED_OUTPUTS,
+    }
 
     code, output = run(
         "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
@@ -168,7 +208,7 @@ def test_invalid_message_gives_exit_1_and_a_table(fake_aws: str) -> None:
     """
     boto3.client("sqs", region_name=REGION).send_message(QueueUrl=fake_aws, MessageBody="{}")
 
-    code, output = run("run", "--queue-url", fake_aws, "--wait-seconds", "0")
+    code, output = run("run", "--queue-url", fake_aws, "--wait-seconds", "0", *TRUST)
 
     assert code == 1
     (row,) = [line for line in output.splitlines() if line.lstrip("│ ").startswith("INVALID_ENV")]
@@ -276,7 +316,7 @@ def test_stats_without_a_queue_or_a_bucket_is_a_usage_error() -> None:
 def test_a_bucket_alone_is_replayed_without_a_queue(failure_bucket: str) -> None:
     """GIVEN only --bucket (no --queue-url) WHEN `replay run` runs on an empty failure bucket
     THEN only the bucket is replayed (no DLQ table) and the run ends cleanly (exit 0)."""
-    code, output = run("run", "--bucket", failure_bucket, "--no-progress")
+    code, output = run("run", "--bucket", failure_bucket, "--no-progress", *TRUST)
 
     assert code == 0
     assert f"S3 on-failure replay: s3://{failure_bucket}/aws/lambda/" in output
@@ -294,7 +334,7 @@ def test_a_bucket_alone_gives_its_stats(failure_bucket: str) -> None:
 
 def test_queue_and_bucket_together_are_both_replayed(fake_aws: str, failure_bucket: str) -> None:
     code, output = run(
-        "run", "--queue-url", fake_aws, "--bucket", failure_bucket, "--wait-seconds", "0"
+        "run", "--queue-url", fake_aws, "--bucket", failure_bucket, "--wait-seconds", "0", *TRUST
     )
 
     assert code == 0
@@ -306,7 +346,7 @@ def test_queue_and_bucket_together_are_both_replayed(fake_aws: str, failure_buck
 def test_bucket_comes_from_terraform_outputs(fake_aws: str, failure_bucket: str, name: str) -> None:
     """GIVEN `terraform output -json` with dlq_url and the failure bucket's name
     WHEN replaying THEN both the queue and the bucket are replayed."""
-    outputs = {"dlq_url": {"value": fake_aws}, name: {"value": failure_bucket}}
+    outputs = {"dlq_url": {"value": fake_aws}, name: {"value": failure_bucket}, **TRUSTED_OUTPUTS}
 
     code, output = run(
         "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
@@ -320,7 +360,7 @@ def test_bucket_comes_from_terraform_outputs(fake_aws: str, failure_bucket: str,
 def test_null_bucket_output_replays_only_the_queue(fake_aws: str) -> None:
     """GIVEN terraform outputs whose bucket output is null (no failure bucket in the
     environment) WHEN replaying THEN only the DLQ is replayed."""
-    outputs = {"dlq_url": {"value": fake_aws}, "bucket_name": {"value": None}}
+    outputs = {"dlq_url": {"value": fake_aws}, "bucket_name": {"value": None}, **TRUSTED_OUTPUTS}
 
     code, output = run(
         "run", "--terraform-outputs", "-", "--wait-seconds", "0", stdin=json.dumps(outputs)
@@ -335,7 +375,14 @@ def test_missing_bucket_is_reported_with_exit_2_after_the_dlq_report(fake_aws: s
     """GIVEN a DLQ and a bucket that does not exist WHEN replaying both THEN the DLQ's table is
     shown, then the bucket's error; exit status 2."""
     code, output = run(
-        "run", "--queue-url", fake_aws, "--bucket", "no-such-failure-bucket", "--wait-seconds", "0"
+        "run",
+        "--queue-url",
+        fake_aws,
+        "--bucket",
+        "no-such-failure-bucket",
+        "--wait-seconds",
+        "0",
+        *TRUST,
     )
 
     assert code == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from factories import kinesis_event_from_get_records
-from stream_harness import Aws, Streams, harness_session
+from stream_harness import Aws, Streams, harness_session, trusted_options
 
 from stream_pipeline.replay.model import (
     INVALID_ENVELOPE,
@@ -163,7 +163,8 @@ def test_a_malformed_envelope_is_kept_with_its_reason_and_its_neighbours_are_rep
         send(streams, body)
 
     report = Replayer(
-        clients(streams), RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0)
+        clients(streams),
+        RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0, **trusted_options(streams)),
     ).run()
 
     assert report.counts == {
@@ -206,7 +207,8 @@ def test_a_body_that_is_no_envelope_is_kept_and_the_run_goes_on(
         send(streams, text)
 
     report = Replayer(
-        clients(streams), RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0)
+        clients(streams),
+        RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0, **trusted_options(streams)),
     ).run()
 
     (kept,) = report.kept
@@ -235,7 +237,9 @@ def test_an_unexpected_error_on_one_message_does_not_abort_the_run(streams: Stre
         return BrokenReader()  # type: ignore[return-value]
 
     report = Replayer(
-        clients(streams), RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0), reader=reader
+        clients(streams),
+        RunOptions(queue_url=streams.aws.queue_url, wait_seconds=0, **trusted_options(streams)),
+        reader=reader,
     ).run()
 
     (kept,) = report.kept

@@ -109,10 +109,12 @@ run "failure_paths_end_in_the_dlq" {
   assert {
     condition = local.hydrate_environment == {
       DLQ_URL                      = "https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq"
+      DLQ_MAC_KEY_ARN              = aws_kms_key.mac.arn
+      SOURCE_STREAM_ARNS           = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
       POWERTOOLS_SERVICE_NAME      = "hydrate"
       POWERTOOLS_METRICS_NAMESPACE = "StreamPipeline/orders"
     }
-    error_message = "The hydrate function must get DLQ_URL and the Powertools names (the namespace per pipeline name), and no PAYLOAD_BUCKET without a bucket."
+    error_message = "The hydrate function must get DLQ_URL, its MAC key, the streams it serves and the Powertools names (the namespace per pipeline name), and no PAYLOAD_BUCKET without a bucket."
   }
 
   assert {
@@ -121,8 +123,8 @@ run "failure_paths_end_in_the_dlq" {
   }
 
   assert {
-    condition     = [for s in data.aws_iam_policy_document.hydrate.statement : s.sid] == ["ReadKinesisStreams", "SendToDeadLetterQueue", "UseOwnKey"]
-    error_message = "A Kinesis source without bucket or source keys must get stream read, DLQ send and the module key only."
+    condition     = [for s in data.aws_iam_policy_document.hydrate.statement : s.sid] == ["ReadKinesisStreams", "SendToDeadLetterQueue", "SignEnvelopes", "UseOwnKey"]
+    error_message = "A Kinesis source without bucket or source keys must get stream read, DLQ send, envelope signing and the module key only."
   }
 
   assert {
@@ -131,11 +133,13 @@ run "failure_paths_end_in_the_dlq" {
       data.aws_iam_policy_document.hydrate.statement[0].resources == toset(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"]) &&
       data.aws_iam_policy_document.hydrate.statement[1].actions == toset(["sqs:SendMessage"]) &&
       data.aws_iam_policy_document.hydrate.statement[1].resources == toset([aws_sqs_queue.this.arn]) &&
-      data.aws_iam_policy_document.hydrate.statement[2].actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
-      data.aws_iam_policy_document.hydrate.statement[2].resources == toset([module.kms_key[0].key_arn]) &&
-      one(data.aws_iam_policy_document.hydrate.statement[2].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com"]) }
+      data.aws_iam_policy_document.hydrate.statement[2].actions == toset(["kms:GenerateMac"]) &&
+      data.aws_iam_policy_document.hydrate.statement[2].resources == toset([aws_kms_key.mac.arn]) &&
+      data.aws_iam_policy_document.hydrate.statement[3].actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
+      data.aws_iam_policy_document.hydrate.statement[3].resources == toset([module.kms_key[0].key_arn]) &&
+      one(data.aws_iam_policy_document.hydrate.statement[3].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "The hydrate role may read only the named stream, send only to this DLQ and use only the module key, through SQS only (no bucket)."
+    error_message = "The hydrate role may read only the named stream, send only to this DLQ, sign with the MAC key (directly) and use only the module key, through SQS only (no bucket)."
   }
 
   assert {
@@ -148,23 +152,82 @@ run "failure_paths_end_in_the_dlq" {
 
   assert {
     condition = (
-      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "UseHydratingDlqKey"] &&
+      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "SignDlqEnvelopes", "UseHydratingDlqKey"] &&
       data.aws_iam_policy_document.consumer.statement[0].actions == toset(["sns:Publish"]) &&
       data.aws_iam_policy_document.consumer.statement[0].resources == toset([aws_sns_topic.this.arn]) &&
-      data.aws_iam_policy_document.consumer.statement[1].resources == toset([module.kms_key[0].key_arn]) &&
-      one(data.aws_iam_policy_document.consumer.statement[1].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"]) }
+      data.aws_iam_policy_document.consumer.statement[1].actions == toset(["kms:GenerateMac"]) &&
+      data.aws_iam_policy_document.consumer.statement[1].resources == toset([aws_kms_key.mac.arn]) &&
+      data.aws_iam_policy_document.consumer.statement[2].resources == toset([module.kms_key[0].key_arn]) &&
+      one(data.aws_iam_policy_document.consumer.statement[2].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"]) }
     )
-    error_message = "Without a bucket, consumers need sns:Publish on the topic and the module key, through SNS and SQS only."
+    error_message = "Without a bucket, consumers need sns:Publish on the topic, GenerateMac on the MAC key and the module key, through SNS and SQS only."
   }
 
   assert {
     condition = (
+      [for s in data.aws_iam_policy_document.queue.statement : s.sid] == ["SnsRedriveFromThisTopic", "WritersSend", "DenySendByOthers", "DenyReadByOthers", "DenyInsecureTransport"] &&
       data.aws_iam_policy_document.queue.statement[0].principals == toset([{ type = "Service", identifiers = toset(["sns.amazonaws.com"]) }]) &&
       one(data.aws_iam_policy_document.queue.statement[0].condition).values == tolist([aws_sns_topic.this.arn]) &&
       data.aws_iam_policy_document.queue.statement[1].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-hydrate"]) }]) &&
-      alltrue([for s in data.aws_iam_policy_document.queue.statement : s.actions == toset(["sqs:SendMessage"])])
+      data.aws_iam_policy_document.queue.statement[0].actions == toset(["sqs:SendMessage"]) &&
+      data.aws_iam_policy_document.queue.statement[1].actions == toset(["sqs:SendMessage"])
     )
-    error_message = "The queue may receive from SNS (for this topic only) and from the hydrate role, sqs:SendMessage only."
+    error_message = "The queue may receive from SNS (for this topic only) and from the hydrate role, sqs:SendMessage only; without replay roles nobody is allowed to read."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.queue.statement[2].effect == "Deny" &&
+      data.aws_iam_policy_document.queue.statement[2].actions == toset(["sqs:SendMessage"]) &&
+      data.aws_iam_policy_document.queue.statement[2].principals == toset([{ type = "*", identifiers = toset(["*"]) }]) &&
+      data.aws_iam_policy_document.queue.statement[2].condition == toset([
+        { test = "ArnNotEquals", variable = "aws:PrincipalArn", values = tolist(["arn:aws:iam::111122223333:role/orders-hydrate"]) },
+        { test = "Bool", variable = "aws:PrincipalIsAWSService", values = tolist(["false"]) },
+      ])
+    )
+    error_message = "Every principal of the account but the writers (services excepted) must be denied sqs:SendMessage."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.queue.statement[3].effect == "Deny" &&
+      data.aws_iam_policy_document.queue.statement[3].actions == toset(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:PurgeQueue", "sqs:ReceiveMessage"]) &&
+      data.aws_iam_policy_document.queue.statement[3].condition == toset([
+        { test = "ArnNotEquals", variable = "aws:PrincipalArn", values = tolist(["arn:aws:iam::111122223333:root"]) },
+      ])
+    )
+    error_message = "Without replay roles only the account root (break-glass) may read or delete DLQ messages."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.queue.statement[4].effect == "Deny" &&
+      data.aws_iam_policy_document.queue.statement[4].actions == toset(["sqs:*"]) &&
+      data.aws_iam_policy_document.queue.statement[4].condition == toset([
+        { test = "Bool", variable = "aws:SecureTransport", values = tolist(["false"]) },
+      ])
+    )
+    error_message = "The queue must deny every request not made over TLS."
+  }
+
+  assert {
+    condition = (
+      aws_kms_key.mac.key_usage == "GENERATE_VERIFY_MAC" &&
+      aws_kms_key.mac.customer_master_key_spec == "HMAC_256" &&
+      output.mac_key_arn == aws_kms_key.mac.arn &&
+      [for s in data.aws_iam_policy_document.mac.statement : s.sid] == ["AccountIamDelegation", "DenyGenerateMacByOthers"] &&
+      data.aws_iam_policy_document.mac.statement[1].effect == "Deny" &&
+      data.aws_iam_policy_document.mac.statement[1].actions == toset(["kms:GenerateMac"]) &&
+      data.aws_iam_policy_document.mac.statement[1].condition == toset([
+        { test = "ArnNotEquals", variable = "aws:PrincipalArn", values = tolist(["arn:aws:iam::111122223333:role/orders-hydrate"]) },
+      ])
+    )
+    error_message = "The envelopes' MAC key must be an HMAC_256 key that nobody but the writer roles may GenerateMac with."
+  }
+
+  assert {
+    condition     = output.source_stream_arns == tolist(["arn:aws:kinesis:eu-west-1:111122223333:stream/orders"])
+    error_message = "The served streams must be output for the replay CLI."
   }
 
   # The account delegation, rotation, the {partition}/{account_id}
@@ -211,6 +274,9 @@ run "s3_mode_and_consumer_roles" {
     ]
     source_kms_key_arns = ["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"]
     consumer_role_arns  = ["arn:aws:iam::111122223333:role/orders-processor"]
+    replay_role_arns    = ["arn:aws:iam::111122223333:role/dlq-replay"]
+    # A consumer whose event source mapping writes its failed batches to the bucket.
+    s3_on_failure_writer_role_arns = ["arn:aws:iam::111122223333:role/clicks-processor"]
   }
 
   assert {
@@ -260,6 +326,33 @@ run "s3_mode_and_consumer_roles" {
   }
 
   assert {
+    condition = (
+      data.aws_iam_policy_document.bucket[0].statement[1].sid == "DenyOnFailureObjectWritesByOthers" &&
+      data.aws_iam_policy_document.bucket[0].statement[1].effect == "Deny" &&
+      data.aws_iam_policy_document.bucket[0].statement[1].actions == toset(["s3:PutObject"]) &&
+      data.aws_iam_policy_document.bucket[0].statement[1].resources == toset(["arn:aws:s3:::orders-failures-20250131000000000000000001/aws/lambda/*"]) &&
+      data.aws_iam_policy_document.bucket[0].statement[1].condition == toset([
+        { test = "ArnNotEquals", variable = "aws:PrincipalArn", values = tolist(["arn:aws:iam::111122223333:role/clicks-processor"]) },
+      ])
+    )
+    error_message = "Only the named S3 on-failure writer roles may put objects under aws/lambda/ (what the replay replays)."
+  }
+
+  assert {
+    condition = (
+      data.aws_iam_policy_document.queue.statement[2].sid == "ReplayReads" &&
+      data.aws_iam_policy_document.queue.statement[2].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/dlq-replay"]) }]) &&
+      data.aws_iam_policy_document.queue.statement[1].principals == toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::111122223333:role/orders-hydrate", "arn:aws:iam::111122223333:role/orders-processor"]) }]) &&
+      data.aws_iam_policy_document.queue.statement[4].condition == toset([
+        { test = "ArnNotEquals", variable = "aws:PrincipalArn", values = tolist(["arn:aws:iam::111122223333:role/dlq-replay", "arn:aws:iam::111122223333:root"]) },
+      ]) &&
+      [for s in data.aws_iam_policy_document.mac.statement : s.sid] == ["AccountIamDelegation", "DenyGenerateMacByOthers", "ReplayVerifies"] &&
+      data.aws_iam_policy_document.mac.statement[2].actions == toset(["kms:DescribeKey", "kms:VerifyMac"])
+    )
+    error_message = "The consumers must be writers and signers, and the replay role the DLQ's reader and the MAC key's verifier."
+  }
+
+  assert {
     condition     = length(aws_s3_bucket_logging.this) == 0
     error_message = "Without access_logging no access logging may be configured."
   }
@@ -272,7 +365,7 @@ run "s3_mode_and_consumer_roles" {
   assert {
     condition = [for s in data.aws_iam_policy_document.hydrate.statement : s.sid] == [
       "ReadKinesisStreams", "ReadDynamoDBStreams", "SendToDeadLetterQueue", "PutPayloadObjects",
-      "DecryptSourceStreams", "UseOwnKey",
+      "DecryptSourceStreams", "SignEnvelopes", "UseOwnKey",
     ]
     error_message = "Both stream types, the bucket and the source keys must each add exactly one statement."
   }
@@ -294,8 +387,8 @@ run "s3_mode_and_consumer_roles" {
 
   assert {
     condition = (
-      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "UseHydratingDlqKey"] &&
-      one(data.aws_iam_policy_document.consumer.statement[1].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
+      [for s in data.aws_iam_policy_document.consumer.statement : s.sid] == ["PublishOnFailure", "SignDlqEnvelopes", "UseHydratingDlqKey"] &&
+      one(data.aws_iam_policy_document.consumer.statement[2].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
     )
     error_message = "With a bucket, consumers must get no object or listing permission on it (a consumer publishing to the topic writes none; an S3 destination's come from stream-consumer), and the key through S3 too."
   }

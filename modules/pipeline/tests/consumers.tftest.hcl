@@ -121,9 +121,9 @@ run "every_consumer_is_wired_to_the_pipeline" {
 
   assert {
     condition = alltrue([
-      for key, sids in { audit = [], processor = ["EncryptSensitiveFields"] } : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(sort(concat(["PutPayloadObjects", "UseHydratingDlqKey"], sids)))
+      for key, sids in { audit = [], processor = ["EncryptSensitiveFields"] } : jsonencode(sort([for s in data.aws_iam_policy_document.consumer[key].statement : s.sid if s.sid != "PublishAuditEvents"])) == jsonencode(sort(concat(["PutPayloadObjects", "SignDlqEnvelopes", "UseHydratingDlqKey"], sids)))
     ])
-    error_message = "Every consumer's policy must hold the hydrating DLQ's key and its own claim-check prefix (the failure bucket), the results table's writers the sensitive fields' key, and nothing else of the pipeline's."
+    error_message = "Every consumer's policy must hold the hydrating DLQ's key, the envelopes' MAC key (GenerateMac) and its own claim-check prefix (the failure bucket), the results table's writers the sensitive fields' key, and nothing else of the pipeline's."
   }
 
   assert {

@@ -38,6 +38,13 @@ override_resource {
   }
 }
 
+# The envelopes' MAC key gets an ARN of its own (the mock gives every key the same one).
+override_resource {
+  target          = module.dlq.aws_kms_key.mac
+  override_during = plan
+  values          = { arn = "arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-0000-0000-0000-000000000000" }
+}
+
 variables {
   name = "orders"
   consumers = {
@@ -190,6 +197,16 @@ run "failure_bucket_is_on_by_default_with_a_claim_check_prefix_per_consumer" {
       if contains(statement.resources, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
     ]) == jsonencode([["kms:Decrypt", "kms:GenerateDataKey"]])
     error_message = "A consumer may use the hydrating DLQ's key (topic, DLQ and the bucket's SSE-KMS bucket key): Decrypt and GenerateDataKey, nothing more."
+  }
+
+  assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.consumer["processor"].statement : { sid = statement.sid, actions = sort(statement.actions), resources = sort(statement.resources) }
+      if contains(statement.actions, "kms:GenerateMac")
+      ]) == jsonencode([
+      { sid = "SignDlqEnvelopes", actions = ["kms:GenerateMac"], resources = ["arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-0000-0000-0000-000000000000"] },
+    ])
+    error_message = "A consumer signs its DLQ envelopes with the MAC key: kms:GenerateMac on that key only."
   }
 }
 

@@ -59,6 +59,7 @@ from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.decoding import RecordRejectedError
 from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
 from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
+from stream_pipeline.runtime.dlq_mac import EnvelopeSigner
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
 from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
@@ -116,6 +117,9 @@ class Dependencies:
     """Only with a sink: the BatchWriteItem client."""
     s3: Any = None
     """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
+    mac_kms: Any = None
+    """The KMS client that signs the DLQ envelopes (GenerateMac, settings.mac_key_arn): made by
+    :meth:`mac_client` when the first record is dead-lettered, never at the cold start."""
     sleep: Callable[[float], None] = time.sleep
     rand: Callable[[], float] = random.random
     clock: Callable[[], datetime] = _utc_now
@@ -160,6 +164,12 @@ class Dependencies:
             s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
             extras=extras(settings) if extras is not None else None,
         )
+
+    def mac_client(self) -> Any:
+        """The KMS client that signs DLQ envelopes, made once, on first use."""
+        if self.mac_kms is None:
+            self.mac_kms = boto3.client("kms", config=SDK_CONFIG)
+        return self.mac_kms
 
 
 def detect_event_type(
@@ -472,6 +482,7 @@ class StreamConsumer[EventT]:
             payload_bucket=PayloadBucket.configured(
                 dependencies.s3, settings.payload_bucket, settings.payload_key_prefix
             ),
+            signer=EnvelopeSigner.configured(settings.mac_key_arn, dependencies.mac_client),
         )
         return BatchSettler(
             writer,

@@ -16,6 +16,7 @@ from stream_pipeline.runtime.claim_check import (
     payload_bucket_from_env,
     payload_key_prefix_from_env,
 )
+from stream_pipeline.runtime.dlq_mac import mac_key_from_env
 
 KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 """Kinesis' own record limit, the default for MAX_RECORD_BYTES."""
@@ -43,6 +44,9 @@ class ConsumerSettings:
     :mod:`stream_pipeline.kit.field_encryption`)."""
     field_key_arn: str | None = None
     """The KMS key of those fields (``FIELD_ENCRYPTION_KEY_ARN``): set when there are any."""
+    mac_key_arn: str | None = None
+    """KMS HMAC key the DLQ envelopes are signed with (``DLQ_MAC_KEY_ARN``); None: unsigned
+    (the replay refuses them unless told ``--accept-unsigned``)."""
 
     @classmethod
     def from_env(
@@ -98,6 +102,7 @@ class ConsumerSettings:
         try:
             payload_bucket = payload_bucket_from_env(env)
             payload_key_prefix = payload_key_prefix_from_env(env)
+            mac_key_arn = mac_key_from_env(env)
         except ValueError as exc:
             msg = f"{name}: {exc}"
             raise ConfigurationError(msg) from exc
@@ -112,4 +117,5 @@ class ConsumerSettings:
             payload_key_prefix=payload_key_prefix,
             sensitive_fields=sensitive_fields,
             field_key_arn=field_key_arn,
+            mac_key_arn=mac_key_arn,
         )

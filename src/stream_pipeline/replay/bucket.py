@@ -285,6 +285,9 @@ class BucketReplayer(Replayer):
         NotReplayableError unless every record can be put back."""
         if failure.record.event_source == DYNAMODB_SOURCE and not self.options.target:
             raise NotReplayableError(DYNAMODB_SKIPPED)
+        # The object names its batch's stream: read only a configured one (each record's own
+        # eventSourceARN is checked again where it is put, in stream_for).
+        self.trust.check_stream(failure.record.batch.stream_arn, "read")
         envelopes, problem = payload_envelopes(failure)
         if problem is not None:
             envelopes = self._read_back(failure, problem)

@@ -22,8 +22,10 @@ from stream_pipeline.replay.model import (
     BUCKET_OUTPUTS,
     CONSUMER_OUTPUTS,
     DEFAULT_S3_PREFIX,
+    MAC_KEY_OUTPUTS,
     NON_ENVELOPE_REASONS,
     QUEUE_URL_OUTPUTS,
+    STREAM_OUTPUTS,
     Clients,
     Mode,
     ReplayReport,
@@ -130,6 +132,36 @@ def _parser() -> argparse.ArgumentParser:
         "function is refused and stays",
     )
     run.add_argument("--target", help="put every record into this Kinesis stream (name or ARN)")
+    run.add_argument(
+        "--stream",
+        action="append",
+        default=[],
+        metavar="STREAM",
+        help="a stream (ARN, or Kinesis stream name) records may be read from and put into "
+        "(repeatable, or comma-separated); added to the outputs stream_arn / source_stream_arns "
+        "of --terraform-outputs. A message or object naming any other stream is refused and "
+        "stays",
+    )
+    run.add_argument(
+        "--payload-bucket",
+        action="append",
+        default=[],
+        metavar="BUCKET",
+        help="a bucket claim-check payloads may be read from (repeatable), besides the failure "
+        "bucket (--bucket or the outputs); an envelope pointing elsewhere is refused and stays",
+    )
+    run.add_argument(
+        "--mac-key",
+        metavar="KEY_ARN",
+        help="the KMS HMAC key the envelopes are signed with (default: output dlq_mac_key_arn "
+        "or mac_key_arn of --terraform-outputs); a forged or altered envelope is refused",
+    )
+    run.add_argument(
+        "--accept-unsigned",
+        action="store_true",
+        help="also replay envelopes without envelope_mac (written before this version signed "
+        "them); without it they are refused and stay. A wrong MAC is refused either way",
+    )
     run.add_argument("--dry-run", action="store_true", help="report only: put/delete nothing")
     run.add_argument(
         "--max",
@@ -217,6 +249,22 @@ def _consumers(args: argparse.Namespace, outputs: Mapping[str, Any]) -> frozense
     return frozenset(names)
 
 
+def _listed(values: Sequence[str]) -> set[str]:
+    return {part.strip() for value in values for part in value.split(",") if part.strip()}
+
+
+def _streams(args: argparse.Namespace, outputs: Mapping[str, Any]) -> frozenset[str]:
+    """The streams the run may read and write: ``--stream`` and the environment's outputs."""
+    names = _listed(args.stream)
+    for output in STREAM_OUTPUTS:
+        value = outputs.get(output)
+        if isinstance(value, list):
+            names.update(str(item) for item in value if item)
+        elif value:
+            names.add(str(value))
+    return frozenset(names)
+
+
 def _reason_spelling(text: str) -> str:
     """``text`` in the one case a well-formed reason can have; non-ASCII text as it is (upper()
     would turn some of it into ASCII letters, e.g. German sharp s into "SS")."""
@@ -275,6 +323,23 @@ def main(
         if getattr(args, "max_messages", None) is not None and args.max_messages < 1:
             msg = "--max must be at least 1"
             raise ValueError(msg)
+        streams: frozenset[str] = frozenset()
+        mac_key: str | None = None
+        if args.command == "run":
+            streams = _streams(args, outputs)
+            if not streams and not args.target:
+                msg = (
+                    "no stream configured: pass --stream STREAM (repeatable) or ENV=<environment> "
+                    "(output stream_arn); the replay never takes a stream from a message alone"
+                )
+                raise ValueError(msg)
+            mac_key = args.mac_key or first_output(outputs, MAC_KEY_OUTPUTS)
+            if queue_url and not mac_key and not args.accept_unsigned:
+                msg = (
+                    "no MAC key to authenticate the DLQ envelopes: pass --mac-key KEY_ARN or "
+                    "ENV=<environment> (output dlq_mac_key_arn), or --accept-unsigned"
+                )
+                raise ValueError(msg)
     except (OSError, ValueError) as exc:
         err.print(f"error: {exc}")
         return 2
@@ -322,6 +387,14 @@ def main(
             wait_seconds=args.wait_seconds,
             mode=mode,
             consumers=consumers,
+            streams=streams,
+            # The failure bucket holds the claim-checks too, also in --mode redrive.
+            buckets=frozenset(
+                _listed(args.payload_bucket)
+                | {name for name in (args.bucket, first_output(outputs, BUCKET_OUTPUTS)) if name}
+            ),
+            mac_key=mac_key,
+            accept_unsigned=args.accept_unsigned,
         )
         if queue_url:
             with progress_bar(err, show_progress) as progress:

@@ -39,6 +39,8 @@ S3_ON_FAILURE: Final = "S3_ON_FAILURE"
 (``stream_pipeline.replay.bucket``)."""
 INVALID_S3_OBJECT: Final = "INVALID_S3_OBJECT"
 """Table label of objects under the prefix that are not readable on-failure records."""
+UNTRUSTED_ENVELOPE: Final = "UNTRUSTED_ENVELOPE"
+"""Table label of envelopes whose MAC is missing, wrong or cannot be checked (kept)."""
 NON_ENVELOPE_REASONS: Final = frozenset({HYDRATE_FAILED, S3_ON_FAILURE})
 """The labels of items that are not envelopes but stand for records, which ``--reason`` accepts
 besides reason codes (every label of this module is a reserved reason code: no envelope can
@@ -51,6 +53,12 @@ BUCKET_OUTPUTS: Final = ("failure_bucket_name", "bucket_name")
 """Terraform outputs naming the failure bucket: ``failure_bucket_name`` is what modules/pipeline
 and the environments output (null unless the bucket is enabled), ``bucket_name`` what
 modules/hydrating-dlq and its s3-destination example output."""
+STREAM_OUTPUTS: Final = ("stream_arn", "source_stream_arns")
+"""Terraform outputs naming the streams the replay may read and write: ``stream_arn`` (modules/
+pipeline, the environments), ``source_stream_arns`` (modules/hydrating-dlq, a list)."""
+MAC_KEY_OUTPUTS: Final = ("dlq_mac_key_arn", "mac_key_arn")
+"""Terraform outputs naming the KMS HMAC key the envelopes are signed with (pipeline and
+environments, hydrating-dlq)."""
 DEFAULT_S3_PREFIX: Final = "aws/lambda/"
 """Where Lambda writes the objects of an S3 on-failure destination."""
 DYNAMODB_SKIPPED: Final = (
@@ -208,6 +216,17 @@ class RunOptions:
     consumers: frozenset[str] = frozenset()
     """Redrive only: the consumer functions (names or ARNs) a redrive may invoke -- from the
     configuration (``--consumer``, the environment's terraform outputs), never from a message."""
+    streams: frozenset[str] = frozenset()
+    """The streams (ARNs, or Kinesis stream names) records may be read from and put into -- from
+    the configuration (``--stream``, the outputs), never from a message. ``target`` is allowed
+    too. A message naming any other stream is refused and stays."""
+    buckets: frozenset[str] = frozenset()
+    """The buckets claim-check objects may be read from (``--payload-bucket``, the outputs),
+    besides ``bucket``. An envelope pointing anywhere else is refused and stays."""
+    mac_key: str | None = None
+    """The KMS HMAC key (ARN) envelopes must be signed with (``--mac-key``, the outputs)."""
+    accept_unsigned: bool = False
+    """Replay envelopes without ``envelope_mac`` (written before envelopes were signed)."""
 
 
 LAMBDA_INVOKE_READ_TIMEOUT: Final = 900 + 30
@@ -224,6 +243,8 @@ class Clients:
     """Redrive: ``lambda`` (synchronous Invoke; its read timeout outlasts any function's)."""
     cloudwatch: Any = None
     """``stats``: the queue's ApproximateAgeOfOldestMessage."""
+    kms: Any = None
+    """VerifyMac of the envelopes' ``envelope_mac``."""
 
     @classmethod
     def create(
@@ -249,6 +270,7 @@ class Clients:
                 },
             ),
             cloudwatch=session.client("cloudwatch", **extra),
+            kms=session.client("kms", **extra),
         )
 
 

@@ -360,6 +360,8 @@ class Redriver(Replayer):
                 "(see its error_reason); fix it and publish it to the hydrate function again"
             )
             raise NotReplayableError(msg)
+        # The consumer would take the record for one of its stream's: only a configured one.
+        self.trust.check_stream(envelope.event_source_arn, "hand to its consumer from")
         payloads = self.payloads(envelope)
         if envelope.event_source == KINESIS_SOURCE:
             records = [kinesis_event_record(envelope, p, consumer) for p in payloads]

@@ -21,6 +21,7 @@ from stream_pipeline.replay.model import (
     HYDRATE_FAILED,
     INVALID_ENVELOPE,
     STREAM_SEQUENCE_NUMBER,
+    UNTRUSTED_ENVELOPE,
     Clients,
     KeptMessage,
     Message,
@@ -38,6 +39,7 @@ from stream_pipeline.replay.model import (
     parse_envelope,
 )
 from stream_pipeline.replay.sqs import Queue
+from stream_pipeline.replay.trust import Trust
 from stream_pipeline.runtime.aws_errors import describe_exception
 from stream_pipeline.runtime.claim_check import fetch_payload
 from stream_pipeline.runtime.dlq_envelope import (
@@ -124,6 +126,7 @@ class Replayer:
                 wait_seconds=options.wait_seconds,
             )
         self.source: Source = source
+        self.trust = Trust.configured(options, clients.kms)
         self.report = ReplayReport(dry_run=options.dry_run)
         self._release: list[Message] = []
         self._pending: dict[str, Planned] = {}
@@ -197,6 +200,11 @@ class Replayer:
         if self.options.reasons and label not in self.options.reasons:
             self.report.add(label, Outcome.FILTERED)
             self._release.append(message)
+            return
+        # Before anything can act on it -- a duplicate of a replayed envelope is deleted.
+        distrust = self.trust.untrusted(message.body)
+        if distrust is not None:
+            self.keep(message, envelope, UNTRUSTED_ENVELOPE, distrust)
             return
         if envelope.envelope_id in self._replayed_ids:
             self.report.duplicates += 1
@@ -279,6 +287,8 @@ class Replayer:
                 )
                 raise NotReplayableError(msg) from exc
 
+        for batch_record in on_failure:
+            self.trust.check_stream(batch_record.batch.stream_arn, "read")
         hydrator = self.hydrator()
         envelopes: list[DlqEnvelope] = []
         gone: list[str] = []
@@ -337,7 +347,7 @@ class Replayer:
         if not envelope.event_source_arn:
             msg = "not replayable: the envelope names no stream (pass --target STREAM)"
             raise NotReplayableError(msg)
-        return envelope.event_source_arn
+        return self.trust.check_stream(envelope.event_source_arn, "put records into")
 
     def entries_for(self, envelope: DlqEnvelope) -> list[PutEntry]:
         entries: list[PutEntry] = []
@@ -372,6 +382,7 @@ class Replayer:
             ]
         problems: list[str] = []
         if envelope.payload_location is not None:
+            self.trust.check_bucket(envelope.payload_location)
             try:
                 data = fetch_payload(self._clients.s3, envelope)
             except (ClientError, BotoCoreError, PayloadUnavailableError, ValueError) as exc:
@@ -396,6 +407,7 @@ class Replayer:
         ):
             msg = "payload unavailable: the envelope carries no payload and no stream coordinates"
             raise NotReplayableError(msg)
+        self.trust.check_stream(envelope.event_source_arn, "read")
         reader = self._reader(StreamKind(envelope.event_source))
         try:
             read = reader.read(

@@ -210,6 +210,11 @@ class DlqEnvelope(BaseModel):
     payload_location: str | None = None
     """``s3://bucket/key`` of the payload when it was left out of the message (claim-check)."""
 
+    envelope_mac: str | None = None
+    """Base64 HMAC of the rest of the envelope by the pipeline's KMS HMAC key
+    (:mod:`stream_pipeline.runtime.dlq_mac`); None when unsigned. Any other change to the
+    envelope drops it (a copy is re-signed by its sender)."""
+
     @field_validator("error_category")
     @classmethod
     def _check_reason_code(cls, value: str, info: ValidationInfo) -> str:
@@ -407,8 +412,12 @@ class DlqEnvelope(BaseModel):
     # ------------------------------------------------------------------ serialisation
 
     def to_json(self) -> str:
-        """Compact, ASCII-only JSON (safe for every character set SQS accepts)."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=True)
+        """Compact, ASCII-only JSON (safe for every character set SQS accepts). An unsigned
+        envelope has no ``envelope_mac`` key at all (the same text as before signing existed)."""
+        document = self.model_dump(mode="json")
+        if document.get("envelope_mac") is None:
+            document.pop("envelope_mac", None)
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
 
     def size_bytes(self) -> int:
         return len(self.to_json())  # ASCII: one byte per character
@@ -461,7 +470,12 @@ class DlqEnvelope(BaseModel):
         if self.payload_b64 is None:
             return self
         return self.model_copy(
-            update={"payload_b64": None, "payload_available": False, "payload_truncated": True}
+            update={
+                "payload_b64": None,
+                "payload_available": False,
+                "payload_truncated": True,
+                "envelope_mac": None,
+            }
         )
 
     def pointer_only(self, note: str) -> DlqEnvelope:
@@ -469,7 +483,9 @@ class DlqEnvelope(BaseModel):
         the reason; the reason is shortened first when needed, so that the note is kept whole."""
         room = MAX_REASON_CHARS - len(note) - 2
         reason = f"{_bounded(self.error_reason, max(room, 1))}; {note}"
-        return self.without_payload().model_copy(update={"error_reason": _bounded(reason)})
+        return self.without_payload().model_copy(
+            update={"error_reason": _bounded(reason), "envelope_mac": None}
+        )
 
     def with_payload_location(self, location: str) -> DlqEnvelope:
         """Claim-check copy: payload left out of the message, stored at ``location`` (s3://)."""
@@ -478,7 +494,11 @@ class DlqEnvelope(BaseModel):
             raise EnvelopeError(msg)
         # The read context: this envelope may have been read with a newer release's code.
         return self.model_validate(
-            {**self.without_payload().model_dump(), "payload_location": location},
+            {
+                **self.without_payload().model_dump(),
+                "payload_location": location,
+                "envelope_mac": None,
+            },
             context=_READ_CONTEXT,
         )
 

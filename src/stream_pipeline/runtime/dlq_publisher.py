@@ -19,6 +19,7 @@ from stream_pipeline.runtime.aws_errors import (
 )
 from stream_pipeline.runtime.claim_check import store_payload
 from stream_pipeline.runtime.dlq_envelope import SQS_MAX_MESSAGE_BYTES, DlqEnvelope, EnvelopeError
+from stream_pipeline.runtime.dlq_mac import MAC_FIELD_BYTES, EnvelopeMacError, EnvelopeSigner
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
 MAX_ENTRIES_PER_REQUEST: Final = 10
@@ -71,7 +72,9 @@ class DlqPublisher:
 
     With ``payload_bucket``, an envelope too large for one SQS message has its payload stored in
     S3 first (concurrently, on ``pool``) and is sent as a pointer to it; an upload that fails
-    lists the envelope in ``failures`` (a pointer is never sent without its object). Without
+    lists the envelope in ``failures`` (a pointer is never sent without its object). With
+    ``signer``, every envelope is sent with its MAC (``envelope_mac``, room kept for it in the
+    message); one that cannot be signed is listed in ``failures``, never sent unsigned. Without
     one, such an envelope is sent without payload: sha256, length and coordinates, which the
     replay can read back from the stream while it retains the record; its reason ends with
     :data:`STREAM_ONLY_NOTE`.
@@ -89,21 +92,24 @@ class DlqPublisher:
         max_request_bytes: int = SQS_MAX_MESSAGE_BYTES,
         pool: RequestPool = SHARED_POOL,
         payload_bucket: PayloadBucket | None = None,
+        signer: EnvelopeSigner | None = None,
     ) -> None:
         self._client = client
+        self._signer = signer
         self._payload_bucket = payload_bucket
         self._queue_url = queue_url
         self._policy = policy
         self._sleep = sleep
         self._rand = rand
-        self._max_message_bytes = max_message_bytes
+        # The MAC is added after fitting: keep room for it.
+        self._max_message_bytes = max_message_bytes - (MAC_FIELD_BYTES if signer else 0)
         self._max_request_bytes = max_request_bytes
         self._pool = pool
 
     def publish(self, envelopes: Sequence[DlqEnvelope]) -> PublishReport:
         report = PublishReport()
         envelopes = self._claim_check(envelopes, report)
-        pending: dict[int, str] = {}
+        ready: dict[int, DlqEnvelope] = {}
         for index, envelope in enumerate(envelopes):
             if index in report.failures:
                 continue
@@ -118,13 +124,41 @@ class DlqPublisher:
                 continue
             if fitted is not envelope:
                 report.truncated += 1
-            pending[index] = fitted.to_json()
+            ready[index] = fitted
+        pending = self._sign(ready, report)
 
         for batch_report in self._pool.map(self._publish_batch, list(self._pack(pending))):
             report.failures.update(batch_report.failures)
             report.requests += batch_report.requests
             report.retry_requests += batch_report.retry_requests
         return report
+
+    def _sign(self, ready: dict[int, DlqEnvelope], report: PublishReport) -> dict[int, str]:
+        """The message bodies; with a signer, each signed (concurrently, on the pool: a batch of
+        poison records is one KMS call each). One that cannot be signed is not sent."""
+        signer = self._signer
+        if signer is None or not ready:
+            return {index: envelope.to_json() for index, envelope in ready.items()}
+
+        try:
+            signer.client()  # made here, on this thread, before the pool's threads sign
+        except EnvelopeMacError as exc:
+            report.failures.update(dict.fromkeys(ready, str(exc)))
+            return {}
+
+        def sign(envelope: DlqEnvelope) -> DlqEnvelope | str:
+            try:
+                return signer.sign(envelope)
+            except EnvelopeMacError as exc:
+                return str(exc)
+
+        bodies: dict[int, str] = {}
+        for index, signed in zip(ready, self._pool.map(sign, list(ready.values())), strict=True):
+            if isinstance(signed, str):
+                report.failures[index] = signed
+            else:
+                bodies[index] = signed.to_json()
+        return bodies
 
     def _claim_check(
         self, envelopes: Sequence[DlqEnvelope], report: PublishReport

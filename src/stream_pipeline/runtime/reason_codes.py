@@ -67,6 +67,10 @@ class ErrorCategory(StrEnum):
     """The stream refused the position an on-failure record names (Kinesis: a sequence number of
     another shard or stream, not an expired one): the record is forged or mismatched. The
     payload is that record's original text (format ``on-failure-record``); nothing was read."""
+    UNSERVED_STREAM = "UNSERVED_STREAM"
+    """The hydrate function received an on-failure record naming a stream it is not configured
+    for (a forged or misrouted record): nothing was read. The payload is that record's original
+    text (format ``on-failure-record``)."""
     NOTIFICATION_REJECTED = "NOTIFICATION_REJECTED"
     """The e-mail notifier could not send the event's notification for a reason no retry fixes:
     the template failed to render, or SES refused the message (``MessageRejected``,
@@ -83,7 +87,13 @@ _CODE_RULE: Final = "1 to 64 of A-Z, 0-9 and '_', starting with a letter A-Z"
 MAX_REASON_CODE_CHARS: Final = 32 + 1 + 64
 """The longest reason code: a 32-character namespace, the dot, a 64-character code."""
 RESERVED_REASON_CODES: Final = frozenset(
-    {"INVALID_ENVELOPE", "INVALID_S3_OBJECT", "HYDRATE_FAILED", "S3_ON_FAILURE"}
+    {
+        "INVALID_ENVELOPE",
+        "INVALID_S3_OBJECT",
+        "HYDRATE_FAILED",
+        "S3_ON_FAILURE",
+        "UNTRUSTED_ENVELOPE",
+    }
 )
 """The replay CLI's labels for what is not an envelope (``stream_pipeline.replay.model``): no
 envelope may carry one, or its messages would be counted and filtered as something else."""

@@ -59,6 +59,8 @@ module "stream_processor" {
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
     DLQ_URL    = module.dlq.dlq_url
+    # Its DLQ envelopes are signed: the replay refuses unsigned ones by default.
+    DLQ_MAC_KEY_ARN = module.dlq.mac_key_arn
   }
 
   tags = local.tags

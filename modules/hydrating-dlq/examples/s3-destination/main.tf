@@ -31,6 +31,12 @@ module "dlq" {
   # Server access logs into a log bucket the organisation already runs.
   access_logging = { enabled = true, target_bucket = var.access_log_bucket }
 
+  # The processor sends its poison records to the DLQ (and signs them), and
+  # its mapping writes its failed batches under aws/lambda/: both are denied
+  # to every other role of the account.
+  consumer_role_arns             = [module.clicks_processor.role_arn]
+  s3_on_failure_writer_role_arns = [module.clicks_processor.role_arn]
+
   tags = local.tags
 }
 
@@ -56,6 +62,8 @@ module "clicks_processor" {
   environment_variables = {
     TABLE_NAME = aws_dynamodb_table.results.name
     DLQ_URL    = module.dlq.dlq_url
+    # Its DLQ envelopes are signed: the replay refuses unsigned ones by default.
+    DLQ_MAC_KEY_ARN = module.dlq.mac_key_arn
   }
 
   tags = local.tags

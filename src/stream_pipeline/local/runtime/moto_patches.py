@@ -37,7 +37,8 @@ Four moto deviations from AWS are corrected on the way: ``PutFunctionEventInvoke
 replaces the configuration (moto appends and keeps returning the first one) and
 ``UpdateFunctionEventInvokeConfig`` merges into it; a bucket policy's TLS-only Deny, which
 moto applies without its condition to the plain-HTTP endpoint, no longer matches (clients reach
-AWS over TLS); ``EventSourceMapping.get_configuration``
+AWS over TLS), nor does a Deny conditioned only on the caller's ARN (one identity for every
+caller of the emulator); ``EventSourceMapping.get_configuration``
 returns ``StartingPositionTimestamp`` (moto stores but never returns it); DynamoDB stream shard
 iterators, which moto keeps forever, are capped (AWS expires them after 15 minutes); an SES v2
 configuration set's ``SendingOptions`` reads back as AWS's boolean. Every
@@ -424,13 +425,33 @@ def _patch_sesv2_configuration_set() -> None:
 
 INSECURE_TRANSPORT: dict[str, Any] = {"Bool": {"aws:SecureTransport": "false"}}
 """The condition of a TLS-only Deny statement (the failure bucket's DenyInsecureTransport)."""
+CALLER_KEYS: frozenset[str] = frozenset({"aws:PrincipalArn", "aws:PrincipalIsAWSService"})
+"""Condition keys naming the caller (the aws/lambda/ prefix's DenyOnFailureObjectWritesByOthers):
+the emulator has one set of dummy credentials for every caller, so it cannot tell them apart."""
+
+
+def _unmatchable_deny(statement: Any) -> bool:
+    """A Deny moto would apply without its condition although, in AWS, it does not match the
+    emulator's callers: TLS-only (clients reach AWS over TLS), or only about who the caller is
+    (the runtime's own writes stand for Lambda's, with the execution role's identity)."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+        return False
+    condition = statement.get("Condition")
+    if condition == INSECURE_TRANSPORT:
+        return True
+    if not isinstance(condition, dict) or not condition:
+        return False
+    keys = {key for block in condition.values() if isinstance(block, dict) for key in block}
+    return bool(keys) and keys <= CALLER_KEYS
 
 
 def _patch_s3_bucket_policy() -> None:
     """moto 5.2.5 evaluates a bucket policy without its conditions, so a TLS-only Deny
     (``aws:SecureTransport`` false) denies every request to the emulator's plain-HTTP endpoint.
     AWS clients reach S3 over TLS, where that statement never matches: it is left out of moto's
-    check. Statements with any other condition are still evaluated as moto does."""
+    check, as is a Deny conditioned only on who the caller is (:data:`CALLER_KEYS`), which the
+    emulator cannot tell. Statements with any other condition are still evaluated as moto
+    does."""
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.s3.models import FakeBucket
 
@@ -445,12 +466,7 @@ def _patch_s3_bucket_policy() -> None:
         statements = policy.get("Statement", [])
         statements = [statements] if isinstance(statements, dict) else statements
         policy["Statement"] = [
-            statement
-            for statement in statements
-            if not (
-                statement.get("Effect") == "Deny"
-                and statement.get("Condition") == INSECURE_TRANSPORT
-            )
+            statement for statement in statements if not _unmatchable_deny(statement)
         ]
         return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 

@@ -8,6 +8,9 @@
   category ``PAYLOAD_UNAVAILABLE``, reason ``payload unavailable: expired from stream (...)``;
 * an on-failure record that cannot be read: one not-hydrated envelope (category
   ``MALFORMED_ON_FAILURE_RECORD``) whose payload is the message's original bytes;
+* an on-failure record naming a stream the function does not serve (``served_streams``): one
+  not-hydrated envelope, category ``UNSERVED_STREAM``, with the message's original bytes;
+  nothing is read (anyone allowed to invoke the function must not make it copy another stream);
 * an on-failure record whose position the stream refuses as not its own (a sequence number of
   another shard or stream): one not-hydrated envelope, category ``INVALID_STREAM_POSITION``,
   with the message's original bytes -- never a pointer to a range that was not the batch's.
@@ -19,7 +22,7 @@ retried invocation) produces the same envelopes: DLQ readers de-duplicate on ``e
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -45,6 +48,7 @@ from stream_pipeline.runtime.hydration.reader import (
 PAYLOAD_UNAVAILABLE_REASON: Final = "payload unavailable: expired from stream"
 NOT_HYDRATED_REASON: Final = "not hydrated"
 REFUSED_POSITION_REASON: Final = "the stream refuses the batch's position as not its own"
+UNSERVED_STREAM_REASON: Final = "the on-failure record names a stream this function does not serve"
 RANGE_FACTOR: Final = 10
 """The most records read for one batch, as a multiple of its size. With ParallelizationFactor
 > 1 a batch holds only some of the records of its sequence range (the other records belong to
@@ -62,8 +66,10 @@ class Log(Protocol):
 class HydrationReport:
     on_failure_records: int = 0
     malformed: int = 0
-    """Not-hydrated envelopes: on-failure records that could not be read, or whose position the
-    stream refused (``invalid_positions``)."""
+    """Not-hydrated envelopes: on-failure records that could not be read, whose position the
+    stream refused (``invalid_positions``) or that name a stream not served
+    (``unserved_streams``)."""
+    unserved_streams: int = 0
     invalid_positions: int = 0
     records_hydrated: int = 0
     payload_unavailable: int = 0
@@ -85,7 +91,11 @@ class Hydrator:
         *,
         function_name: str,
         log: Log,
+        served_streams: Collection[str] | None = None,
     ) -> None:
+        """``served_streams``: the stream ARNs the function is configured for (an EFO consumer
+        ARN of one counts as it); None reads any (the replay, which checks on its own)."""
+        self._served = frozenset(served_streams) if served_streams is not None else None
         self._readers = readers
         self._function_name = function_name
         self._log = log
@@ -107,6 +117,8 @@ class Hydrator:
             return [self.not_hydrated(message, str(exc))]
 
         batch = record.batch
+        if not self.serves(batch.stream_arn):
+            return [self._unserved(message, record, report)]
         reader = self._readers[StreamKind(record.event_source)]
         read = reader.read(
             stream_arn=batch.stream_arn,
@@ -158,7 +170,37 @@ class Hydrator:
         self._log.info("on-failure record hydrated", extra=log_keys)
         return envelopes
 
+    def serves(self, stream_arn: str) -> bool:
+        """True when the function may read ``stream_arn`` (configured, or an EFO consumer of a
+        configured stream: ``<stream ARN>/consumer/<name>:<timestamp>``)."""
+        if self._served is None:
+            return True
+        stream = stream_arn.split("/consumer/", 1)[0]
+        return stream in self._served
+
     # ------------------------------------------------------------------ envelopes
+
+    def _unserved(
+        self, message: IncomingMessage, record: OnFailureRecord, report: HydrationReport
+    ) -> DlqEnvelope:
+        report.malformed += 1
+        report.unserved_streams += 1
+        reason = (
+            f"{UNSERVED_STREAM_REASON} ({record.batch.stream_arn!r:.300}; it serves "
+            f"{len(self._served or ())} configured stream(s)): a forged or misrouted record, "
+            f"nothing was read; {record.failure_reason()}"
+        )
+        self._log.error(
+            "on-failure record names a stream this function does not serve: preserved in the "
+            "DLQ, not hydrated",
+            extra={
+                "reason": reason,
+                "message_source": message.source,
+                "sns_message_id": message.message_id,
+                "consumer": record.request_context.function_arn,
+            },
+        )
+        return self.not_hydrated(message, reason, ErrorCategory.UNSERVED_STREAM)
 
     def _refused(
         self,
