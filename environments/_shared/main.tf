@@ -41,6 +41,8 @@ module "pipeline" {
   results_table_deletion_protection = var.results_table_deletion_protection
   enable_s3_failure_bucket          = var.enable_s3_failure_bucket
   failure_bucket_access_logging     = var.failure_bucket_access_logging
+  # Who may read the DLQ (deny by default): the operators' replay role (docs/replay.md).
+  replay_role_arns = var.replay_role_arns
 
   alarm_emails    = var.alarm_emails
   alarm_overrides = var.alarm_overrides

@@ -169,6 +169,13 @@ variable "project" {
   }
 }
 
+variable "replay_role_arns" {
+  type        = list(string)
+  description = "IAM roles the operators run replay, verify and `replay stats --inspect` with: the only principals, besides the account root, that may read the DLQ (modules/pipeline validates the ARNs)."
+  default     = []
+  nullable    = false
+}
+
 variable "results_table_deletion_protection" {
   type        = bool
   description = "Protect the results table from deletion."
