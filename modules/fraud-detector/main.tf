@@ -91,6 +91,33 @@ resource "aws_sns_topic" "alerts" {
   tags = var.tags
 }
 
+resource "aws_sns_topic_policy" "alerts" {
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.alerts.json
+}
+
+# Alerts name users and their purchases: never over plain HTTP, whoever publishes or subscribes.
+# Who may publish and subscribe is the account's IAM (the detector's role: PublishAlerts).
+data "aws_iam_policy_document" "alerts" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish", "sns:Subscribe"]
+    resources = [aws_sns_topic.alerts.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
 locals {
   consumer = {
     package          = var.package

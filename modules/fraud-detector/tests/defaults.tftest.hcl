@@ -45,6 +45,16 @@ run "tables_topic_and_key" {
     condition     = aws_sns_topic.alerts.kms_master_key_id == module.key.key_arn
     error_message = "The alert topic is encrypted with the module's key."
   }
+
+  assert {
+    condition = (
+      one(data.aws_iam_policy_document.alerts.statement).effect == "Deny" &&
+      one(data.aws_iam_policy_document.alerts.statement).actions == toset(["sns:Publish", "sns:Subscribe"]) &&
+      one(one(data.aws_iam_policy_document.alerts.statement).condition) == { test = "Bool", variable = "aws:SecureTransport", values = tolist(["false"]) } &&
+      aws_sns_topic_policy.alerts.arn == aws_sns_topic.alerts.arn
+    )
+    error_message = "The alert topic denies publishing and subscribing over plain HTTP."
+  }
 }
 
 run "consumer_entry" {
