@@ -18,7 +18,7 @@ from e2e_pipeline import Pipeline
 
 from stream_pipeline.local.accounting import emails_sent
 from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError
-from stream_pipeline.verify import notifier_idempotency_key
+from stream_pipeline.verify_canaries import notifier_idempotency_key
 
 CLI = Path(sys.executable).with_name("stream-pipeline")
 

@@ -380,7 +380,7 @@ run "s3_mode_and_consumer_roles" {
       data.aws_iam_policy_document.hydrate.statement[4].actions == toset(["kms:Decrypt"]) &&
       data.aws_iam_policy_document.hydrate.statement[4].resources == toset(["arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"]) &&
       one(data.aws_iam_policy_document.hydrate.statement[4].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["kinesis.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"]) } &&
-      one(data.aws_iam_policy_document.hydrate.statement[5].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
+      one(data.aws_iam_policy_document.hydrate.statement[6].condition) == { test = "StringEquals", variable = "kms:ViaService", values = tolist(["sqs.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]) }
     )
     error_message = "Each stream type must get its own read actions on its ARNs; the bucket PutObject only; source keys Decrypt only, through Kinesis and DynamoDB; the module key through SQS and S3."
   }
