@@ -4,7 +4,10 @@ function, SES in the emulator (moto counts every e-mail it accepts: ``GetSendQuo
 ``SentLast24Hours``).
 
 Scenarios run one after the other on the session's stack and drain before they count, so the
-difference of the SES count before and after a scenario is that scenario's e-mails.
+difference of the SES count before and after a scenario is that scenario's e-mails. Their seeds
+(5xx) are their own among all e2e scenarios (test_scenario_seeds.py): a purchase another scenario
+already put, with the same eventId, would be an idempotent duplicate the notifier does not mail
+again, and its user's address would share the per-recipient rate cap.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def test_the_deployed_notifier_reads_its_own_filtered_efo_consumer(notifier: Not
 def test_a_purchase_sends_one_email(pipeline: Pipeline, notifier: Notifier) -> None:
     """GIVEN the deployed stack WHEN one purchase event is put THEN SES accepted exactly one
     e-mail, the notifier dead-lettered nothing, and the processor stored the event."""
-    purchase = _event(pipeline, 201, "purchase")
+    purchase = _event(pipeline, 501, "purchase")
     before = notifier.emails_sent()
 
     manifest = pipeline.put([purchase])
@@ -153,7 +156,7 @@ def test_a_view_never_invokes_the_notifier(pipeline: Pipeline, notifier: Notifie
     """GIVEN the deployed stack WHEN one view event is put THEN the notifier's mapping filters
     it out (records_filtered_out + 1), the function is not invoked and no e-mail is sent, while
     the processor stores the event."""
-    view = _event(pipeline, 202, "view")
+    view = _event(pipeline, 502, "view")
     before = notifier.emails_sent()
     invocations = notifier.invocations()
     filtered = notifier.mapping_counters().get("records_filtered_out", 0)
@@ -177,7 +180,7 @@ def test_a_purchase_put_twice_and_replayed_sends_one_email(
     and the DLQ replayed (both copies go back into the stream, where both consumers read them)
     THEN the processor stores the event once and the notifier, idempotent, sends nothing more."""
     pipeline = clean_faults
-    purchase = _event(pipeline, 203, "purchase")
+    purchase = _event(pipeline, 503, "purchase")
     pipeline.update_mapping(MaximumRetryAttempts=1)
     pipeline.faults({pipeline.processor: ["throttle-dynamodb:100"]})
     before = notifier.emails_sent()
@@ -251,7 +254,7 @@ def test_a_recipient_outside_the_policy_is_refused_to_the_dlq(
     """GIVEN the local policy (example.com only) WHEN a purchase names a recipient at another
     domain THEN no e-mail is sent, the notifier dead-letters it as
     email-notifier.RECIPIENT_NOT_ALLOWED, and the processor still stores the event."""
-    (refused,) = _purchases_to(pipeline, 204, "someone@elsewhere.example", 1)
+    (refused,) = _purchases_to(pipeline, 504, "someone@elsewhere.example", 1)
     before = notifier.emails_sent()
 
     manifest = pipeline.put([refused])
@@ -270,7 +273,7 @@ def test_a_flood_to_one_address_is_capped(pipeline: Pipeline, notifier: Notifier
     email-notifier.RECIPIENT_RATE_LIMITED (every purchase mailed or in the DLQ with its
     reason), and the processor stores all 12."""
     address = f"flood-{pipeline.seed_base}@example.com"  # a recipient no other run has used
-    flood = _purchases_to(pipeline, 205, address, 12)
+    flood = _purchases_to(pipeline, 505, address, 12)
     before = notifier.emails_sent()
 
     manifest = pipeline.put(flood)
