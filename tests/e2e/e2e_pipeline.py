@@ -7,7 +7,8 @@ import json
 import secrets
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ from stream_pipeline.producer.generator import ProducedRecord, generate_records
 from stream_pipeline.producer.sender import produce
 
 DRAIN_TIMEOUT = 90.0
+HYDRATE_STREAMS = "SOURCE_STREAM_ARNS"
+"""The hydrate function's setting naming the streams it serves (comma-separated ARNs)."""
 
 
 @dataclass
@@ -96,7 +99,33 @@ class Pipeline:
     def update_mapping(self, **settings: Any) -> None:
         """Change the processor's mapping through the API; return once the runtime runs it."""
         self.client("lambda").update_event_source_mapping(UUID=self.mapping_uuid, **settings)
-        changed_at = time.time()
+        self._wait_for_refresh(time.time())
+
+    @contextmanager
+    def hydrate_serving(self, stream_arn: str) -> Iterator[None]:
+        """The deployed hydrate function also serves ``stream_arn`` inside the block, as when an
+        operator adds it to the module's ``source_stream_arns`` (hydrate dead-letters an
+        on-failure record naming a stream it does not serve as UNSERVED_STREAM, unread). Its
+        deployed environment is put back afterwards; the runtime runs each configuration before
+        this returns."""
+        awslambda = self.client("lambda")
+        deployed = awslambda.get_function_configuration(FunctionName=self.hydrate)
+        variables = dict(deployed["Environment"]["Variables"])
+        served = f"{variables[HYDRATE_STREAMS]},{stream_arn}"
+        self._configure_hydrate({**variables, HYDRATE_STREAMS: served})
+        try:
+            yield
+        finally:
+            self._configure_hydrate(variables)
+
+    def _configure_hydrate(self, variables: dict[str, str]) -> None:
+        self.client("lambda").update_function_configuration(
+            FunctionName=self.hydrate, Environment={"Variables": variables}
+        )
+        self._wait_for_refresh(time.time())
+
+    def _wait_for_refresh(self, changed_at: float) -> None:
+        """Return once the runtime has read the configuration as changed at ``changed_at``."""
         # A refresh that began before the change may finish after it: wait for one that began
         # after it.
         wait_for(

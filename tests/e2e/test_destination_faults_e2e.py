@@ -177,7 +177,9 @@ def test_a_dynamodb_record_with_binary_attributes_reaches_the_dlq_with_its_bytes
 ) -> None:
     """GIVEN a table with a NEW_AND_OLD_IMAGES stream read by a function with the processor's
     code and configuration, the deployed mapping's on-failure destination (the topic hydrate
-    reads), one retry, and every DynamoDB write of that function throttled
+    reads), one retry, and every DynamoDB write of that function throttled; the table's stream
+    added to the streams hydrate serves (SOURCE_STREAM_ARNS, as the module's source_stream_arns
+    sets it: a stream it does not serve is never read)
     WHEN 4 items with B and BS attributes are written
     THEN their batches exhaust the retries, hydrate reads them back from the DynamoDB stream
     and each is in the DLQ (RETRIES_EXHAUSTED) with its NewImage's original bytes: lost = 0."""
@@ -187,34 +189,35 @@ def test_a_dynamodb_record_with_binary_attributes_reaches_the_dlq_with_its_bytes
     run = uuid.uuid4().hex[:8]
     table = f"e2e-ddb-binary-{run}"
     stream_arn = pipeline.stream_table(table)
-    function = pipeline.processor_clone(f"ddb-binary-{run}")
-    pipeline.faults({function: ["throttle-dynamodb:100"]})
-    uuid_ = awslambda.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName=function,
-        StartingPosition="TRIM_HORIZON",
-        **{**pipeline.mapping_settings(deployed_mapping), "MaximumRetryAttempts": 1},
-    )["UUID"]
-    try:
-        manifest = []
-        for n in range(4):
-            item = _binary_item(n, run)
-            dynamodb.put_item(TableName=table, Item=item)
-            image = _as_in_a_stream_record(item)
-            manifest.append(
-                ManifestEntry(
-                    record_id=image["eventId"]["S"],
-                    expected=RETRIES_EXHAUSTED,
-                    sha256=hashlib.sha256(canonical_json(image)).hexdigest(),
-                    dynamodb_keys={"pk": image["pk"]},
+    with pipeline.hydrate_serving(stream_arn):
+        function = pipeline.processor_clone(f"ddb-binary-{run}")
+        pipeline.faults({function: ["throttle-dynamodb:100"]})
+        uuid_ = awslambda.create_event_source_mapping(
+            EventSourceArn=stream_arn,
+            FunctionName=function,
+            StartingPosition="TRIM_HORIZON",
+            **{**pipeline.mapping_settings(deployed_mapping), "MaximumRetryAttempts": 1},
+        )["UUID"]
+        try:
+            manifest = []
+            for n in range(4):
+                item = _binary_item(n, run)
+                dynamodb.put_item(TableName=table, Item=item)
+                image = _as_in_a_stream_record(item)
+                manifest.append(
+                    ManifestEntry(
+                        record_id=image["eventId"]["S"],
+                        expected=RETRIES_EXHAUSTED,
+                        sha256=hashlib.sha256(canonical_json(image)).hexdigest(),
+                        dynamodb_keys={"pk": image["pk"]},
+                    )
                 )
-            )
-        pipeline.drain()
+            pipeline.drain()
 
-        result = pipeline.reconcile(expecting(manifest, RETRIES_EXHAUSTED))
-    finally:
-        awslambda.delete_event_source_mapping(UUID=uuid_)
-        awslambda.delete_function(FunctionName=function)
+            result = pipeline.reconcile(expecting(manifest, RETRIES_EXHAUSTED))
+        finally:
+            awslambda.delete_event_source_mapping(UUID=uuid_)
+            awslambda.delete_function(FunctionName=function)
 
     assert_zero_loss(result, 4)
     assert_as_expected(result)
