@@ -19,9 +19,15 @@ from pathlib import Path
 from e2e_pipeline import Pipeline
 from rich.console import Console
 
-from stream_pipeline.local.accounting import delete_messages, read_dlq
+from stream_pipeline.local.accounting import (
+    DlqMessage,
+    ManifestEntry,
+    delete_messages,
+    function_name,
+    read_dlq,
+)
 from stream_pipeline.replay import cli as replay
-from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, ErrorCategory
+from stream_pipeline.runtime.dlq_envelope import DlqEnvelope, EnvelopeParseError, ErrorCategory
 
 CHOSEN_BYTES = b'{"transfer":"attacker","amount":1000000}'
 
@@ -73,13 +79,32 @@ def _records_of(pipeline: Pipeline, stream_arn: str) -> list[bytes]:
     ]
 
 
+def _dead_letters_of(messages: list[DlqMessage], manifest: list[ManifestEntry]) -> list[DlqMessage]:
+    """The envelopes of ``manifest``'s records (by stream position), whichever consumer wrote
+    them. The queue is the stack's: it may also hold earlier scenarios' messages -- the fraud
+    detector's and the trending aggregator's dead letters of their poison records, which their
+    reconciliations leave, or what a failed scenario left -- which are not this scenario's to
+    count."""
+    positions = {(e.shard_id, e.sequence_number) for e in manifest}
+    own = []
+    for message in messages:
+        try:
+            envelope = DlqEnvelope.parse(message.body)
+        except EnvelopeParseError:
+            continue  # not an envelope: not a dead letter of a record of the stream
+        if (envelope.shard_id, envelope.sequence_number) in positions:
+            own.append(message)
+    return own
+
+
 def test_forged_and_altered_messages_stay_and_genuine_ones_are_replayed(
     clean_faults: Pipeline, tmp_path: Path
 ) -> None:
     """GIVEN poison records the deployed stream processor dead-lettered (envelopes it signed with
-    the environment's HMAC key), a message planted in the DLQ naming another stream with chosen
-    bytes, and a copy of a genuine envelope whose payload was replaced after signing (its
-    sha256 and length made to match)
+    the environment's HMAC key; the other consumers' envelopes of the same records too, and
+    whatever earlier scenarios on the stack left in the queue, which is not counted), a message
+    planted in the DLQ naming another stream with chosen bytes, and a copy of a genuine envelope
+    whose payload was replaced after signing (its sha256 and length made to match)
     WHEN the DLQ is replayed with the environment's outputs (streams and MAC key from them)
     THEN exit status 1; the planted and the altered message are listed as refused and are still
     in the DLQ; the other stream holds nothing; every genuine message left the queue (replayed:
@@ -87,10 +112,11 @@ def test_forged_and_altered_messages_stay_and_genuine_ones_are_replayed(
     pipeline = clean_faults
     sqs = pipeline.client("sqs")
     queue = pipeline.outputs["dlq_url"]
-    pipeline.produce(3, seed=1601, poison_rate=1.0)
+    manifest = pipeline.produce(3, seed=1601, poison_rate=1.0)
     pipeline.drain()
-    genuine = read_dlq(sqs, queue)
-    assert genuine, "the processor dead-lettered nothing"
+    genuine = _dead_letters_of(read_dlq(sqs, queue), manifest)
+    consumers = {function_name(json.loads(m.body)["consumer"]) for m in genuine}
+    assert pipeline.processor in consumers, "the processor dead-lettered nothing"
     assert all(json.loads(m.body).get("envelope_mac") for m in genuine), "unsigned envelopes"
 
     other = _other_stream(pipeline)
