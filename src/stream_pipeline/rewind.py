@@ -99,12 +99,16 @@ def assess(
     period: int,
     idle: float,
 ) -> Progress:
-    """Caught up when the latest period's largest IteratorAge is younger than ``until`` (the
-    consumer reads records that arrived after it), or when no batch came for ``idle`` seconds
-    (since the last period with one, or since ``since`` when there was none)."""
-    threshold_ms = (now - until).total_seconds() * 1000
+    """Caught up when the latest period's largest IteratorAge shows records that arrived after
+    ``until``, or when no batch came for ``idle`` seconds (since the last period with one, or
+    since ``since`` when there was none).
+
+    A batch of that period was read at or after the period's start, so its last record arrived
+    at or after ``start - Maximum``; measuring from ``now`` instead would count the time the
+    datapoint took to be seen as progress, and stop early."""
     if datapoints:
         latest = max(datapoints, key=lambda point: point["Timestamp"])
+        threshold_ms = (latest["Timestamp"] - until).total_seconds() * 1000
         if float(latest["Maximum"]) < threshold_ms:
             return Progress(True, "reading records that arrived after --until")
         quiet = (now - (latest["Timestamp"] + timedelta(seconds=period))).total_seconds()

@@ -63,7 +63,9 @@ def test_a_rewind_reprocesses_a_time_range_through_one_consumer_without_duplicat
             "--metric-period",
             "1",
             "--idle",
-            "5",
+            # The clone's first batch waits for a cold start, and another shard's batch may
+            # follow it by seconds on a loaded machine: idle must outlast both.
+            "15",
             "--poll-interval",
             "0.5",
             "--max-duration",

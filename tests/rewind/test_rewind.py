@@ -52,6 +52,15 @@ def test_records_older_than_until_mean_not_yet() -> None:
     assert not progress.caught_up
 
 
+def test_a_datapoint_seen_late_is_measured_from_its_own_period() -> None:
+    # GIVEN a batch read 2 minutes ago whose last record was 9 minutes old then: it arrived
+    # 11 minutes ago, before --until (10 minutes ago), though 9 minutes is less than now - until
+    # WHEN assessed THEN the clone is still behind
+    progress = _assess([_point(2, timedelta(minutes=9))])
+    assert not progress.caught_up
+    assert "old" in progress.reason
+
+
 def test_no_batch_for_the_idle_time_means_it_read_up_to_the_tip() -> None:
     # GIVEN the last batch (old records) was 5 minutes ago, idle is 3 minutes
     # WHEN assessed THEN the clone read everything the stream had

@@ -41,7 +41,8 @@ AWS over TLS), nor does a Deny conditioned only on the caller's ARN (one identit
 caller of the emulator); ``EventSourceMapping.get_configuration``
 returns ``StartingPositionTimestamp`` (moto stores but never returns it); DynamoDB stream shard
 iterators, which moto keeps forever, are capped (AWS expires them after 15 minutes); an SES v2
-configuration set's ``SendingOptions`` reads back as AWS's boolean. Every
+configuration set's ``SendingOptions`` reads back as AWS's boolean; DynamoDB and Kinesis
+requests are handled one at a time (``moto_serial``: moto drops concurrent writes). Every
 call that changes what the runtime reads (functions, mappings, invoke configs, subscriptions)
 wakes its configuration refresh.
 """
@@ -57,6 +58,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from stream_pipeline.local.runtime import moto_serial
 from stream_pipeline.local.runtime.hub import HUB, MappingCreation, SnsDelivery
 
 LOG = logging.getLogger("local_runtime.moto")
@@ -485,4 +487,5 @@ def apply() -> None:
     _patch_fidelity()
     _patch_s3_bucket_policy()
     _patch_sesv2_configuration_set()
+    moto_serial.apply()
     _applied = True
