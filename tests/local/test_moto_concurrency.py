@@ -91,7 +91,11 @@ def test_concurrent_puts_to_new_partitions_keep_every_item(
     requests = [puts[start : start + 25] for start in range(0, len(puts), 25)]
 
     with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(lambda chunk: dynamodb.batch_write_item(RequestItems={"items": chunk}), requests))
+        list(
+            pool.map(
+                lambda chunk: dynamodb.batch_write_item(RequestItems={"items": chunk}), requests
+            )
+        )
 
     stored = [
         item
