@@ -4,6 +4,7 @@ test runs them with maps commands onto botocore's model as the CLI does."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,27 @@ def test_every_shell_block_of_a_guide_runs_on_the_local_stack(guide: Path) -> No
     assert all(block.lang in {"sh", "hcl", ""} for block in found), [b.lang for b in found]
     if guide.name == SETUP_GUIDE:
         assert len(shell) == 1, "operations.md holds the one setup block"
+
+
+EARLY_EXITS = re.compile(r"\|\s*(head|grep\s+-\w*[qm]|sed\s+\d+q)\b")
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda path: path.name)
+def test_no_guide_pipe_ends_in_a_command_that_stops_reading(guide: Path) -> None:
+    # GIVEN a guide's shell blocks, which readers (and the e2e test) run under pipefail
+    found = [block for block in blocks(guide) if block.lang == "sh"]
+
+    # WHEN their pipes are read
+    early = [
+        f"{block.guide}:{block.line}: {match.group(0)}"
+        for block in found
+        for match in EARLY_EXITS.finditer(block.text)
+    ]
+
+    # THEN none ends in head, grep -q/-m or sed Nq: it closes the pipe while the command before
+    # it may still be writing, which then dies of SIGPIPE and fails the block (exit 141), now
+    # and then
+    assert early == []
 
 
 def _shim(*args: str) -> subprocess.CompletedProcess[str]:
