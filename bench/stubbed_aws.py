@@ -40,9 +40,10 @@ KMS_HEADERS: Final = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-Requ
 FAKE_MD5: Final = "0" * 32
 DATA_KEY_BYTES: Final = 32
 """The data key length of the Encryption SDK's AES-256 suites (it checks KMS's answer)."""
-CIPHERTEXT_BLOB_BYTES: Final = 184
-"""About the size of KMS's ciphertext of a 32-byte data key: the SDK stores the blob in every
-message header, so its size matters for the stored item, not for the CPU."""
+CIPHERTEXT_BLOB_BYTES: Final = 167
+"""Of the order of KMS's ciphertext of a 32-byte data key (167 bytes in the AWS CLI's
+GenerateDataKey example): the SDK stores the blob in every message header, so its size matters
+for the stored item, not for the CPU."""
 KMS_KEY_ARN_PREFIX: Final = "arn:aws:kms:"
 
 
