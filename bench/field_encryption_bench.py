@@ -11,7 +11,9 @@ botocore client signs and parses the request as for any other API; the differenc
 two runs is the encryption's CPU per value (header, key derivation, AES-GCM, base64) plus the
 KMS request whenever the data key cache is cold. The encrypted run starts from a fresh encryptor
 (cold cache, as after a cold start), so its first batch pays the one ``GenerateDataKey``; the
-median of the repeated calls is the warm cost. Excluded as in ``stream_processor``: the Lambda
+median of the repeated calls is the warm cost. The two runs' calls alternate, so that a change
+of the machine's load hits both alike, and the added CPU is the median of the pairs'
+differences. Excluded as in ``stream_processor``: the Lambda
 runtime, network and service time (KMS's included), cold start (loading the Encryption SDK and
 cryptography: section ``cold_start``).
 
@@ -22,9 +24,10 @@ and a reader's :class:`~stream_pipeline.kit.FieldDecryptor` gets the addresses b
 
 from __future__ import annotations
 
+import statistics
 import time
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bench.common import (
@@ -42,7 +45,7 @@ from bench.common import (
     quiet,
     summary,
 )
-from bench.consumer_bench import DLQ_URL, FUNCTION_NAME, HANDLER_ENVIRONMENT, TABLE_NAME, timed
+from bench.consumer_bench import DLQ_URL, FUNCTION_NAME, HANDLER_ENVIRONMENT, TABLE_NAME
 from bench.events import BASE_TIMESTAMP_MS, kinesis_event
 from bench.stubbed_aws import StubbedAws
 
@@ -57,6 +60,10 @@ one GenerateDataKey (without the cache: 1,000)."""
 TARGET_ADDED_US_PER_VALUE: Final = 400.0
 """The top of docs/security.md's former estimate (0.25-0.4 ms per value), on which its capacity
 advice (memory, parallelization factor) rests."""
+MIN_PAIRS: Final = 5
+MAX_PAIRS: Final = 100
+MIN_CPU_NS: Final = 1_000_000_000
+"""Timed calls: a difference of two noisy figures needs more samples than one figure."""
 SAMPLE_DECRYPTED: Final = 5
 """Stored values a reader decrypts, to prove they are the addresses."""
 
@@ -170,30 +177,60 @@ def stored_check(
     return result
 
 
-def _measure(
-    call: Call,
-    aws: StubbedAws,
-    event: dict[str, Any],
+@dataclass(slots=True)
+class _Variant:
+    """The processor without or with field encryption: its stub, dependencies, CPU samples."""
+
+    name: str
+    aws: StubbedAws
+    wired: Any
+    cpu_ns: list[int] = field(default_factory=list)
+
+
+def _counted(call: Call, variant: _Variant, event: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The variant's first call on ``event``: requests counted, items kept, CPU timed."""
+    variant.aws.reset()
+    variant.aws.keep_items = True
+    cpu_start = time.process_time_ns()
+    response = call(event)
+    variant.cpu_ns.append(time.process_time_ns() - cpu_start)
+    variant.aws.keep_items = False
+    return response, list(variant.aws.items)
+
+
+def _paired(
+    call: Call, use: Callable[[_Variant], None], variants: tuple[_Variant, ...], event: Any
+) -> None:
+    """More timed calls of both variants in turn (which one goes first alternates), so that a
+    change of the machine's load hits both alike: :data:`MIN_PAIRS` pairs and
+    :data:`MIN_CPU_NS` in all at least, :data:`MAX_PAIRS` at most."""
+    pairs = 1  # the counted calls
+    while pairs < MAX_PAIRS and (
+        pairs < MIN_PAIRS or sum(sum(v.cpu_ns) for v in variants) < MIN_CPU_NS
+    ):
+        for variant in variants if pairs % 2 == 0 else tuple(reversed(variants)):
+            use(variant)
+            cpu_start = time.process_time_ns()
+            call(event)
+            variant.cpu_ns.append(time.process_time_ns() - cpu_start)
+        pairs += 1
+
+
+def _report(
+    variant: _Variant,
+    records: int,
+    first: tuple[Any, list[Any], dict[str, int]],
     addresses: dict[str, str],
     *,
-    quick: bool,
     reader: bool,
 ) -> Result:
-    """One counted call (its items kept and checked; ``reader``: a reader decrypts a sample,
-    after the timing), then the timed repetitions."""
-    records = len(event["Records"])
-    aws.reset()
-    aws.keep_items = True
-    wall_start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
-    response = call(event)
-    first = (time.process_time_ns() - cpu_start, time.perf_counter_ns() - wall_start)
-    aws.keep_items = False
-    first_counts = dict(sorted(aws.counts.items()))
-    items = list(aws.items)
-    cpu, _ = timed(call, event, quick=quick, first=first)
-    total_counts: Counter[str] = Counter(aws.counts)
-    kms_total = sum(count for api, count in total_counts.items() if api.startswith("kms."))
-    cpu_summary = summary([ns / 1e6 for ns in cpu])
+    """A variant's figures: CPU over all its calls, requests and items of its first call, KMS
+    requests over all its calls; ``reader``: a reader decrypts a sample of what it stored."""
+    response, items, first_counts = first
+    aws = variant.aws
+    kms_total = sum(count for api, count in aws.counts.items() if api.startswith("kms."))
+    cpu_summary = summary([ns / 1e6 for ns in variant.cpu_ns])
+    processed = records * len(variant.cpu_ns)
     return {
         "cpu_us_per_record": round(float(cpu_summary["median"]) * 1000 / records, 2),
         "cpu_ms_per_invocation": cpu_summary,
@@ -203,11 +240,9 @@ def _measure(
         "kms_requests_first_call": sum(
             count for api, count in first_counts.items() if api.startswith("kms.")
         ),
-        "records_processed": records * len(cpu),
+        "records_processed": processed,
         "kms_requests_all_calls": kms_total,
-        "kms_requests_per_1000_records_all_calls": round(
-            kms_total * 1000 / (records * len(cpu)), 3
-        ),
+        "kms_requests_per_1000_records_all_calls": round(kms_total * 1000 / processed, 3),
         "items_written_first_call": len(items),
         "unexpected_requests": dict(aws.unexpected),
         "encryption_contexts": [
@@ -229,6 +264,17 @@ def run(options: Options) -> tuple[Result, list[Target]]:
             app.consumer.set_dependencies(None)
 
 
+def _variant(name: str, call: Call, app: Any, warm_event: dict[str, Any]) -> _Variant:
+    """A variant on a stub of its own, its clients warmed; the encrypting one then gets a fresh
+    encryptor, so that its first (counted) call starts from a cold data key cache."""
+    aws = StubbedAws()
+    wired = dependencies(aws, encrypted=name == "with")
+    app.consumer.set_dependencies(wired)
+    call(warm_event)  # the new clients' first-request costs stay out
+    wired.field_encryptor = encryptor(aws, wired.settings)
+    return _Variant(name, aws, wired)
+
+
 def _run(options: Options, app: Any) -> tuple[Result, list[Target]]:
     context: Any = FakeLambdaContext(FUNCTION_NAME)
 
@@ -245,21 +291,34 @@ def _run(options: Options, app: Any) -> tuple[Result, list[Target]]:
     rows: list[Result] = []
     for records in BATCHES:
         event, addresses = address_event(records, options.seed)
-        row: Result = {"label": f"{records:,} producer events with an address", "records": records}
-        for name, encrypted in (("without", False), ("with", True)):
-            options.log(f"{SECTION}: {row['label']}, {name} encryption")
-            aws = StubbedAws()
-            wired = dependencies(aws, encrypted=encrypted)
-            app.consumer.set_dependencies(wired)
-            call(warm_event)  # the new clients' first-request costs stay out
-            if encrypted:
-                # A fresh encryptor: the counted call starts from a cold data key cache.
-                wired.field_encryptor = encryptor(aws, wired.settings)
-            row[name] = _measure(call, aws, event, addresses, quick=options.quick, reader=encrypted)
-        row["added_cpu_us_per_record"] = round(
-            row["with"]["cpu_us_per_record"] - row["without"]["cpu_us_per_record"], 2
+        label = f"{records:,} producer events with an address"
+        options.log(f"{SECTION}: {label}")
+        variants = tuple(_variant(name, call, app, warm_event) for name in ("without", "with"))
+        firsts = []
+        for variant in variants:
+            app.consumer.set_dependencies(variant.wired)
+            response, items = _counted(call, variant, event)
+            firsts.append((response, items, dict(sorted(variant.aws.counts.items()))))
+        if not options.quick:
+            _paired(call, lambda v: app.consumer.set_dependencies(v.wired), variants, event)
+        without, with_ = (
+            _report(variant, records, first, addresses, reader=variant.name == "with")
+            for variant, first in zip(variants, firsts, strict=True)
         )
-        rows.append(row)
+        added = [
+            (encrypted - clear) / 1000 / records
+            for clear, encrypted in zip(variants[0].cpu_ns, variants[1].cpu_ns, strict=True)
+        ]
+        rows.append(
+            {
+                "label": label,
+                "records": records,
+                "without": without,
+                "with": with_,
+                "added_cpu_us_per_record": round(statistics.median(added), 2),
+                "pairs": len(added),
+            }
+        )
 
     result: Result = {
         "status": "ok",
@@ -270,9 +329,10 @@ def _run(options: Options, app: Any) -> tuple[Result, list[Target]]:
             "quick: one call per row and variant (counted and timed; the encrypted one from a "
             "cold data key cache)"
             if options.quick
-            else "median of at least 3 calls and 0.3 s of CPU in all (at most 100 calls) per "
-            "row and variant, the first of them also counted (the encrypted one from a cold "
-            "data key cache)"
+            else f"the two variants called in turn, at least {MIN_PAIRS} pairs and "
+            f"{MIN_CPU_NS / 1e9:g} s of CPU in all (at most {MAX_PAIRS} pairs) per row; medians "
+            "per variant, and the added CPU as the median of the pairs' differences; the first "
+            "pair also counted (the encrypted call from a cold data key cache)"
         ),
         "rows": rows,
     }
