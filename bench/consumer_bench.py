@@ -81,7 +81,7 @@ EXCLUDED: Final = (
 Call = Callable[[dict[str, Any]], Any]
 
 
-def timed(
+def _timed(
     call: Call, event: dict[str, Any], *, quick: bool, first: tuple[int, int] | None = None
 ) -> tuple[list[int], list[int]]:
     """CPU and wall nanoseconds of repeated calls (``first``: an already timed one): at least 3
@@ -116,7 +116,7 @@ class _Implementation:
         counts = dict(sorted(self.aws.counts.items()))
         written, messages = self.aws.items_written, self.aws.messages_sent
         unexpected = dict(self.aws.unexpected)
-        cpu, wall = timed(self.call, event, quick=quick, first=first)
+        cpu, wall = _timed(self.call, event, quick=quick, first=first)
         cpu_summary = summary([ns / 1e6 for ns in cpu])
         wall_summary = summary([ns / 1e6 for ns in wall])
         return {
@@ -376,7 +376,7 @@ def _cell(
 
 def _cpu_us_per_record(call: Callable[[], Any], records: int, quick: bool) -> float:
     call()  # warm
-    cpu, _ = timed(lambda _event: call(), {}, quick=quick)
+    cpu, _ = _timed(lambda _event: call(), {}, quick=quick)
     return round(float(summary(cpu)["median"]) / 1000 / records, 2)
 
 

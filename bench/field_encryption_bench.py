@@ -24,6 +24,7 @@ and a reader's :class:`~stream_pipeline.kit.FieldDecryptor` gets the addresses b
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -51,7 +52,8 @@ from bench.stubbed_aws import StubbedAws
 
 SECTION: Final = "field_encryption"
 BATCHES: Final = (100, 1_000)
-"""The mapping's default batch size (modules/pipeline), and the larger batch of the other rows."""
+"""The mapping's default batch size (modules/pipeline), and section stream_processor's reference
+batch."""
 FIELD: Final = "email"
 KEY_ARN: Final = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4697-8877-665544332211"
 TARGET_KMS_PER_1000_COLD: Final = 1
@@ -73,8 +75,6 @@ Call = Callable[[dict[str, Any]], Any]
 def address_event(records: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
     """``records`` valid producer events, each with the address of its user, and the
     address by user id (what a reader must get back)."""
-    import json
-
     from stream_pipeline.producer.generator import generate_records
 
     produced = list(generate_records(records, seed=seed, start_ms=BASE_TIMESTAMP_MS))
