@@ -24,6 +24,7 @@ from bench import (
     consumer_bench,
     consumer_size,
     end_to_end,
+    field_encryption_bench,
     fraud_bench,
     hydrate_bench,
     machine,
@@ -40,6 +41,7 @@ DEFAULT_OUT: Final = REPO_ROOT / "build" / "bench.json"
 Runner = Callable[[Options], tuple[Result, list[Target]]]
 RUNNERS: Final[dict[str, Runner]] = {
     "stream_processor": consumer_bench.run,
+    "field_encryption": field_encryption_bench.run,
     "wall_time": wall_time_bench.run,
     "cold_start": cold_start.run,
     "hydrate": hydrate_bench.run,

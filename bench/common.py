@@ -19,6 +19,7 @@ ACCOUNT: Final = "123456789012"
 
 SECTIONS: Final = (
     "stream_processor",
+    "field_encryption",
     "wall_time",
     "cold_start",
     "hydrate",

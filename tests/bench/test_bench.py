@@ -7,7 +7,8 @@ deterministic -- the consumer's BatchWriteItem / SendMessageBatch per batch, the
 baseline's PutItem per record plus one PutMetricData per batch, hydrate's 1 GetShardIterator +
 1 GetRecords + ceil(n/10) SendMessageBatch, the producer's 500 records per PutRecords -- and,
 with a round trip per request, that ours overlaps its requests (at most the pool size) while
-one request at a time and the recipe never do.
+one request at a time and the recipe never do. With field encryption, the stored e-mail
+attribute is ciphertext a reader decrypts, and KMS is asked once per cold data key cache.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from bench import events
 from bench.common import SECTIONS
-from bench.consumer_bench import NOT_POSSIBLE, grid_cells
+from bench.consumer_bench import NOT_POSSIBLE, TABLE_NAME, grid_cells
+from bench.field_encryption_bench import BATCHES, FIELD, KEY_ARN
+from bench.stubbed_aws import DATA_KEY_BYTES, StubbedAws
 from bench.wall_time_bench import QUICK_RECIPE_RECORDS
 from stream_pipeline.runtime.request_pool import MAX_CONCURRENT_REQUESTS
 from tools.terraform_stage import REPO_ROOT
@@ -148,6 +154,69 @@ def _check_stream_processor_request_counts_per_cell(quick_run: tuple[dict[str, A
         "handler_with_json_dumps_body",
     ):
         assert _is_number(breakdown[f"{part}_cpu_us_per_record"]), part
+
+
+def _check_field_encryption_stores_ciphertext_with_one_kms_request(
+    quick_run: tuple[dict[str, Any], str],
+) -> None:
+    """Without sensitive fields every item holds the address in clear (the check sees it);
+    with SENSITIVE_FIELDS=email none does, the attribute is binary a reader decrypts to the
+    address, and the encrypted run asked KMS for one data key under the table's context."""
+    document, markdown = quick_run
+    section = document["sections"]["field_encryption"]
+    assert section["status"] == "ok", section
+    assert [row["records"] for row in section["rows"]] == list(BATCHES)
+    for row in section["rows"]:
+        records = row["records"]
+        writes = {"dynamodb.BatchWriteItem": math.ceil(records / 25)}
+        without, with_ = row["without"], row["with"]
+        for measured in (without, with_):
+            assert _is_number(measured["cpu_us_per_record"])
+            assert measured["unexpected_requests"] == {}
+            assert measured["batch_item_failures"] == 0
+            assert measured["items_written_first_call"] == records
+        assert isinstance(row["added_cpu_us_per_record"], int | float)
+
+        assert without["requests_first_call"] == writes
+        assert without["kms_requests_all_calls"] == 0
+        assert without["stored"]["items_with_clear_address"] == records
+        assert without["stored"]["field_binary_without_address"] == 0
+
+        assert with_["requests_first_call"] == {**writes, "kms.GenerateDataKey": 1}
+        assert with_["kms_requests_all_calls"] == 1  # the data key is cached after that
+        assert with_["encryption_contexts"] == [{"field": FIELD, "table": TABLE_NAME}]
+        stored = with_["stored"]
+        assert stored["items_with_clear_address"] == 0
+        assert stored["field_binary_without_address"] == records
+        assert stored["decrypted_sample"] > 0
+        assert stored["decrypted_sample_matches"] == stored["decrypted_sample"]
+    kms, cpu = [t for t in document["targets"] if t["section"] == "field_encryption"]
+    assert (kms["unit"], kms["measured"], kms["status"]) == ("requests", 1.0, "met")
+    assert cpu["unit"] == "us"
+    assert "### field_encryption" in markdown
+
+
+def test_stubbed_kms_gives_one_data_key_for_its_own_blob_only() -> None:
+    """The stub's KMS answers as the Encryption SDK needs (the requested key ARN, a 32-byte
+    data key, the same one every time) and decrypts no ciphertext but its own blob."""
+    aws = StubbedAws()
+    kms = aws.client("kms")
+    first = kms.generate_data_key(KeyId=KEY_ARN, NumberOfBytes=DATA_KEY_BYTES)
+    second = kms.generate_data_key(KeyId=KEY_ARN, KeySpec="AES_256", EncryptionContext={"a": "b"})
+    assert first["KeyId"] == KEY_ARN
+    assert len(first["Plaintext"]) == DATA_KEY_BYTES
+    assert (second["Plaintext"], second["CiphertextBlob"]) == (
+        first["Plaintext"],
+        first["CiphertextBlob"],
+    )
+    assert aws.encryption_contexts == [{}, {"a": "b"}]
+    decrypted = kms.decrypt(KeyId=KEY_ARN, CiphertextBlob=first["CiphertextBlob"])
+    assert decrypted["Plaintext"] == first["Plaintext"]
+    with pytest.raises(ClientError, match="InvalidCiphertextException"):
+        kms.decrypt(KeyId=KEY_ARN, CiphertextBlob=b"not this stub's blob")
+    with pytest.raises(ClientError, match="ValidationException"):
+        kms.generate_data_key(KeyId="alias/fields", NumberOfBytes=DATA_KEY_BYTES)
+    assert aws.counts == {"kms.GenerateDataKey": 3, "kms.Decrypt": 2}
 
 
 def _check_wall_time_rows_have_their_requests_and_overlap(
@@ -281,6 +350,7 @@ def test_quick_run_writes_the_document_tables_and_deterministic_request_counts(
     quick_run = _quick_run(tmp_path)
     _check_document_has_machine_facts_every_section_and_targets(quick_run)
     _check_stream_processor_request_counts_per_cell(quick_run)
+    _check_field_encryption_stores_ciphertext_with_one_kms_request(quick_run)
     _check_wall_time_rows_have_their_requests_and_overlap(quick_run)
     _check_cold_start_hydrate_and_producer_counts(quick_run)
     _check_end_to_end_stores_every_record(quick_run)
