@@ -3,30 +3,30 @@
 
 Handler string: ``fraud_detector.app.lambda_handler``. See README.md next to this file.
 
-Per record: the kit validates :class:`FraudEvent` (else ``SCHEMA_VIOLATION``, dead-lettered);
-the event is remembered in the history once; the rules it can trip are evaluated over the
-user's history in event time; each tripped rule settles one flag. Anything that fails (DynamoDB,
-SNS) makes the record a batch item failure: everything here is idempotent, so the retry is safe.
+Per batch (``prepare_batch``, ``batch.py``): the valid purchases and add-to-carts are grouped by
+user; each user's history is read once, the batch's new events written in one BatchWriteItem
+pass. Per record: the kit validates :class:`FraudEvent` (else ``SCHEMA_VIOLATION``,
+dead-lettered); the rules the event can trip are evaluated in memory over the user's history
+and the batch, in event time; each tripped rule settles one flag. Anything that fails
+(DynamoDB, SNS) makes the record a batch item failure: everything here is idempotent, so the
+retry is safe.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import boto3
 
+from fraud_detector.batch import BatchHistory, Sighting, prepare
 from fraud_detector.config import NAME, REQUIRED_VARIABLES, Settings
+from fraud_detector.history import History
 from fraud_detector.models import FraudEvent
-from fraud_detector.rules import (
-    HANDLED_EVENT_TYPES,
-    PURCHASE,
-    Trip,
-    cart_burst_rule,
-    new_country_rule,
-    purchase_rules,
-)
-from fraud_detector.store import FlagBook, FlagOutcome, History
+from fraud_detector.rules import HANDLED_EVENT_TYPES
+from fraud_detector.store import FlagBook, FlagOutcome
 from stream_pipeline.kit import SKIP, ConsumerSettings, StreamConsumer, StreamRecord
 from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
 from stream_pipeline.runtime.dlq_envelope import KINESIS_SOURCE
@@ -50,11 +50,22 @@ class Detector:
     flags: FlagBook
 
     @classmethod
-    def create(cls, settings: Settings, *, dynamodb: Any, sns: Any) -> Detector:
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        dynamodb: Any,
+        sns: Any,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Detector:
+        """``sleep``: the history writes' backoff (tests pass a no-op)."""
         return cls(
             settings=settings,
             history=History(
-                dynamodb, settings.history_table_name, settings.thresholds.history_ttl_seconds
+                dynamodb,
+                settings.history_table_name,
+                settings.thresholds.history_ttl_seconds,
+                sleep=sleep,
             ),
             flags=FlagBook(dynamodb, sns, settings.flags_table_name, settings.alert_topic_arn),
         )
@@ -67,29 +78,9 @@ class Detector:
             sns=boto3.client("sns", config=SDK_CONFIG),
         )
 
-    def trips(self, event: FraudEvent, event_id: str) -> list[Trip]:
-        """Remember the event, then the rules it trips (the same on every delivery)."""
-        limits = self.settings.thresholds
-        if not self.history.record(event, event_id):
-            consumer.count(HISTORY_DUPLICATES)
-        end = event.timestamp
-        if event.eventType == PURCHASE:
-            start = end - limits.velocity_window_seconds * 1000
-            trips = purchase_rules(
-                event, event_id, self.history.window(event.userId, start, end), limits
-            )
-            # Only a purchase that is (now) the first from its country changes which countries
-            # are new: the others need no query.
-            if event.country is not None and end == self.history.note_purchase_country(
-                event.userId, event.country, end, event_id
-            ):
-                firsts = self.history.first_purchases(event.userId)
-                trips += new_country_rule(event.userId, firsts)
-            return trips
-        start = end - limits.cart_burst_window_seconds * 1000
-        return cart_burst_rule(
-            event, event_id, self.history.window(event.userId, start, end), limits
-        )
+
+def _event_id(record: StreamRecord[FraudEvent]) -> str:
+    return record.event.eventId or record.derived_id
 
 
 consumer: StreamConsumer[FraudEvent] = StreamConsumer(
@@ -103,13 +94,28 @@ consumer: StreamConsumer[FraudEvent] = StreamConsumer(
 logger = consumer.logger
 
 
+@consumer.prepare_batch
+def prepare_batch(records: Sequence[StreamRecord[FraudEvent]]) -> BatchHistory:
+    detector: Detector = consumer.extras
+    sightings = [
+        Sighting(record.event, _event_id(record))
+        for record in records
+        if record.event.eventType in HANDLED_EVENT_TYPES
+    ]
+    history = prepare(detector.history, sightings, detector.settings.thresholds)
+    consumer.count(HISTORY_DUPLICATES, history.duplicates)
+    return history
+
+
 @consumer.record_handler
 def record_handler(record: StreamRecord[FraudEvent]) -> object:
     event = record.event
     if event.eventType not in HANDLED_EVENT_TYPES:
         return SKIP  # the event filter lets only these through; anything else is not ours
     detector: Detector = consumer.extras
-    for trip in detector.trips(event, event.eventId or record.derived_id):
+    history: BatchHistory = consumer.prepared
+    trips = history.of(event.userId).trips(event, _event_id(record), detector.settings.thresholds)
+    for trip in trips:
         outcome = detector.flags.settle(trip, record.received_at)
         consumer.count(COUNTERS[outcome])
         if outcome is FlagOutcome.RAISED:

@@ -1,13 +1,4 @@
-"""The fraud detector's state in DynamoDB and its alerts on SNS.
-
-History table (hash ``userId``, range ``eventKey``, TTL ``expiresAt``):
-
-- one item per event, ``eventKey = <timestamp, 13 digits>#<eventId>``, put only if absent: a
-  redelivered or replayed record finds its own item and is not counted twice, and the windows
-  are ``Query``s on the key's time prefix (consistent reads: this invocation's own puts count);
-- one item per country the user purchased from, ``eventKey = country#<CC>``, holding the event
-  time and id of the first purchase from it, lowered atomically (a conditional update) so that
-  the first purchase wins whatever order the records arrive in.
+"""The fraud detector's flags in DynamoDB and its alerts on SNS (the history: ``history.py``).
 
 Flags table (hash ``userId``, range ``flagKey = <rule>#<window start>``): a flag is put only
 if absent; a burst that goes on past the flag's window is the same burst (its window overlaps
@@ -23,133 +14,17 @@ topics do, but deliver only to SQS FIFO queues).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from fraud_detector.models import FraudEvent
-from fraud_detector.rules import Entry, FirstPurchase, Trip
+from fraud_detector.history import is_condition_failure
+from fraud_detector.rules import Trip
 
-COUNTRY_PREFIX: Final = "country#"
 ALERT_PENDING: Final = "pending"
 ALERT_SENT: Final = "sent"
-CONDITION_FAILED: Final = "ConditionalCheckFailedException"
-
-
-def _is_condition_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return bool(response.get("Error", {}).get("Code") == CONDITION_FAILED)
-
-
-def event_key(timestamp_ms: int, event_id: str) -> str:
-    return f"{timestamp_ms:013d}#{event_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    dynamodb: Any
-    table_name: str
-    ttl_seconds: int
-
-    def _expires_at(self, timestamp_ms: int) -> int:
-        return timestamp_ms // 1000 + self.ttl_seconds
-
-    def record(self, event: FraudEvent, event_id: str) -> bool:
-        """Remember the event; False when it was already there (a redelivery or a replay)."""
-        item: dict[str, Any] = {
-            "userId": {"S": event.userId},
-            "eventKey": {"S": event_key(event.timestamp, event_id)},
-            "eventType": {"S": event.eventType},
-            "amountCents": {"N": str(event.amount_cents())},
-            "expiresAt": {"N": str(self._expires_at(event.timestamp))},
-        }
-        if event.sessionId is not None:
-            item["sessionId"] = {"S": event.sessionId}
-        if event.currency is not None:
-            item["currency"] = {"S": event.currency}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(eventKey)",
-            )
-        except Exception as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
-
-    def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self.dynamodb.query(TableName=self.table_name, ConsistentRead=True, **params)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def window(self, user_id: str, start_ms: int, end_ms: int) -> list[Entry]:
-        """The user's events with start_ms <= timestamp <= end_ms."""
-        items = self._query(
-            KeyConditionExpression="userId = :u AND eventKey BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":u": {"S": user_id},
-                ":lo": {"S": f"{max(start_ms, 0):013d}"},
-                # "<end + 1>" sorts after every "<end>#<id>" and before "<end + 1>#<id>".
-                ":hi": {"S": f"{end_ms + 1:013d}"},
-            },
-            ProjectionExpression="eventKey, eventType, sessionId, currency, amountCents",
-        )
-        return [
-            Entry(
-                timestamp=int(item["eventKey"]["S"][:13]),
-                event_type=item.get("eventType", {}).get("S", ""),
-                session_id=item.get("sessionId", {}).get("S"),
-                currency=item.get("currency", {}).get("S"),
-                amount_cents=int(item.get("amountCents", {}).get("N", "0")),
-            )
-            for item in items
-        ]
-
-    def note_purchase_country(
-        self, user_id: str, country: str, timestamp_ms: int, event_id: str
-    ) -> int:
-        """Lower the country's first purchase to this one (no-op if earlier); the
-        first-purchase time it holds now."""
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"userId": {"S": user_id}, "eventKey": {"S": COUNTRY_PREFIX + country}},
-                UpdateExpression="SET firstPurchaseAt = :t, firstEventId = :id, expiresAt = :e",
-                ConditionExpression="attribute_not_exists(firstPurchaseAt) OR firstPurchaseAt > :t",
-                ExpressionAttributeValues={
-                    ":t": {"N": str(timestamp_ms)},
-                    ":id": {"S": event_id},
-                    ":e": {"N": str(self._expires_at(timestamp_ms))},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except Exception as exc:
-            if not _is_condition_failure(exc):
-                raise
-            old = getattr(exc, "response", {}).get("Item", {})
-            return int(old.get("firstPurchaseAt", {}).get("N", timestamp_ms))
-        return timestamp_ms
-
-    def first_purchases(self, user_id: str) -> dict[str, FirstPurchase]:
-        """Country -> the user's first purchase from it."""
-        items = self._query(
-            KeyConditionExpression="userId = :u AND begins_with(eventKey, :p)",
-            ExpressionAttributeValues={":u": {"S": user_id}, ":p": {"S": COUNTRY_PREFIX}},
-        )
-        return {
-            item["eventKey"]["S"].removeprefix(COUNTRY_PREFIX): FirstPurchase(
-                int(item["firstPurchaseAt"]["N"]), item.get("firstEventId", {}).get("S", "")
-            )
-            for item in items
-            if "firstPurchaseAt" in item
-        }
 
 
 class FlagOutcome(StrEnum):
@@ -225,7 +100,7 @@ class FlagBook:
                 ExpressionAttributeValues={":end": {"N": str(window_end)}},
             )
         except Exception as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise
 
     def _get(self, trip: Trip) -> dict[str, Any]:
@@ -255,7 +130,7 @@ class FlagBook:
                 ConditionExpression="attribute_not_exists(flagKey)",
             )
         except Exception as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True

@@ -143,7 +143,7 @@ locals {
     iam_statements = [
       {
         sid        = "UseHistoryTable"
-        actions    = ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        actions    = ["dynamodb:BatchWriteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
         resources  = [aws_dynamodb_table.history.arn]
         conditions = []
       },

@@ -5,6 +5,7 @@ the DLQ, and events. No JSON blobs."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -118,7 +119,10 @@ class FraudAws:
             thresholds=thresholds or Thresholds(),
         )
         detector = app.Detector.create(
-            settings, dynamodb=dynamodb or self.dynamodb, sns=sns or self.sns
+            settings,
+            dynamodb=dynamodb or self.dynamodb,
+            sns=sns or self.sns,
+            sleep=lambda _: None,
         )
         app.consumer.set_dependencies(
             Dependencies(
@@ -129,6 +133,18 @@ class FraudAws:
                 extras=detector,
             )
         )
+
+    def counted_dynamodb(self) -> tuple[Any, Counter[str]]:
+        """A moto DynamoDB client and its requests by operation, counted once per API call
+        (botocore's ``before-call``: retries of a call are not counted again)."""
+        calls: Counter[str] = Counter()
+
+        def count(event_name: str, **_: Any) -> None:
+            calls[event_name.split(".")[2]] += 1
+
+        client = boto3.session.Session(region_name=REGION).client("dynamodb")
+        client.meta.events.register("before-call", count)
+        return client, calls
 
     @staticmethod
     def invoke(event: dict[str, Any]) -> dict[str, Any]:

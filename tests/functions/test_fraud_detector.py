@@ -257,20 +257,23 @@ def test_bad_records_are_dead_lettered_and_the_rest_of_the_batch_goes_on(
     assert fraud.flagged() == [("user-1", VELOCITY)]
 
 
-def test_dynamodb_failing_makes_the_record_a_batch_item_failure(fraud: FraudAws) -> None:
-    # GIVEN DynamoDB throttling every history write
+def test_dynamodb_failing_on_the_history_read_makes_the_record_a_batch_item_failure(
+    fraud: FraudAws,
+) -> None:
+    # GIVEN DynamoDB throttling every history read
     throttled = Intercepted(
         fraud.dynamodb,
-        put_item=always_raise(client_error("ProvisionedThroughputExceededException", "PutItem")),
+        query=always_raise(client_error("ProvisionedThroughputExceededException", "Query")),
     )
     fraud.configure(dynamodb=throttled)
 
     # WHEN a purchase is processed
     response = fraud.invoke(batch([purchase()]))
 
-    # THEN it is handed back for retry, not dead-lettered
+    # THEN it is handed back for retry, not dead-lettered, and nothing is remembered
     assert len(response["batchItemFailures"]) == 1
     assert fraud.dead_letters() == []
+    assert fraud.history() == []
 
 
 # --------------------------------------------------------------------------- settings

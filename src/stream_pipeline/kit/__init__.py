@@ -22,6 +22,7 @@ docs/consumer-kit.md ("Write your own consumer").
 
 from __future__ import annotations
 
+from stream_pipeline.kit.batch_prepare import BatchPreparationError
 from stream_pipeline.kit.consumer import SKIP, Dependencies, StreamConsumer, UnsupportedEventError
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
 from stream_pipeline.kit.field_encryption import (
@@ -37,6 +38,7 @@ from stream_pipeline.runtime.reason_codes import ErrorCategory, reason_code
 
 __all__ = [
     "SKIP",
+    "BatchPreparationError",
     "ConfigurationError",
     "ConsumerSettings",
     "Dependencies",

@@ -12,8 +12,10 @@ Hooks for a consumer that needs more than a sink (``StreamConsumer``'s keyword a
 ``extras`` (the consumer's own settings and clients, built once at the cold start next to the
 kit's and handed to the handler as ``consumer.extras``), ``counters`` (the consumer's own EMF
 counts, ``consumer.count(name)``), :data:`SKIP` (a record the consumer has nothing to do with,
-counted in ``RecordsSkipped``), and a ``lambda_context`` parameter of the record handler
-(Powertools' batch convention: the invocation's context is passed to it).
+counted in ``RecordsSkipped``), a ``lambda_context`` parameter of the record handler
+(Powertools' batch convention: the invocation's context is passed to it), and
+``@consumer.prepare_batch`` (batch-level work before the record handler runs,
+:mod:`stream_pipeline.kit.batch_prepare`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import BaseModel
 
+from stream_pipeline.kit.batch_prepare import BatchPreparationError, BatchPreparer, DecodedBatch
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
 from stream_pipeline.kit.field_encryption import (
     SENSITIVE_FIELDS_VARIABLE,
@@ -200,6 +203,8 @@ class _BatchScope:
 
     dependencies: Dependencies
     counts: Counter[str] = field(default_factory=Counter)
+    prepared: Any = None
+    """What the ``prepare_batch`` hook returned for this batch."""
 
 
 def _accepts_lambda_context(handler: Callable[..., Any]) -> bool:
@@ -256,6 +261,7 @@ class StreamConsumer[EventT]:
         self.logger, self.tracer, self.metrics = powertools()
         self._handler: RecordHandler | None = None
         self._handler_takes_context = False
+        self._preparer: BatchPreparer | None = None
         self._scope: ContextVar[_BatchScope | None] = ContextVar(f"{name}-batch", default=None)
         self._dependencies: ColdStartSingleton[Dependencies] = ColdStartSingleton(
             lambda: Dependencies.from_env(name, sink, required_env=required_env, extras=extras)
@@ -272,6 +278,19 @@ class StreamConsumer[EventT]:
         self._handler = handler
         self._handler_takes_context = _accepts_lambda_context(handler)
         return handler
+
+    def prepare_batch(self, preparer: BatchPreparer) -> BatchPreparer:
+        """Decorator: register ``(records) -> anything``, called once per batch with the
+        records that decoded and validated (stream order) before the record handler runs on
+        each; its result is ``consumer.prepared``. If it raises, those records are batch item
+        failures (see :mod:`stream_pipeline.kit.batch_prepare`)."""
+        self._preparer = preparer
+        return preparer
+
+    @property
+    def prepared(self) -> Any:
+        """What ``prepare_batch`` returned for the batch being processed (None without it)."""
+        return self._current_scope().prepared
 
     def count(self, name: str, value: int = 1) -> None:
         """Add ``value`` to the consumer's own count ``name`` (one of ``counters``) for the
@@ -303,7 +322,7 @@ class StreamConsumer[EventT]:
     def _current_scope(self) -> _BatchScope:
         scope = self._scope.get()
         if scope is None:
-            msg = f"{self.name}: consumer.count() is only available while a batch is processed"
+            msg = f"{self.name}: only available while a batch is processed"
             raise RuntimeError(msg)
         return scope
 
@@ -381,8 +400,16 @@ class StreamConsumer[EventT]:
 
         if self.sink is not None and settings.sensitive_fields:
             self._check_field_encryption(settings, dependencies.field_encryptor)
+        received_at = dependencies.clock()
+        decoder: RecordDecoder[EventT] = RecordDecoder(self.model, settings.max_record_bytes)
+        kinesis = event_type is EventType.KinesisDataStreams
+        prepared = (
+            self._prepare(records, decoder, kinesis=kinesis, received_at=received_at)
+            if self._preparer is not None
+            else None
+        )
         per_record = self._per_record(
-            event_type, settings, dependencies.clock(), dependencies.field_encryptor
+            event_type, decoder, received_at, dependencies.field_encryptor, prepared
         )
         processor = DeferredBatchProcessor(
             event_type, settle, on_handler_error=self._log_handler_error
@@ -410,14 +437,37 @@ class StreamConsumer[EventT]:
         )
         return response
 
+    def _prepare(
+        self,
+        records: Sequence[dict[str, Any]],
+        decoder: RecordDecoder[EventT],
+        *,
+        kinesis: bool,
+        received_at: datetime,
+    ) -> DecodedBatch:
+        """Decode the whole batch, then run the ``prepare_batch`` hook on its valid records."""
+        assert self._preparer is not None
+        batch = DecodedBatch.decode(
+            records,
+            lambda raw: (
+                decoder.kinesis(raw, received_at) if kinesis else decoder.dynamodb(raw, received_at)
+            ),
+        )
+        try:
+            self._current_scope().prepared = self._preparer(batch.valid())
+        except Exception as exc:
+            self.logger.exception("prepare_batch failed; its records are reported for retry")
+            batch.error = exc
+        return batch
+
     def _per_record(
         self,
         event_type: EventType,
-        settings: ConsumerSettings,
+        decoder: RecordDecoder[EventT],
         received_at: datetime,
         encryptor: FieldEncryptor | None = None,
+        prepared: DecodedBatch | None = None,
     ) -> Callable[[Any], Outcome]:
-        decoder: RecordDecoder[EventT] = RecordDecoder(self.model, settings.max_record_bytes)
         handler = self._handler
         takes_context = self._handler_takes_context
         sink = self.sink
@@ -429,13 +479,20 @@ class StreamConsumer[EventT]:
         def per_record(record: Any, lambda_context: LambdaContext | None = None) -> Outcome:
             raw = record.raw_event
             try:
-                decoded = (
-                    decoder.kinesis(raw, received_at)
-                    if kinesis
-                    else decoder.dynamodb(raw, received_at)
-                )
+                early = prepared.lookup(raw) if prepared is not None else None
+                if isinstance(early, Exception):
+                    raise early  # as if decoded now: a rejection, or a failure to retry
+                if early is not None:
+                    decoded = early
+                elif kinesis:
+                    decoded = decoder.kinesis(raw, received_at)
+                else:
+                    decoded = decoder.dynamodb(raw, received_at)
                 if isinstance(decoded, Handled):
                     return decoded
+                if prepared is not None and prepared.error is not None:
+                    msg = f"{self.name}: prepare_batch failed: {prepared.error!r}"
+                    raise BatchPreparationError(msg) from prepared.error
                 result = (
                     handler(decoded, lambda_context=lambda_context)
                     if takes_context

@@ -128,6 +128,11 @@ class TumblingWindowConsumer(StreamConsumer[Any]):
         self._aggregate = handler
         return handler
 
+    def prepare_batch(self, preparer: Any) -> Any:
+        """Not for windows: ``aggregate`` already sees the batch's records in order."""
+        msg = f"{self.name}: prepare_batch is a StreamConsumer hook, not a window consumer's"
+        raise TypeError(msg)
+
     def window_end(self, handler: WindowEnd) -> WindowEnd:
         """Decorator: ``(state, window) -> items`` for the sink, at the window's end."""
         self._window_end = handler
