@@ -137,7 +137,7 @@ def processor_dependencies(aws: StubbedAws, pool: Any = None) -> Any:
     """The stream processor's dependencies on the stubbed AWS (``pool``: None for the shared
     request pool)."""
     from stream_pipeline.kit import ConsumerSettings, Dependencies
-    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.kit.dependencies import DYNAMODB_CONFIG
     from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 
     return Dependencies(
@@ -392,7 +392,7 @@ def _breakdown(event: dict[str, Any], total_us: float, quick: bool) -> Result:
 
     from botocore.config import Config
 
-    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.kit.dependencies import DYNAMODB_CONFIG
     from stream_pipeline.kit.records import RecordDecoder
     from stream_pipeline.kit.settings import KINESIS_MAX_RECORD_BYTES
     from stream_pipeline.runtime.aws_errors import RetryPolicy

@@ -92,7 +92,7 @@ def dependencies(aws: StubbedAws, *, encrypted: bool) -> Any:
     """The processor's dependencies from its environment as modules/pipeline sets it, with or
     without the sensitive field, on the stub's clients."""
     from stream_pipeline.kit import ConsumerSettings, Dependencies
-    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.kit.dependencies import DYNAMODB_CONFIG
     from stream_pipeline.kit.field_encryption import FIELD_KEY_VARIABLE, SENSITIVE_FIELDS_VARIABLE
     from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 

@@ -162,7 +162,7 @@ def _requests_on_moto(payloads: Sequence[bytes]) -> tuple[Counter[str], int]:
 
 
 def _cpu_stubbed(payloads: Sequence[bytes], *, quick: bool) -> dict[str, Any]:
-    from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+    from stream_pipeline.kit.dependencies import DYNAMODB_CONFIG
     from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 
     aws = StubbedAws()

@@ -28,7 +28,7 @@ from fraud_detector.models import FraudEvent
 from fraud_detector.rules import HANDLED_EVENT_TYPES
 from fraud_detector.store import FlagBook, FlagOutcome
 from stream_pipeline.kit import SKIP, ConsumerSettings, StreamConsumer, StreamRecord
-from stream_pipeline.kit.consumer import DYNAMODB_CONFIG
+from stream_pipeline.kit.dependencies import DYNAMODB_CONFIG
 from stream_pipeline.runtime.dlq_envelope import KINESIS_SOURCE
 from stream_pipeline.runtime.lambda_setup import SDK_CONFIG
 

@@ -23,7 +23,8 @@ docs/consumer-kit.md ("Write your own consumer").
 from __future__ import annotations
 
 from stream_pipeline.kit.batch_prepare import BatchPreparationError
-from stream_pipeline.kit.consumer import SKIP, Dependencies, StreamConsumer, UnsupportedEventError
+from stream_pipeline.kit.consumer import SKIP, StreamConsumer, UnsupportedEventError
+from stream_pipeline.kit.dependencies import Dependencies
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
 from stream_pipeline.kit.field_encryption import (
     FieldDecryptor,

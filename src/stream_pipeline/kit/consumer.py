@@ -22,26 +22,27 @@ from __future__ import annotations
 
 import inspect
 import os
-import random
-import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
-import boto3
 from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from pydantic import BaseModel
 
 from stream_pipeline.kit.batch_prepare import BatchPreparationError, BatchPreparer, DecodedBatch
+from stream_pipeline.kit.dependencies import (
+    Dependencies,
+    ExtrasFactory,
+    table_name_of,
+)
 from stream_pipeline.kit.dynamodb_sink import DynamoDBSink
 from stream_pipeline.kit.field_encryption import (
     SENSITIVE_FIELDS_VARIABLE,
@@ -58,34 +59,24 @@ from stream_pipeline.kit.records import (
 )
 from stream_pipeline.kit.settings import ConfigurationError, ConsumerSettings
 from stream_pipeline.kit.settle import BatchReport, BatchSettler
-from stream_pipeline.runtime.aws_errors import RetryPolicy
 from stream_pipeline.runtime.decoding import RecordRejectedError
 from stream_pipeline.runtime.deferred_batch import DeferredBatchProcessor
 from stream_pipeline.runtime.dlq_envelope import DYNAMODB_SOURCE, KINESIS_SOURCE
 from stream_pipeline.runtime.dlq_mac import EnvelopeSigner
 from stream_pipeline.runtime.dlq_publisher import DlqPublisher, PayloadBucket
 from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter
-from stream_pipeline.runtime.lambda_setup import SDK_CONFIG, ColdStartSingleton, powertools
-from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
+from stream_pipeline.runtime.lambda_setup import ColdStartSingleton, powertools
 
 EVENT_TYPES: Final = {
     KINESIS_SOURCE: EventType.KinesisDataStreams,
     DYNAMODB_SOURCE: EventType.DynamoDBStreams,
 }
 
-# Items are built by the kit, not by callers: botocore's parameter validation would re-check
-# every attribute of every item (about half the CPU per record, docs/performance.md) for
-# nothing; DynamoDB still validates every request server-side.
-DYNAMODB_CONFIG: Final = SDK_CONFIG.merge(Config(parameter_validation=False))
-
 RecordHandler = Callable[..., Any]
 """The team's code: a record -> an item for the sink (a mapping or a pydantic model), None
 (handled), or :data:`SKIP` (nothing to do). Raise :class:`~stream_pipeline.kit.Reject` for a
 record that can never be processed. A handler with a ``lambda_context`` parameter gets the
 invocation's context too (as Powertools' batch record handlers do)."""
-
-ExtrasFactory = Callable[[ConsumerSettings], Any]
-"""Builds a consumer's own dependencies (its settings, clients) at the cold start."""
 
 EVENT_SOURCE_NAMES: Final = {KINESIS_SOURCE: "Kinesis", DYNAMODB_SOURCE: "DynamoDB"}
 
@@ -104,75 +95,6 @@ event type it does not handle): settled, never retried, counted in ``RecordsSkip
 
 class UnsupportedEventError(ValueError):
     """The function was wired to something other than one Kinesis or DynamoDB stream."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(slots=True)
-class Dependencies:
-    """Everything a consumer needs from the outside world; tests replace it."""
-
-    settings: ConsumerSettings
-    sqs: Any
-    dynamodb: Any = None
-    """Only with a sink: the BatchWriteItem client."""
-    s3: Any = None
-    """Only with a payload bucket (settings.payload_bucket): the claim-check's PutObject."""
-    mac_kms: Any = None
-    """The KMS client that signs the DLQ envelopes (GenerateMac, settings.mac_key_arn): made by
-    :meth:`mac_client` when the first record is dead-lettered, never at the cold start."""
-    sleep: Callable[[float], None] = time.sleep
-    rand: Callable[[], float] = random.random
-    clock: Callable[[], datetime] = _utc_now
-    write_policy: RetryPolicy = field(default_factory=RetryPolicy)
-    dlq_policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=3))
-    pool: RequestPool = SHARED_POOL
-    """Runs a batch's BatchWriteItem requests, then its SendMessageBatch requests, concurrently."""
-    extras: Any = None
-    """The consumer's own dependencies (settings, clients), built by its ``extras`` hook at the
-    cold start; the record handler reads them as ``consumer.extras``. None without the hook."""
-    field_encryptor: FieldEncryptor | None = None
-    """With a sink and sensitive fields (settings.sensitive_fields): encrypts them before the
-    write. Its data key cache lives as long as the execution environment."""
-
-    @classmethod
-    def from_env(
-        cls,
-        name: str,
-        sink: DynamoDBSink | None,
-        *,
-        required_env: Sequence[str] = (),
-        extras: ExtrasFactory | None = None,
-    ) -> Dependencies:
-        settings = ConsumerSettings.from_env(
-            name=name,
-            table_name=sink.table_name if sink is not None else None,
-            needs_table=sink is not None,
-            required=required_env,
-        )
-        encryptor = None
-        if sink is not None and settings.sensitive_fields and settings.field_key_arn:
-            encryptor = FieldEncryptor(
-                key_arn=settings.field_key_arn,
-                fields=settings.sensitive_fields,
-                table=table_name_of(settings.table_name or ""),
-            )
-        return cls(
-            field_encryptor=encryptor,
-            settings=settings,
-            sqs=boto3.client("sqs", config=SDK_CONFIG),
-            dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG) if sink else None,
-            s3=boto3.client("s3", config=SDK_CONFIG) if settings.payload_bucket else None,
-            extras=extras(settings) if extras is not None else None,
-        )
-
-    def mac_client(self) -> Any:
-        """The KMS client that signs DLQ envelopes, made once, on first use."""
-        if self.mac_kms is None:
-            self.mac_kms = boto3.client("kms", config=SDK_CONFIG)
-        return self.mac_kms
 
 
 def detect_event_type(
@@ -212,15 +134,6 @@ def _accepts_lambda_context(handler: Callable[..., Any]) -> bool:
         return "lambda_context" in inspect.signature(handler).parameters
     except (TypeError, ValueError):
         return False
-
-
-def table_name_of(name_or_arn: str) -> str:
-    # arn:aws:dynamodb:<region>:<account>:table/<name>[/stream/<label>]
-    if name_or_arn.startswith("arn:"):
-        resource = name_or_arn.split(":", 5)[-1].split("/")
-        if len(resource) >= 2 and resource[0] == "table":
-            return resource[1]
-    return name_or_arn
 
 
 class StreamConsumer[EventT]:

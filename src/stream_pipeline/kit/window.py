@@ -29,12 +29,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stream_pipeline.kit.consumer import (
-    Dependencies,
-    ExtrasFactory,
-    StreamConsumer,
-    detect_event_type,
-)
+from stream_pipeline.kit.consumer import StreamConsumer, detect_event_type
+from stream_pipeline.kit.dependencies import Dependencies, ExtrasFactory
 from stream_pipeline.kit.records import (
     Handled,
     Outcome,
