@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from botocore.exceptions import ClientError
+
 from fraud_detector.models import FraudEvent
 from fraud_detector.rules import Entry, FirstPurchase
-from stream_pipeline.runtime.aws_errors import RetryPolicy
+from stream_pipeline.runtime.aws_errors import RetryPolicy, error_code
 from stream_pipeline.runtime.dynamodb_writer import DynamoBatchWriter, Item, ItemKey
 from stream_pipeline.runtime.request_pool import SHARED_POOL, RequestPool
 
@@ -37,8 +39,7 @@ PROJECTION: Final = (
 
 
 def is_condition_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return bool(response.get("Error", {}).get("Code") == CONDITION_FAILED)
+    return isinstance(exc, ClientError) and error_code(exc) == CONDITION_FAILED
 
 
 def event_key(timestamp_ms: int, event_id: str) -> str:
